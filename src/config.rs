@@ -1,0 +1,29 @@
+//! Configuration: command-line flags, each with an environment variable and a default.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+/// The default database: an SQLite file in the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tilskudd.db";
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE` (embedded, default) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// PostgreSQL only: keep every table in this schema (it must exist).
+    #[arg(long, env = "TILSKUDD_PG_SCHEMA", global = true)]
+    pub pg_schema: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "TILSKUDD_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Load the sample data (the 2019 Trøndelag round, a demo round, the register and
+    /// national statistics) if the database is empty.
+    #[arg(long, env = "TILSKUDD_DEMO")]
+    pub demo: bool,
+}

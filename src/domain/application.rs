@@ -1,0 +1,464 @@
+//! Applications (søknader) and their budget lines.
+
+use serde::{Deserialize, Serialize};
+
+use super::money::Kroner;
+use super::validation::{
+    FieldErrors, optional_text, optional_text_or_integer, required_text, text_or_integer,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// Being written by the applicant; not yet seen by the officers.
+    Draft,
+    /// Received by Statsforvalteren.
+    Submitted,
+    /// An officer has started assessing or allocating.
+    InReview,
+    /// Granted by a decision.
+    Granted,
+    /// Refused by a decision.
+    Rejected,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 5] = [
+        ApplicationStatus::Draft,
+        ApplicationStatus::Submitted,
+        ApplicationStatus::InReview,
+        ApplicationStatus::Granted,
+        ApplicationStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::InReview => "in_review",
+            ApplicationStatus::Granted => "granted",
+            ApplicationStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "Utkast",
+            ApplicationStatus::Submitted => "Mottatt",
+            ApplicationStatus::InReview => "Under behandling",
+            ApplicationStatus::Granted => "Innvilget",
+            ApplicationStatus::Rejected => "Avslått",
+        }
+    }
+
+    /// The status after an officer enters an allocated amount, or why that is not allowed.
+    pub fn after_allocation(self) -> Result<ApplicationStatus, String> {
+        match self {
+            ApplicationStatus::Submitted | ApplicationStatus::InReview => {
+                Ok(ApplicationStatus::InReview)
+            }
+            ApplicationStatus::Draft => Err(
+                "Søknaden er et utkast og er ikke sendt inn; den kan ikke få tildeling ennå."
+                    .into(),
+            ),
+            ApplicationStatus::Granted | ApplicationStatus::Rejected => Err(format!(
+                "Søknaden er {} ved vedtak; tildelingen kan ikke endres.",
+                self.label().to_lowercase()
+            )),
+        }
+    }
+}
+
+pub const BUDGET_CATEGORIES: [&str; 5] = [
+    "Lønn",
+    "Kompetanseheving",
+    "Utstyr",
+    "Reise og møter",
+    "Annet",
+];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BudgetLineInput {
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, deserialize_with = "text_or_integer")]
+    pub applied: String,
+    #[serde(default, deserialize_with = "text_or_integer")]
+    pub own_contribution: String,
+}
+
+impl BudgetLineInput {
+    pub fn is_blank(&self) -> bool {
+        self.category.trim().is_empty()
+            && self.description.trim().is_empty()
+            && self.applied.trim().is_empty()
+            && self.own_contribution.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BudgetLine {
+    pub category: String,
+    pub description: String,
+    /// Amount applied for (omsøkt).
+    pub applied: Kroner,
+    /// The applicant's own contribution (egenandel).
+    pub own_contribution: Kroner,
+}
+
+impl BudgetLine {
+    pub fn cost(&self) -> Kroner {
+        self.applied + self.own_contribution
+    }
+}
+
+/// What a person typed into the application form or sent in the API body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplicationInput {
+    /// A kommunenummer, the name of a municipality or organisation, or `org:ID`.
+    #[serde(default)]
+    pub applicant: String,
+    #[serde(default)]
+    pub project_title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub contact_person: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "optional_text_or_integer")]
+    pub requested: Option<String>,
+    #[serde(default)]
+    pub budget_lines: Vec<BudgetLineInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationFields {
+    pub applicant: String,
+    pub project_title: Option<String>,
+    pub description: Option<String>,
+    pub contact_person: Option<String>,
+    pub email: Option<String>,
+    pub requested: Kroner,
+    pub budget_lines: Vec<BudgetLine>,
+}
+
+impl ApplicationInput {
+    /// Validates everything but the applicant's identity, which needs the register.
+    pub fn validate(&self) -> Result<ApplicationFields, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let applicant = required_text(&mut errors, "applicant", "Søker", &self.applicant, 200);
+        let project_title = optional_text(
+            &mut errors,
+            "project_title",
+            "Prosjekttittel",
+            self.project_title.as_deref(),
+            300,
+        );
+        let description = optional_text(
+            &mut errors,
+            "description",
+            "Beskrivelse",
+            self.description.as_deref(),
+            10_000,
+        );
+        let contact_person = optional_text(
+            &mut errors,
+            "contact_person",
+            "Kontaktperson",
+            self.contact_person.as_deref(),
+            200,
+        );
+        let email = optional_text(&mut errors, "email", "E-post", self.email.as_deref(), 200);
+        if let Some(email) = &email {
+            let valid = email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+                && !email.contains(char::is_whitespace);
+            if !valid {
+                errors.add("email", format!("«{email}» er ikke en e-postadresse."));
+            }
+        }
+
+        let mut lines = Vec::new();
+        for (i, line) in self.budget_lines.iter().enumerate() {
+            if line.is_blank() {
+                continue;
+            }
+            let n = i + 1;
+            let field = |name: &str| format!("budget_lines[{i}].{name}");
+            let category = line.category.trim().to_string();
+            if !BUDGET_CATEGORIES.contains(&category.as_str()) {
+                errors.add(
+                    field("category"),
+                    format!(
+                        "Budsjettpost {n}: kategori må være en av {}.",
+                        BUDGET_CATEGORIES.join(", ")
+                    ),
+                );
+            }
+            let description = required_text(
+                &mut errors,
+                &field("description"),
+                &format!("Budsjettpost {n}: beskrivelse"),
+                &line.description,
+                300,
+            );
+            let applied = match Kroner::parse(&line.applied) {
+                Ok(a) => a,
+                Err(e) => {
+                    errors.add(field("applied"), format!("Budsjettpost {n}, omsøkt: {e}"));
+                    Kroner::ZERO
+                }
+            };
+            let own_contribution = if line.own_contribution.trim().is_empty() {
+                Kroner::ZERO
+            } else {
+                match Kroner::parse(&line.own_contribution) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        errors.add(
+                            field("own_contribution"),
+                            format!("Budsjettpost {n}, egenandel: {e}"),
+                        );
+                        Kroner::ZERO
+                    }
+                }
+            };
+            lines.push(BudgetLine {
+                category,
+                description,
+                applied,
+                own_contribution,
+            });
+        }
+        let lines_total: Kroner = lines.iter().map(|l| l.applied).sum();
+
+        let requested_text = self.requested.as_deref().map(str::trim).unwrap_or("");
+        let requested = if requested_text.is_empty() {
+            if lines.is_empty() {
+                errors.add(
+                    "requested",
+                    "Omsøkt beløp må fylles ut (eller føres som budsjettposter).",
+                );
+            }
+            lines_total
+        } else {
+            match Kroner::parse(requested_text) {
+                Ok(r) => {
+                    if !lines.is_empty() && r != lines_total {
+                        errors.add(
+                            "requested",
+                            format!(
+                                "Omsøkt beløp ({r}) er ulikt summen av budsjettpostene ({lines_total})."
+                            ),
+                        );
+                    }
+                    r
+                }
+                Err(e) => {
+                    errors.add("requested", format!("Omsøkt beløp: {e}"));
+                    Kroner::ZERO
+                }
+            }
+        };
+        if errors.is_empty() && requested.is_zero() {
+            errors.add("requested", "Omsøkt beløp må være større enn 0 kr.");
+        }
+        errors.into_result(|| ApplicationFields {
+            applicant,
+            project_title,
+            description,
+            contact_person,
+            email,
+            requested,
+            budget_lines: lines,
+        })
+    }
+}
+
+/// An officer's allocated amount for one application, with the version the officer saw.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AllocationInput {
+    #[serde(default, deserialize_with = "text_or_integer")]
+    pub amount: String,
+    #[serde(default, deserialize_with = "text_or_integer")]
+    pub version: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationFields {
+    pub amount: Kroner,
+    pub version: i64,
+    pub reason: Option<String>,
+}
+
+impl AllocationInput {
+    /// `requested` is `None` when the application does not state it (historical data).
+    pub fn validate(&self, requested: Option<Kroner>) -> Result<AllocationFields, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let amount = match Kroner::parse(&self.amount) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                errors.add("amount", format!("Tildelt beløp: {e}"));
+                None
+            }
+        };
+        let version = match self.version.trim().parse::<i64>() {
+            Ok(v) if v >= 1 => v,
+            _ => {
+                errors.add(
+                    "version",
+                    "Versjon mangler eller er ugyldig; last siden på nytt og prøv igjen.",
+                );
+                0
+            }
+        };
+        let reason = optional_text(
+            &mut errors,
+            "reason",
+            "Begrunnelse",
+            self.reason.as_deref(),
+            2000,
+        );
+        if let (Some(amount), Some(requested)) = (amount, requested)
+            && amount > requested
+            && reason.is_none()
+        {
+            errors.add(
+                "reason",
+                format!(
+                    "Tildelt beløp ({amount}) er høyere enn omsøkt ({requested}); skriv en begrunnelse."
+                ),
+            );
+        }
+        errors.into_result(|| AllocationFields {
+            amount: amount.unwrap_or_default(),
+            version,
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(applied: &str, own: &str) -> BudgetLineInput {
+        BudgetLineInput {
+            category: "Lønn".into(),
+            description: "Koordinator 50 %".into(),
+            applied: applied.into(),
+            own_contribution: own.into(),
+        }
+    }
+
+    #[test]
+    fn requested_defaults_to_sum_of_lines() {
+        let input = ApplicationInput {
+            applicant: "5001".into(),
+            budget_lines: vec![line("300 000", "100 000"), line("200.000", "")],
+            ..Default::default()
+        };
+        let app = input.validate().unwrap();
+        assert_eq!(app.requested, Kroner::from_whole(500_000));
+        assert_eq!(app.budget_lines[0].cost(), Kroner::from_whole(400_000));
+    }
+
+    #[test]
+    fn mismatch_and_bad_lines_are_named() {
+        let input = ApplicationInput {
+            applicant: "5001".into(),
+            requested: Some("1".into()),
+            budget_lines: vec![line("12 000,5O", "x")],
+            email: Some("ikke-epost".into()),
+            ..Default::default()
+        };
+        let errors = input.validate().unwrap_err();
+        assert!(
+            errors
+                .for_field("budget_lines[0].applied")
+                .unwrap()
+                .contains("«12 000,5O» er ikke et beløp")
+        );
+        assert!(
+            errors
+                .for_field("budget_lines[0].own_contribution")
+                .is_some()
+        );
+        assert!(errors.for_field("email").is_some());
+    }
+
+    #[test]
+    fn above_requested_needs_reason() {
+        let input = AllocationInput {
+            amount: "600 001".into(),
+            version: "3".into(),
+            reason: None,
+        };
+        let req = Some(Kroner::from_whole(600_000));
+        assert!(
+            input
+                .validate(req)
+                .unwrap_err()
+                .for_field("reason")
+                .is_some()
+        );
+        let with_reason = AllocationInput {
+            reason: Some("Økt behov etter dialog".into()),
+            ..input
+        };
+        assert_eq!(with_reason.validate(req).unwrap().version, 3);
+    }
+
+    #[test]
+    fn allocation_moves_status_forward_only() {
+        assert_eq!(
+            ApplicationStatus::Submitted.after_allocation(),
+            Ok(ApplicationStatus::InReview)
+        );
+        assert!(ApplicationStatus::Granted.after_allocation().is_err());
+        assert!(ApplicationStatus::Draft.after_allocation().is_err());
+    }
+}
+
+/// One application as a row of the round's table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub round_id: i64,
+    pub organisation_id: i64,
+    pub applicant: String,
+    pub organisation_kind: String,
+    /// The kommunenummer in the round's year; `None` for an IKS or other organisation.
+    pub kommunenummer: Option<super::kommune::Kommunenummer>,
+    pub project_title: Option<String>,
+    /// `None` when the source does not state it ("ikke oppgitt").
+    pub requested: Option<Kroner>,
+    pub allocated: Option<Kroner>,
+    pub status: ApplicationStatus,
+    pub demo: bool,
+    pub version: i64,
+}
+
+/// An application with everything the Søknad page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Application {
+    #[serde(flatten)]
+    pub summary: ApplicationSummary,
+    pub description: Option<String>,
+    pub contact_person: Option<String>,
+    pub email: Option<String>,
+    pub allocation_reason: Option<String>,
+    pub budget_lines: Vec<BudgetLine>,
+    /// Member municipalities, for an IKS.
+    pub members: Vec<super::kommune::Municipality>,
+}

@@ -1,0 +1,546 @@
+//! Municipalities (kommuner): the four-digit kommunenummer and the register that maps
+//! numbers across municipal reforms.
+//!
+//! A figure is always keyed by kommunenummer *and* year: 5017 meant Bjugn in 2019 and no
+//! longer exists from 2020, when Bjugn became part of 5057 Ørland. Merges map many numbers
+//! to one; a split (5012 Snillfjord in 2020) maps one to several and is never resolved to
+//! one of them silently.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Exactly four digits, leading zero kept (0301 Oslo).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Kommunenummer(String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KommunenummerError(String);
+
+impl fmt::Display for KommunenummerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "«{}» er ikke et kommunenummer (fire siffer, f.eks. 0301 eller 5001).",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for KommunenummerError {}
+
+impl Kommunenummer {
+    /// Accepts four digits, or fewer when a spreadsheet dropped the leading zero (301 → 0301).
+    pub fn parse(input: &str) -> Result<Self, KommunenummerError> {
+        let trimmed = input.trim();
+        let ok = (3..=4).contains(&trimmed.len()) && trimmed.chars().all(|c| c.is_ascii_digit());
+        if !ok {
+            return Err(KommunenummerError(trimmed.to_string()));
+        }
+        Ok(Kommunenummer(format!("{trimmed:0>4}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The county part (first two digits).
+    pub fn county_code(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl fmt::Display for Kommunenummer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Kommunenummer {
+    type Error = KommunenummerError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Kommunenummer::parse(&value)
+    }
+}
+
+impl From<Kommunenummer> for String {
+    fn from(value: Kommunenummer) -> Self {
+        value.0
+    }
+}
+
+/// A municipality as it was in one division (inndeling).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Municipality {
+    pub number: Kommunenummer,
+    pub name: String,
+}
+
+/// One row of SSB's code changes: `old` became (part of) `new` on `effective`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeChange {
+    pub old_number: Kommunenummer,
+    pub old_name: String,
+    pub new_number: Kommunenummer,
+    pub new_name: String,
+    pub effective: NaiveDate,
+}
+
+/// Where a number of one year is found in a later division.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Successor {
+    /// The same number still exists (perhaps with a new name).
+    Unchanged { municipality: Municipality },
+    /// Renumbered or merged into exactly one municipality.
+    Became {
+        municipality: Municipality,
+        merged_with_others: bool,
+    },
+    /// Split between several municipalities; not to be assigned to any one of them.
+    Split { parts: Vec<Municipality> },
+    /// Not in the target division and no change is recorded.
+    Unknown,
+}
+
+impl Successor {
+    /// The one municipality it became, if it is one.
+    pub fn single(&self) -> Option<&Municipality> {
+        match self {
+            Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
+                Some(municipality)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The municipality register: the divisions we know and the code changes between them.
+#[derive(Debug, Clone, Default)]
+pub struct Register {
+    divisions: BTreeMap<i32, BTreeMap<Kommunenummer, String>>,
+    changes: Vec<CodeChange>,
+}
+
+/// One line of a municipality's history, for the register page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub effective: NaiveDate,
+    pub from: Vec<Municipality>,
+    pub to: Vec<Municipality>,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Renamed,
+    Renumbered,
+    Merged,
+    Split,
+}
+
+impl ChangeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::Renamed => "nytt navn",
+            ChangeKind::Renumbered => "nytt nummer",
+            ChangeKind::Merged => "sammenslått",
+            ChangeKind::Split => "delt",
+        }
+    }
+}
+
+impl Register {
+    pub fn new(
+        divisions: impl IntoIterator<Item = (i32, Municipality)>,
+        changes: Vec<CodeChange>,
+    ) -> Self {
+        let mut map: BTreeMap<i32, BTreeMap<Kommunenummer, String>> = BTreeMap::new();
+        for (year, m) in divisions {
+            map.entry(year).or_default().insert(m.number, m.name);
+        }
+        let mut changes = changes;
+        changes.sort_by(|a, b| (a.effective, &a.old_number).cmp(&(b.effective, &b.old_number)));
+        Register {
+            divisions: map,
+            changes,
+        }
+    }
+
+    pub fn division_years(&self) -> Vec<i32> {
+        self.divisions.keys().copied().collect()
+    }
+
+    pub fn newest_year(&self) -> Option<i32> {
+        self.divisions.keys().next_back().copied()
+    }
+
+    /// The division in force in `year`: the newest one we have from that year or before.
+    pub fn division_year_for(&self, year: i32) -> Option<i32> {
+        self.divisions.range(..=year).next_back().map(|(y, _)| *y)
+    }
+
+    pub fn municipalities(&self, division_year: i32) -> Vec<Municipality> {
+        self.divisions
+            .get(&division_year)
+            .map(|d| {
+                d.iter()
+                    .map(|(number, name)| Municipality {
+                        number: number.clone(),
+                        name: name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The municipality with `number` in the division in force in `year`.
+    pub fn lookup(&self, number: &Kommunenummer, year: i32) -> Option<Municipality> {
+        let division = self.divisions.get(&self.division_year_for(year)?)?;
+        division.get(number).map(|name| Municipality {
+            number: number.clone(),
+            name: name.clone(),
+        })
+    }
+
+    /// Name of `number` in the division in force in `year`, falling back to any division
+    /// or change record that knows it.
+    pub fn name_of(&self, number: &Kommunenummer, year: i32) -> Option<String> {
+        if let Some(m) = self.lookup(number, year) {
+            return Some(m.name);
+        }
+        for division in self.divisions.values().rev() {
+            if let Some(name) = division.get(number) {
+                return Some(name.clone());
+            }
+        }
+        self.changes.iter().find_map(|c| {
+            if &c.old_number == number {
+                Some(c.old_name.clone())
+            } else if &c.new_number == number {
+                Some(c.new_name.clone())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Follows the code changes from the number as it was in `from_year` to the division
+    /// in force in `to_year`.
+    pub fn successor(&self, number: &Kommunenummer, from_year: i32, to_year: i32) -> Successor {
+        let mut current: BTreeSet<Kommunenummer> = BTreeSet::from([number.clone()]);
+        let mut merged = false;
+        // Each change applies once, in date order, to the numbers alive at that date.
+        let mut year_changes: BTreeMap<NaiveDate, Vec<&CodeChange>> = BTreeMap::new();
+        for c in &self.changes {
+            let y = c.effective.year();
+            if y > from_year && y <= to_year {
+                year_changes.entry(c.effective).or_default().push(c);
+            }
+        }
+        for changes in year_changes.values() {
+            let mut next = BTreeSet::new();
+            for n in &current {
+                let targets: Vec<&CodeChange> = changes
+                    .iter()
+                    .copied()
+                    .filter(|c| &c.old_number == n)
+                    .collect();
+                if targets.is_empty() {
+                    next.insert(n.clone());
+                    continue;
+                }
+                for t in targets {
+                    // Did others join the same new number at the same date?
+                    if changes
+                        .iter()
+                        .any(|o| o.new_number == t.new_number && &o.old_number != n)
+                    {
+                        merged = true;
+                    }
+                    next.insert(t.new_number.clone());
+                }
+            }
+            current = next;
+        }
+        let parts: Vec<Municipality> = current
+            .iter()
+            .map(|n| Municipality {
+                number: n.clone(),
+                name: self.name_of(n, to_year).unwrap_or_default(),
+            })
+            .collect();
+        match parts.len() {
+            0 => Successor::Unknown,
+            1 => {
+                let municipality = parts.into_iter().next().expect("one part");
+                if municipality.name.is_empty() {
+                    return Successor::Unknown;
+                }
+                if &municipality.number == number && !merged {
+                    Successor::Unchanged { municipality }
+                } else {
+                    Successor::Became {
+                        municipality,
+                        merged_with_others: merged,
+                    }
+                }
+            }
+            _ => Successor::Split { parts },
+        }
+    }
+
+    /// Every recorded change that involves `number`, as old or new, oldest first.
+    pub fn history(&self, number: &Kommunenummer) -> Vec<HistoryEntry> {
+        let mut entries = Vec::new();
+        let mut seen: BTreeSet<(NaiveDate, Kommunenummer, bool)> = BTreeSet::new();
+        for c in &self.changes {
+            if &c.old_number == number && seen.insert((c.effective, c.old_number.clone(), true)) {
+                // Everything this number became on that date.
+                let to: Vec<Municipality> = self
+                    .changes
+                    .iter()
+                    .filter(|o| o.effective == c.effective && &o.old_number == number)
+                    .map(|o| Municipality {
+                        number: o.new_number.clone(),
+                        name: o.new_name.clone(),
+                    })
+                    .collect();
+                let kind = if to.len() > 1 {
+                    ChangeKind::Split
+                } else if self.joined_count(&c.new_number, c.effective) > 1 {
+                    ChangeKind::Merged
+                } else if c.new_number == c.old_number {
+                    ChangeKind::Renamed
+                } else {
+                    ChangeKind::Renumbered
+                };
+                entries.push(HistoryEntry {
+                    effective: c.effective,
+                    from: vec![Municipality {
+                        number: c.old_number.clone(),
+                        name: c.old_name.clone(),
+                    }],
+                    to,
+                    kind,
+                });
+            }
+            if &c.new_number == number
+                && &c.old_number != number
+                && seen.insert((c.effective, c.new_number.clone(), false))
+            {
+                let from: Vec<Municipality> = self
+                    .changes
+                    .iter()
+                    .filter(|o| o.effective == c.effective && &o.new_number == number)
+                    .map(|o| Municipality {
+                        number: o.old_number.clone(),
+                        name: o.old_name.clone(),
+                    })
+                    .collect();
+                let kind = if from.len() > 1 {
+                    ChangeKind::Merged
+                } else {
+                    ChangeKind::Renumbered
+                };
+                entries.push(HistoryEntry {
+                    effective: c.effective,
+                    from,
+                    to: vec![Municipality {
+                        number: c.new_number.clone(),
+                        name: c.new_name.clone(),
+                    }],
+                    kind,
+                });
+            }
+        }
+        entries.sort_by_key(|e| e.effective);
+        entries
+    }
+
+    fn joined_count(&self, new_number: &Kommunenummer, effective: NaiveDate) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| &c.new_number == new_number && c.effective == effective)
+            .count()
+    }
+
+    /// Names and numbers per division for a number, e.g. `[(2019, "Bjugn")]`.
+    pub fn presence(&self, number: &Kommunenummer) -> Vec<(i32, String)> {
+        self.divisions
+            .iter()
+            .filter_map(|(year, d)| d.get(number).map(|name| (*year, name.clone())))
+            .collect()
+    }
+
+    /// Every number known in any division or change, for searching.
+    pub fn all_numbers(&self) -> BTreeSet<Kommunenummer> {
+        let mut all: BTreeSet<Kommunenummer> = self
+            .divisions
+            .values()
+            .flat_map(|d| d.keys().cloned())
+            .collect();
+        for c in &self.changes {
+            all.insert(c.old_number.clone());
+            all.insert(c.new_number.clone());
+        }
+        all
+    }
+}
+
+/// Folds a name for matching what people type: case, spacing, and the æøå / ae-oe-aa
+/// spellings (`Snåsa`, `Snaasa`, `snasa` all fold alike).
+pub fn fold_name(name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    for ch in lower.chars() {
+        match ch {
+            'æ' | 'ä' => out.push_str("ae"),
+            'ø' | 'ö' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            c if c.is_whitespace() || c == '-' => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.trim()
+        .replace("aa", "a")
+        .replace("ae", "a")
+        .replace("oe", "o")
+}
+
+/// Whether what a person typed names the municipality `official`. Official names may be
+/// bilingual (`Snåase - Snåsa`, `Namsos - Nåavmesjenjaelmie`); either part matches.
+pub fn name_matches(official: &str, typed: &str) -> bool {
+    let wanted = fold_name(typed);
+    fold_name(official) == wanted || official.split(" - ").any(|part| fold_name(part) == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nr(s: &str) -> Kommunenummer {
+        Kommunenummer::parse(s).unwrap()
+    }
+
+    fn m(n: &str, name: &str) -> Municipality {
+        Municipality {
+            number: nr(n),
+            name: name.into(),
+        }
+    }
+
+    fn change(old: &str, old_name: &str, new: &str, new_name: &str, date: &str) -> CodeChange {
+        CodeChange {
+            old_number: nr(old),
+            old_name: old_name.into(),
+            new_number: nr(new),
+            new_name: new_name.into(),
+            effective: date.parse().unwrap(),
+        }
+    }
+
+    fn register() -> Register {
+        Register::new(
+            vec![
+                (2019, m("5017", "Bjugn")),
+                (2019, m("5015", "Ørland")),
+                (2019, m("5012", "Snillfjord")),
+                (2019, m("5001", "Trondheim")),
+                (2020, m("5057", "Ørland")),
+                (2020, m("5055", "Heim")),
+                (2020, m("5056", "Hitra")),
+                (2020, m("5059", "Orkland")),
+                (2020, m("5001", "Trondheim")),
+            ],
+            vec![
+                change("1627", "Bjugn", "5017", "Bjugn", "2018-01-01"),
+                change("5017", "Bjugn", "5057", "Ørland", "2020-01-01"),
+                change("5015", "Ørland", "5057", "Ørland", "2020-01-01"),
+                change("5012", "Snillfjord", "5055", "Heim", "2020-01-01"),
+                change("5012", "Snillfjord", "5056", "Hitra", "2020-01-01"),
+                change("5012", "Snillfjord", "5059", "Orkland", "2020-01-01"),
+            ],
+        )
+    }
+
+    #[test]
+    fn kommunenummer_keeps_leading_zero() {
+        assert_eq!(nr("301").as_str(), "0301");
+        assert_eq!(nr("0301").as_str(), "0301");
+        assert!(Kommunenummer::parse("30").is_err());
+        assert!(Kommunenummer::parse("50011").is_err());
+        assert!(Kommunenummer::parse("50a1").is_err());
+    }
+
+    #[test]
+    fn bjugn_became_orland() {
+        let s = register().successor(&nr("5017"), 2019, 2020);
+        assert_eq!(
+            s,
+            Successor::Became {
+                municipality: m("5057", "Ørland"),
+                merged_with_others: true
+            }
+        );
+        // Across two changes: 1627 (2017) → 5017 (2018) → 5057 (2020).
+        let s = register().successor(&nr("1627"), 2017, 2020);
+        assert_eq!(s.single().map(|m| m.number.as_str()), Some("5057"));
+    }
+
+    #[test]
+    fn snillfjord_is_split_not_assigned() {
+        match register().successor(&nr("5012"), 2019, 2020) {
+            Successor::Split { parts } => {
+                let numbers: Vec<&str> = parts.iter().map(|p| p.number.as_str()).collect();
+                assert_eq!(numbers, vec!["5055", "5056", "5059"]);
+            }
+            other => panic!("expected split, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unchanged_stays() {
+        assert_eq!(
+            register().successor(&nr("5001"), 2019, 2020),
+            Successor::Unchanged {
+                municipality: m("5001", "Trondheim")
+            }
+        );
+    }
+
+    #[test]
+    fn history_describes_merge_and_split() {
+        let reg = register();
+        let bjugn = reg.history(&nr("5017"));
+        assert_eq!(bjugn.len(), 2);
+        assert_eq!(bjugn[1].kind, ChangeKind::Merged);
+        assert_eq!(bjugn[1].to[0].number.as_str(), "5057");
+        let snillfjord = reg.history(&nr("5012"));
+        assert_eq!(snillfjord.len(), 1);
+        assert_eq!(snillfjord[0].kind, ChangeKind::Split);
+        assert_eq!(snillfjord[0].to.len(), 3);
+        let orland = reg.history(&nr("5057"));
+        assert_eq!(orland[0].kind, ChangeKind::Merged);
+        assert_eq!(orland[0].from.len(), 2);
+    }
+
+    #[test]
+    fn names_fold_alike() {
+        assert_eq!(fold_name("Snåsa"), fold_name("snaasa"));
+        assert_eq!(fold_name("Ørland"), fold_name("OERLAND"));
+        assert_eq!(fold_name("Midtre  Gauldal"), fold_name("midtre gauldal"));
+        assert_eq!(fold_name("Inderøy"), fold_name("Inderoy"));
+        assert!(name_matches("Snåase - Snåsa", "Snåsa"));
+        assert!(name_matches("Namsos - Nåavmesjenjaelmie", "namsos"));
+        assert!(!name_matches("Namsos - Nåavmesjenjaelmie", "Nam"));
+    }
+}

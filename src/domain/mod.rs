@@ -1,0 +1,16 @@
+//! The pure domain: types and rules of grant administration.
+//!
+//! Nothing in here does I/O, talks SQL or renders HTML; `store`, `sheets` and `web`
+//! depend on this module, never the other way round.
+
+pub mod application;
+pub mod audit;
+pub mod county;
+pub mod date;
+pub mod kommune;
+pub mod money;
+pub mod round;
+pub mod validation;
+
+pub use money::Kroner;
+pub use validation::{FieldError, FieldErrors};

@@ -1,0 +1,448 @@
+//! Money: `Kroner`, an exact amount with at most two decimals (øre).
+//!
+//! Stored as whole øre (`i64`) in the database; parsed from the ways Norwegians type
+//! amounts (`600 000`, `600.000`, `kr 600 000,-`, `1 234,50`) and shown as
+//! `13 914 871 kr` with a no-break space between groups of thousands.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, Sub};
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+/// The largest amount a person may type: 10 milliarder kroner. Far above any pool,
+/// far below where øre would overflow an `i64`.
+pub const MAX_INPUT_KRONER: i64 = 10_000_000_000;
+
+const NBSP: char = '\u{a0}';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Kroner(Decimal);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoneyError {
+    Empty,
+    NotAnAmount(String),
+    Negative,
+    TooManyDecimals,
+    TooLarge,
+}
+
+impl fmt::Display for MoneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoneyError::Empty => write!(f, "Beløpet må fylles ut."),
+            MoneyError::NotAnAmount(text) => write!(f, "«{text}» er ikke et beløp."),
+            MoneyError::Negative => write!(f, "Beløpet kan ikke være negativt."),
+            MoneyError::TooManyDecimals => {
+                write!(f, "Beløpet kan ha høyst to desimaler (hele øre).")
+            }
+            MoneyError::TooLarge => write!(
+                f,
+                "Beløpet er for stort (høyst {}).",
+                Kroner::from_whole(MAX_INPUT_KRONER)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MoneyError {}
+
+impl Kroner {
+    pub const ZERO: Kroner = Kroner(Decimal::ZERO);
+
+    pub fn from_whole(kroner: i64) -> Self {
+        Kroner(Decimal::from(kroner))
+    }
+
+    pub fn from_ore(ore: i64) -> Self {
+        Kroner(Decimal::new(ore, 2).normalize())
+    }
+
+    /// Whole øre; `None` when the amount has fractions of an øre or does not fit.
+    pub fn to_ore(self) -> Option<i64> {
+        let ore = self.0 * Decimal::ONE_HUNDRED;
+        if ore.fract() != Decimal::ZERO {
+            return None;
+        }
+        ore.to_i64()
+    }
+
+    /// Whole øre for an amount already known to be valid (every `Kroner` built by this
+    /// module is); saturates instead of panicking if that promise is ever broken.
+    pub fn ore(self) -> i64 {
+        self.to_ore().unwrap_or(if self.0.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+    }
+
+    pub fn from_decimal(value: Decimal) -> Result<Self, MoneyError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(MoneyError::Negative);
+        }
+        if value.normalize().scale() > 2 {
+            return Err(MoneyError::TooManyDecimals);
+        }
+        if value > Decimal::from(MAX_INPUT_KRONER) {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Kroner(value.normalize()))
+    }
+
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+
+    /// Parses an amount as a person types it. Accepts a leading `kr`/`NOK`, a trailing `kr`
+    /// or `,-`, spaces (also no-break and thin) or dots between groups of thousands, and a
+    /// decimal comma, or a decimal point followed by one or two digits (`125000.50`).
+    pub fn parse(input: &str) -> Result<Self, MoneyError> {
+        let original = input.trim();
+        if original.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        let not_amount = || MoneyError::NotAnAmount(original.to_string());
+
+        let mut text = strip_currency(original);
+        if let Some(rest) = text.strip_prefix('-') {
+            // A lone "-" is how some people write zero in a table; a sign before digits is negative.
+            if rest.trim().is_empty() {
+                return Ok(Kroner::ZERO);
+            }
+            if rest.trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+                return Err(MoneyError::Negative);
+            }
+            return Err(not_amount());
+        }
+        text = text.strip_prefix('+').unwrap_or(text).trim();
+
+        let (integer_part, fraction) = split_decimal(text).ok_or_else(not_amount)?;
+        let digits = group_digits(integer_part).ok_or_else(not_amount)?;
+        let fraction_digits = match fraction {
+            Some(f) if f.is_empty() || !f.chars().all(|c| c.is_ascii_digit()) => {
+                return Err(not_amount());
+            }
+            Some(f) => f,
+            None => "",
+        };
+        let normalized = if fraction_digits.is_empty() {
+            digits
+        } else {
+            format!("{digits}.{fraction_digits}")
+        };
+        if digits_len(&normalized) > 20 {
+            return Err(MoneyError::TooLarge);
+        }
+        let value: Decimal = normalized.parse().map_err(|_| not_amount())?;
+        Kroner::from_decimal(value)
+    }
+
+    pub fn checked_add(self, other: Kroner) -> Option<Kroner> {
+        self.0.checked_add(other.0).map(Kroner)
+    }
+
+    /// `part` as a share of `self`, in percent with one decimal, for display (`61,3 %`).
+    pub fn percent_of(part: Kroner, whole: Kroner) -> Option<Decimal> {
+        if whole.is_zero() {
+            return None;
+        }
+        Some((part.0 * Decimal::ONE_HUNDRED / whole.0).round_dp(1))
+    }
+
+    /// The amount as the API writes it: a decimal string with a point, no grouping,
+    /// two decimals only when there are øre (`"13914871"`, `"125000.50"`).
+    pub fn to_api_string(self) -> String {
+        if self.0.fract().is_zero() {
+            self.0.trunc().to_string()
+        } else {
+            format!("{:.2}", self.0)
+        }
+    }
+
+    /// The number alone in Norwegian form (`13 914 871`, `1 234,50`), without `kr`;
+    /// what a form field shows.
+    pub fn to_input_string(self) -> String {
+        let negative = self.is_negative();
+        let abs = self.0.abs();
+        let whole = abs.trunc().to_string();
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(NBSP);
+            }
+            grouped.push(ch);
+        }
+        let sign = if negative { "−" } else { "" };
+        if abs.fract().is_zero() {
+            format!("{sign}{grouped}")
+        } else {
+            let ore = (abs.fract() * Decimal::ONE_HUNDRED).round();
+            format!("{sign}{grouped},{ore:0>2}")
+        }
+    }
+}
+
+fn digits_len(s: &str) -> usize {
+    s.chars().filter(char::is_ascii_digit).count()
+}
+
+fn strip_currency(text: &str) -> &str {
+    let mut t = text.trim();
+    for prefix in ["kr.", "kr", "KR", "Kr", "NOK", "nok"] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            t = rest.trim_start();
+            break;
+        }
+    }
+    for suffix in [",-", ".-", ",–", ",—"] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            t = rest.trim_end();
+            break;
+        }
+    }
+    for suffix in ["kr", "NOK", "kr."] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            t = rest.trim_end();
+            break;
+        }
+    }
+    for suffix in [",-", ".-"] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            t = rest.trim_end();
+            break;
+        }
+    }
+    t
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == NBSP || c == '\u{202f}' || c == '\u{2009}'
+}
+
+/// Splits into the integer part and the decimals, deciding what a `.` means:
+/// with a comma present, or when followed by exactly three digits, it groups thousands;
+/// otherwise it is a decimal point.
+fn split_decimal(text: &str) -> Option<(&str, Option<&str>)> {
+    if text.matches(',').count() > 1 {
+        return None;
+    }
+    if let Some((int, frac)) = text.split_once(',') {
+        return Some((int, Some(frac)));
+    }
+    let dots = text.matches('.').count();
+    if dots == 1 {
+        let (int, frac) = text.split_once('.')?;
+        if frac.len() == 3 && frac.chars().all(|c| c.is_ascii_digit()) && !int.is_empty() {
+            return Some((text, None));
+        }
+        return Some((int, Some(frac)));
+    }
+    Some((text, None))
+}
+
+/// Removes thousands separators (space variants or dots) after checking that every group
+/// after the first has exactly three digits. Returns the bare digits.
+fn group_digits(int_part: &str) -> Option<String> {
+    let int_part = int_part.trim();
+    if int_part.is_empty() {
+        return None;
+    }
+    let uses_dots = int_part.contains('.');
+    let uses_spaces = int_part.chars().any(is_space);
+    if uses_dots && uses_spaces {
+        return None;
+    }
+    let groups: Vec<&str> = if uses_dots {
+        int_part.split('.').collect()
+    } else if uses_spaces {
+        int_part.split(is_space).filter(|g| !g.is_empty()).collect()
+    } else {
+        vec![int_part]
+    };
+    for (i, group) in groups.iter().enumerate() {
+        if group.is_empty() || !group.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        if i > 0 && group.len() != 3 {
+            return None;
+        }
+        if i == 0 && groups.len() > 1 && group.len() > 3 {
+            return None;
+        }
+    }
+    Some(groups.concat())
+}
+
+impl fmt::Display for Kroner {
+    /// `13 914 871 kr`, `1 234,50 kr` (no-break spaces).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{NBSP}kr", self.to_input_string())
+    }
+}
+
+impl Add for Kroner {
+    type Output = Kroner;
+    fn add(self, rhs: Kroner) -> Kroner {
+        Kroner(self.0 + rhs.0)
+    }
+}
+
+impl Sub for Kroner {
+    type Output = Kroner;
+    fn sub(self, rhs: Kroner) -> Kroner {
+        Kroner(self.0 - rhs.0)
+    }
+}
+
+impl Sum for Kroner {
+    fn sum<I: Iterator<Item = Kroner>>(iter: I) -> Kroner {
+        iter.fold(Kroner::ZERO, |a, b| a + b)
+    }
+}
+
+impl Serialize for Kroner {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_api_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kroner {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Kroner::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kr(s: &str) -> Kroner {
+        Kroner::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parses_norwegian_forms() {
+        assert_eq!(kr("600 000"), Kroner::from_whole(600_000));
+        assert_eq!(kr("600\u{a0}000"), Kroner::from_whole(600_000));
+        assert_eq!(kr("600.000"), Kroner::from_whole(600_000));
+        assert_eq!(kr("kr 600 000,-"), Kroner::from_whole(600_000));
+        assert_eq!(kr("600 000 kr"), Kroner::from_whole(600_000));
+        assert_eq!(kr("1 234,50"), Kroner::from_ore(123_450));
+        assert_eq!(kr("1.234,50"), Kroner::from_ore(123_450));
+        assert_eq!(kr("125000.50"), Kroner::from_ore(12_500_050));
+        assert_eq!(kr("13914871"), Kroner::from_whole(13_914_871));
+        assert_eq!(kr("0"), Kroner::ZERO);
+        assert_eq!(kr("-"), Kroner::ZERO);
+        assert_eq!(kr("NOK 2 649 770"), Kroner::from_whole(2_649_770));
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_amount() {
+        assert_eq!(Kroner::parse(""), Err(MoneyError::Empty));
+        assert_eq!(Kroner::parse("   "), Err(MoneyError::Empty));
+        assert_eq!(Kroner::parse("-5"), Err(MoneyError::Negative));
+        assert_eq!(Kroner::parse("1,234"), Err(MoneyError::TooManyDecimals));
+        assert!(matches!(
+            Kroner::parse("12 000,5O"),
+            Err(MoneyError::NotAnAmount(_))
+        ));
+        assert!(matches!(
+            Kroner::parse("abc"),
+            Err(MoneyError::NotAnAmount(_))
+        ));
+        assert!(matches!(
+            Kroner::parse("1 00"),
+            Err(MoneyError::NotAnAmount(_))
+        ));
+        assert!(matches!(
+            Kroner::parse("1,2,3"),
+            Err(MoneyError::NotAnAmount(_))
+        ));
+        assert_eq!(
+            Kroner::parse("99999999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(Kroner::parse("10 000 000 001"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            Kroner::parse("12 000,5O").unwrap_err().to_string(),
+            "«12 000,5O» er ikke et beløp."
+        );
+    }
+
+    #[test]
+    fn displays_norwegian() {
+        assert_eq!(
+            Kroner::from_whole(13_914_871).to_string(),
+            "13\u{a0}914\u{a0}871\u{a0}kr"
+        );
+        assert_eq!(
+            Kroner::from_ore(123_450).to_string(),
+            "1\u{a0}234,50\u{a0}kr"
+        );
+        assert_eq!(Kroner::from_whole(0).to_string(), "0\u{a0}kr");
+        assert_eq!(Kroner::from_whole(999).to_string(), "999\u{a0}kr");
+        assert_eq!(Kroner::from_ore(5).to_string(), "0,05\u{a0}kr");
+        assert_eq!(Kroner::from_whole(13_914_871).to_api_string(), "13914871");
+        assert_eq!(Kroner::from_ore(12_500_050).to_api_string(), "125000.50");
+    }
+
+    proptest! {
+        #[test]
+        fn ore_round_trips(ore in 0i64..=MAX_INPUT_KRONER * 100) {
+            let k = Kroner::from_ore(ore);
+            prop_assert_eq!(k.to_ore(), Some(ore));
+        }
+
+        #[test]
+        fn display_parses_back(ore in 0i64..=MAX_INPUT_KRONER * 100) {
+            let k = Kroner::from_ore(ore);
+            prop_assert_eq!(Kroner::parse(&k.to_string()), Ok(k));
+            prop_assert_eq!(Kroner::parse(&k.to_input_string()), Ok(k));
+            prop_assert_eq!(Kroner::parse(&k.to_api_string()), Ok(k));
+        }
+
+        #[test]
+        fn grouped_forms_agree(whole in 0i64..=MAX_INPUT_KRONER) {
+            let plain = whole.to_string();
+            let mut dotted = String::new();
+            for (i, ch) in plain.chars().enumerate() {
+                if i > 0 && (plain.len() - i) % 3 == 0 { dotted.push('.'); }
+                dotted.push(ch);
+            }
+            let spaced = dotted.replace('.', " ");
+            let expected = Kroner::from_whole(whole);
+            prop_assert_eq!(Kroner::parse(&plain), Ok(expected));
+            prop_assert_eq!(Kroner::parse(&spaced), Ok(expected));
+            prop_assert_eq!(Kroner::parse(&format!("kr {spaced},-")), Ok(expected));
+            // "1.234" style is thousands; "1.23" would be decimals; both are exact.
+            prop_assert_eq!(Kroner::parse(&dotted), Ok(expected));
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,40}") {
+            let _ = Kroner::parse(&s);
+        }
+
+        #[test]
+        fn parsed_amounts_are_whole_ore(s in "[0-9 .,]{1,20}") {
+            if let Ok(k) = Kroner::parse(&s) {
+                prop_assert!(k.to_ore().is_some());
+                prop_assert!(!k.is_negative());
+            }
+        }
+    }
+}

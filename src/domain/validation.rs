@@ -1,0 +1,144 @@
+//! Field-level validation errors, shared by forms and the JSON API so both give the
+//! same Norwegian message for the same mistake.
+
+use serde::Serialize;
+
+/// One problem with one input field. `field` is the API name (`pool`, `lines[2].applied`),
+/// `message` is Norwegian and names the field in words a user recognises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects every problem in an input before giving up, so the user sees all of them at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let messages: Vec<&str> = self.0.iter().map(|e| e.message.as_str()).collect();
+        f.write_str(&messages.join(" "))
+    }
+}
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Records the error of `result` (if any) and returns its value.
+    pub fn take<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// `Ok(value)` when nothing was recorded.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// A required free-text field: trimmed, non-empty, at most `max` characters.
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(field, format!("{label} må fylles ut."));
+    } else if value.chars().count() > max {
+        errors.add(field, format!("{label} kan ha høyst {max} tegn."));
+    }
+    value.to_string()
+}
+
+/// An optional free-text field: trimmed; empty becomes `None`.
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    label: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.add(field, format!("{label} kan ha høyst {max} tegn."));
+    }
+    Some(value.to_string())
+}
+
+/// For input fields that people (and API clients) send as text or as a whole number:
+/// `"2026"` and `2026` both become `"2026"`. A number with decimals is refused, since a
+/// float cannot carry an exact amount; the message says to send text instead.
+pub fn text_or_integer<'de, D>(deserializer: D) -> Result<String, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(i64),
+        Float(f64),
+    }
+    match Raw::deserialize(deserializer)? {
+        Raw::Text(text) => Ok(text),
+        Raw::Int(n) => Ok(n.to_string()),
+        Raw::Float(n) => Err(serde::de::Error::custom(format!(
+            "expected a string: {n} must be sent as text to stay exact"
+        ))),
+    }
+}
+
+/// Like [`text_or_integer`] for optional fields (`null` or missing is `None`).
+pub fn optional_text_or_integer<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(serde::Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "text_or_integer")] String);
+    let value: Option<Wrap> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.map(|w| w.0))
+}

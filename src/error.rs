@@ -1,0 +1,108 @@
+//! One error type for the whole app. It becomes a JSON body (`message`, `errors`) for the
+//! API; page routes turn the same response into an HTML error page (see `web::pages`).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::validation::{FieldError, FieldErrors};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that breaks a rule; each problem names its field.
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    /// A request that cannot be understood (malformed JSON, a bad URL parameter).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Someone else changed the thing first, or the state forbids the change.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Databasefeil")]
+    Database(#[from] sqlx::Error),
+    #[error("Intern feil")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("Fant ikke {what}."))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The Norwegian sentence the user sees. Internal details go to the log only.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid(errors) => match errors.0.as_slice() {
+                [one] => one.message.clone(),
+                many => format!("{} felt har feil; se listen.", many.len()),
+            },
+            AppError::BadRequest(m) | AppError::NotFound(m) | AppError::Conflict(m) => m.clone(),
+            AppError::Database(sqlx::Error::PoolTimedOut) => {
+                "Databasen svarer ikke akkurat nå. Prøv igjen om litt.".into()
+            }
+            AppError::Database(_) | AppError::Internal(_) => {
+                "Det oppstod en feil hos oss. Ingenting av det du sendte er lagret; prøv igjen, og kontakt brukerstøtte om feilen vedvarer.".into()
+            }
+        }
+    }
+
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Invalid(errors) => &errors.0,
+            _ => &[],
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Invalid(errors)
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let body = ErrorBody {
+            message: self.message(),
+            errors: self.field_errors().to_vec(),
+        };
+        let mut response = (status, Json(body.clone())).into_response();
+        // Page routes read this to render the same error as HTML.
+        response.extensions_mut().insert(body);
+        response
+    }
+}

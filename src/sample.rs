@@ -1,0 +1,460 @@
+//! The sample data under `sample-data/`: the municipality register, the 2019 Trøndelag
+//! round as it was decided, an open demonstration round, and the national KPR tables.
+//!
+//! The files are compiled into the binary, so `serve --demo` works wherever the binary is.
+//! They load only into an empty database, in one transaction.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, anyhow, bail};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::domain::Kroner;
+use crate::domain::application::{ApplicationFields, ApplicationStatus, BudgetLine};
+use crate::domain::audit::NewAuditEvent;
+use crate::domain::kommune::{CodeChange, Kommunenummer, Municipality, Register};
+use crate::domain::round::{DEFAULT_SCHEME, RoundFields, RoundStatus};
+use crate::store::{NewApplication, NewObservation, RoundOrigin, Store, Tx};
+
+const ACTOR: &str = "system (eksempeldata)";
+
+const DIVISIONS: [(i32, &str); 3] = [
+    (2019, include_str!("../sample-data/kommuner-2019.csv")),
+    (2020, include_str!("../sample-data/kommuner-2020.csv")),
+    (2024, include_str!("../sample-data/kommuner-2024.csv")),
+];
+const CHANGES: &str = include_str!("../sample-data/kommuneendringer-2017-2024.csv");
+const ORGANISATIONS: &str = include_str!("../sample-data/organisasjoner.csv");
+const ALLOCATION_2019: &str = include_str!("../sample-data/tildeling-2019-trondelag.csv");
+const DEMO_APPLICATIONS: &str = include_str!("../sample-data/demo-2026-soknader.csv");
+const DEMO_BUDGET: &str = include_str!("../sample-data/demo-2026-budsjett.csv");
+const KPR_COORDINATOR: &str = include_str!("../sample-data/kpr-koordinator-nasjonalt.csv");
+const KPR_PLAN: &str = include_str!("../sample-data/kpr-individuell-plan-nasjonalt.csv");
+const KPR_NEED: &str = include_str!("../sample-data/kpr-2021-etter-bistandsbehov.csv");
+
+pub const INDICATOR_RECIPIENTS: &str = "mottakere";
+pub const INDICATOR_COORDINATOR: &str = "andel_koordinator";
+pub const INDICATOR_PLAN: &str = "andel_individuell_plan";
+
+/// What `load` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleOutcome {
+    Loaded {
+        rounds: usize,
+        applications: usize,
+        observations: usize,
+    },
+    /// The database already had data; nothing was touched.
+    SkippedNotEmpty,
+}
+
+fn read_rows<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> anyhow::Result<Vec<T>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.with_context(|| format!("{name}, rad {}", i + 1)))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct DivisionCsv {
+    kommunenummer: String,
+    navn: String,
+}
+
+#[derive(Deserialize)]
+struct ChangeCsv {
+    gammelt_nummer: String,
+    gammelt_navn: String,
+    nytt_nummer: String,
+    nytt_navn: String,
+    gjelder_fra: NaiveDate,
+}
+
+#[derive(Deserialize)]
+struct OrganisationCsv {
+    organisasjon: String,
+    #[serde(rename = "type")]
+    kind: String,
+    inndeling: i32,
+    kommunenummer: String,
+}
+
+#[derive(Deserialize)]
+struct AllocationCsv {
+    soker: String,
+    tildelt_2019: String,
+}
+
+#[derive(Deserialize)]
+struct DemoApplicationCsv {
+    kommunenummer: String,
+    soker: String,
+    prosjekt: String,
+    kontaktperson: String,
+    epost: String,
+    beskrivelse: String,
+}
+
+#[derive(Deserialize)]
+struct DemoBudgetCsv {
+    kommunenummer: String,
+    kategori: String,
+    beskrivelse: String,
+    kostnad: i64,
+    egenandel: i64,
+    omsokt: i64,
+}
+
+fn knr(text: &str) -> anyhow::Result<Kommunenummer> {
+    Kommunenummer::parse(text).map_err(|e| anyhow!("{e}"))
+}
+
+/// The municipalities of each division year, as in the files.
+type Divisions = Vec<(i32, Vec<Municipality>)>;
+
+/// Parses the register files: the divisions and the code changes between them.
+pub fn register() -> anyhow::Result<(Divisions, Vec<CodeChange>)> {
+    let mut divisions = Vec::new();
+    for (year, text) in DIVISIONS {
+        let rows: Vec<DivisionCsv> = read_rows(&format!("kommuner-{year}.csv"), text)?;
+        let municipalities = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Municipality {
+                    number: knr(&r.kommunenummer)?,
+                    name: r.navn,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        divisions.push((year, municipalities));
+    }
+    let changes: Vec<ChangeCsv> = read_rows("kommuneendringer-2017-2024.csv", CHANGES)?;
+    let changes = changes
+        .into_iter()
+        .map(|c| {
+            Ok(CodeChange {
+                old_number: knr(&c.gammelt_nummer)?,
+                old_name: c.gammelt_navn,
+                new_number: knr(&c.nytt_nummer)?,
+                new_name: c.nytt_navn,
+                effective: c.gjelder_fra,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((divisions, changes))
+}
+
+/// Loads everything into an empty database; does nothing to one that has data.
+pub async fn load(store: &Store) -> anyhow::Result<SampleOutcome> {
+    if !store.is_empty().await? {
+        return Ok(SampleOutcome::SkippedNotEmpty);
+    }
+    let (divisions, changes) = register()?;
+    let register = Register::new(
+        divisions
+            .iter()
+            .flat_map(|(y, ms)| ms.iter().map(move |m| (*y, m.clone()))),
+        changes.clone(),
+    );
+
+    let mut tx = store.begin().await?;
+    for (year, municipalities) in &divisions {
+        crate::store::insert_division(&mut tx, *year, municipalities).await?;
+    }
+    crate::store::insert_changes(&mut tx, &changes).await?;
+    load_organisations(&mut tx, &register).await?;
+    let historical = load_2019_round(&mut tx, &register).await?;
+    let demo = load_demo_round(&mut tx, &register).await?;
+    let observations = load_statistics(&mut tx).await?;
+    tx.audit(NewAuditEvent::new(
+        ACTOR,
+        "sample.loaded",
+        format!(
+            "Lastet eksempeldata: kommuneregisteret, runden Trøndelag 2019 ({historical} søknader), demorunden Trøndelag 2026 ({demo} søknader) og {observations} observasjoner fra KPR"
+        ),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(SampleOutcome::Loaded {
+        rounds: 2,
+        applications: historical + demo,
+        observations,
+    })
+}
+
+async fn load_organisations(tx: &mut Tx, register: &Register) -> anyhow::Result<()> {
+    let rows: Vec<OrganisationCsv> = read_rows("organisasjoner.csv", ORGANISATIONS)?;
+    let mut grouped: BTreeMap<(String, String, i32), Vec<Municipality>> = BTreeMap::new();
+    for row in rows {
+        let number = knr(&row.kommunenummer)?;
+        let member = register.lookup(&number, row.inndeling).ok_or_else(|| {
+            anyhow!(
+                "organisasjoner.csv: {number} finnes ikke i {}",
+                row.inndeling
+            )
+        })?;
+        grouped
+            .entry((row.organisasjon, row.kind, row.inndeling))
+            .or_default()
+            .push(member);
+    }
+    for ((name, kind, year), members) in grouped {
+        crate::store::insert_collaboration(tx, &name, &kind, None, &members, year, ACTOR).await?;
+    }
+    Ok(())
+}
+
+async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usize> {
+    let rows: Vec<AllocationCsv> = read_rows("tildeling-2019-trondelag.csv", ALLOCATION_2019)?;
+    let amounts = rows
+        .iter()
+        .map(|r| Kroner::parse(&r.tildelt_2019).map_err(|e| anyhow!("{}: {e}", r.soker)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let pool: Kroner = amounts.iter().copied().sum();
+    let round = RoundFields {
+        name: "Trøndelag 2019".into(),
+        scheme: DEFAULT_SCHEME.into(),
+        year: 2019,
+        region: Some("Trøndelag".into()),
+        pool,
+        deadline: None,
+        rounding_unit: Kroner::from_whole(1),
+        description: Some(
+            "Historisk runde: tildelingen til kommunene i Trøndelag i 2019 slik Helsedirektoratet publiserte den 26.06.2019. Kilden oppgir bare tildelt beløp, ikke omsøkt beløp.".into(),
+        ),
+    };
+    let origin = RoundOrigin {
+        status: RoundStatus::Decided,
+        historical: true,
+        demo: false,
+    };
+    let round_id = crate::store::insert_round(tx, &round, origin, ACTOR).await?;
+    for (row, amount) in rows.iter().zip(amounts) {
+        let fields = ApplicationFields {
+            applicant: row.soker.clone(),
+            project_title: None,
+            description: None,
+            contact_person: None,
+            email: None,
+            requested: Kroner::ZERO,
+            budget_lines: Vec::new(),
+        };
+        let how = NewApplication {
+            status: ApplicationStatus::Granted,
+            requested_known: false,
+            allocated: Some(amount),
+            demo: false,
+        };
+        crate::store::insert_application(tx, round_id, register, &fields, how, ACTOR)
+            .await
+            .with_context(|| format!("tildeling 2019: {}", row.soker))?;
+    }
+    Ok(rows.len())
+}
+
+async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usize> {
+    let applications: Vec<DemoApplicationCsv> =
+        read_rows("demo-2026-soknader.csv", DEMO_APPLICATIONS)?;
+    let budget: Vec<DemoBudgetCsv> = read_rows("demo-2026-budsjett.csv", DEMO_BUDGET)?;
+    let round = RoundFields {
+        name: "Trøndelag 2026 (demo)".into(),
+        scheme: DEFAULT_SCHEME.into(),
+        year: 2026,
+        region: Some("Trøndelag".into()),
+        pool: Kroner::from_whole(15_000_000),
+        deadline: NaiveDate::from_ymd_opt(2026, 12, 15),
+        rounding_unit: Kroner::from_whole(1000),
+        description: Some(
+            "Demonstrasjonsrunde med oppdiktede søknader og budsjetter. Tallene er ikke reelle."
+                .into(),
+        ),
+    };
+    let origin = RoundOrigin {
+        status: RoundStatus::Open,
+        historical: false,
+        demo: true,
+    };
+    let round_id = crate::store::insert_round(tx, &round, origin, ACTOR).await?;
+    for app in &applications {
+        let lines: Vec<BudgetLine> = budget
+            .iter()
+            .filter(|b| b.kommunenummer == app.kommunenummer)
+            .map(|b| {
+                if b.kostnad != b.egenandel + b.omsokt {
+                    bail!(
+                        "demo-2026-budsjett.csv: kostnad ≠ egenandel + omsøkt for {}",
+                        b.kommunenummer
+                    );
+                }
+                Ok(BudgetLine {
+                    category: b.kategori.clone(),
+                    description: b.beskrivelse.clone(),
+                    applied: Kroner::from_whole(b.omsokt),
+                    own_contribution: Kroner::from_whole(b.egenandel),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        if lines.is_empty() {
+            bail!(
+                "demo-2026-budsjett.csv: ingen budsjettposter for {}",
+                app.soker
+            );
+        }
+        let fields = ApplicationFields {
+            applicant: app.kommunenummer.clone(),
+            project_title: Some(app.prosjekt.clone()),
+            description: Some(app.beskrivelse.clone()),
+            contact_person: Some(app.kontaktperson.clone()),
+            email: Some(app.epost.clone()),
+            requested: lines.iter().map(|l| l.applied).sum(),
+            budget_lines: lines,
+        };
+        let how = NewApplication {
+            demo: true,
+            ..NewApplication::REGISTERED
+        };
+        crate::store::insert_application(tx, round_id, register, &fields, how, ACTOR)
+            .await
+            .with_context(|| format!("demorunden: {}", app.soker))?;
+    }
+    Ok(applications.len())
+}
+
+fn observation(indicator: &'static str, year: i32, value: &str) -> NewObservation {
+    NewObservation {
+        indicator,
+        region: "0000".into(),
+        year,
+        need_level: None,
+        age_group: None,
+        value: Some(exact(value)),
+        symbol: None,
+        synthetic: false,
+    }
+}
+
+/// Normalises a decimal from the files (`13.0` stays `13.0`; `12,6` becomes `12.6`).
+fn exact(text: &str) -> String {
+    let text = text.trim().replace(',', ".");
+    text.parse::<Decimal>()
+        .map(|d| d.to_string())
+        .unwrap_or(text)
+}
+
+async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
+    use crate::store::{insert_observation, upsert_indicator};
+    let source = "KPR (Kommunalt pasient- og brukerregister), tidligere IPLOS; nasjonale tabeller";
+    upsert_indicator(
+        tx,
+        INDICATOR_RECIPIENTS,
+        "Mottakere av helsetjenester i hjemmet og/eller praktisk bistand",
+        "antall",
+        source,
+    )
+    .await?;
+    upsert_indicator(
+        tx,
+        INDICATOR_COORDINATOR,
+        "Andel mottakere med koordinator",
+        "prosent",
+        source,
+    )
+    .await?;
+    upsert_indicator(
+        tx,
+        INDICATOR_PLAN,
+        "Andel mottakere med virksom individuell plan",
+        "prosent",
+        source,
+    )
+    .await?;
+
+    #[derive(Deserialize)]
+    struct Coordinator {
+        aar: i32,
+        mottakere: String,
+        andel_med_koordinator_prosent: String,
+    }
+    #[derive(Deserialize)]
+    struct Plan {
+        aar: i32,
+        mottakere: String,
+        andel_med_individuell_plan_prosent: String,
+    }
+    #[derive(Deserialize)]
+    struct Need {
+        bistandsbehov: String,
+        mottakere: String,
+        koordinator_prosent: String,
+        koordinator_under_67_prosent: String,
+        koordinator_over_67_prosent: String,
+        ip_prosent: String,
+        ip_under_67_prosent: String,
+        ip_over_67_prosent: String,
+    }
+
+    let mut observations = Vec::new();
+    let mut recipients: BTreeMap<i32, String> = BTreeMap::new();
+    for row in read_rows::<Coordinator>("kpr-koordinator-nasjonalt.csv", KPR_COORDINATOR)? {
+        recipients.insert(row.aar, row.mottakere);
+        observations.push(observation(
+            INDICATOR_COORDINATOR,
+            row.aar,
+            &row.andel_med_koordinator_prosent,
+        ));
+    }
+    for row in read_rows::<Plan>("kpr-individuell-plan-nasjonalt.csv", KPR_PLAN)? {
+        recipients.insert(row.aar, row.mottakere);
+        observations.push(observation(
+            INDICATOR_PLAN,
+            row.aar,
+            &row.andel_med_individuell_plan_prosent,
+        ));
+    }
+    for (year, count) in &recipients {
+        observations.push(observation(INDICATOR_RECIPIENTS, *year, count));
+    }
+    for row in read_rows::<Need>("kpr-2021-etter-bistandsbehov.csv", KPR_NEED)? {
+        let need = Some(row.bistandsbehov.clone());
+        let with = |indicator, age: Option<&str>, value: &str| NewObservation {
+            need_level: need.clone(),
+            age_group: age.map(str::to_string),
+            ..observation(indicator, 2021, value)
+        };
+        observations.push(with(INDICATOR_RECIPIENTS, None, &row.mottakere));
+        observations.push(with(INDICATOR_COORDINATOR, None, &row.koordinator_prosent));
+        observations.push(with(
+            INDICATOR_COORDINATOR,
+            Some("under 67 år"),
+            &row.koordinator_under_67_prosent,
+        ));
+        observations.push(with(
+            INDICATOR_COORDINATOR,
+            Some("67 år og over"),
+            &row.koordinator_over_67_prosent,
+        ));
+        observations.push(with(INDICATOR_PLAN, None, &row.ip_prosent));
+        observations.push(with(
+            INDICATOR_PLAN,
+            Some("under 67 år"),
+            &row.ip_under_67_prosent,
+        ));
+        observations.push(with(
+            INDICATOR_PLAN,
+            Some("67 år og over"),
+            &row.ip_over_67_prosent,
+        ));
+    }
+    for o in &observations {
+        insert_observation(tx, o).await?;
+    }
+    Ok(observations.len())
+}

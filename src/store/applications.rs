@@ -1,0 +1,354 @@
+//! Applications, their budget lines and allocated amounts.
+
+use chrono::Utc;
+
+use super::organisations::resolve_applicant;
+use super::rounds::{ensure_within_pool, lock_round, round_in};
+use super::{Store, Tx, sql};
+use crate::domain::Kroner;
+use crate::domain::application::{
+    AllocationInput, Application, ApplicationFields, ApplicationStatus, ApplicationSummary,
+    BudgetLine,
+};
+use crate::domain::audit::NewAuditEvent;
+use crate::domain::kommune::{Kommunenummer, Register};
+use crate::error::{AppError, AppResult};
+
+/// How an application comes to be: registered by an officer, or loaded as sample data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewApplication {
+    pub status: ApplicationStatus,
+    /// `false` when the source does not state the requested amount (historical data).
+    pub requested_known: bool,
+    pub allocated: Option<Kroner>,
+    pub demo: bool,
+}
+
+impl NewApplication {
+    pub const REGISTERED: NewApplication = NewApplication {
+        status: ApplicationStatus::Submitted,
+        requested_known: true,
+        allocated: None,
+        demo: false,
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    round_id: i64,
+    organisation_id: i64,
+    applicant_name: String,
+    organisation_kind: String,
+    kommunenummer: Option<String>,
+    project_title: Option<String>,
+    requested_ore: Option<i64>,
+    allocated_ore: Option<i64>,
+    status: String,
+    demo: bool,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    description: Option<String>,
+    contact_person: Option<String>,
+    email: Option<String>,
+    allocation_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BudgetLineRow {
+    category: String,
+    description: String,
+    applied_ore: i64,
+    own_contribution_ore: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> AppResult<ApplicationSummary> {
+        let status = ApplicationStatus::parse(&self.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "unknown application status {}",
+                self.status
+            ))
+        })?;
+        Ok(ApplicationSummary {
+            id: self.id,
+            round_id: self.round_id,
+            organisation_id: self.organisation_id,
+            applicant: self.applicant_name,
+            organisation_kind: self.organisation_kind,
+            kommunenummer: self
+                .kommunenummer
+                .and_then(|k| Kommunenummer::parse(&k).ok()),
+            project_title: self.project_title,
+            requested: self.requested_ore.map(Kroner::from_ore),
+            allocated: self.allocated_ore.map(Kroner::from_ore),
+            status,
+            demo: self.demo,
+            version: self.version,
+        })
+    }
+}
+
+const SUMMARY_COLUMNS_ROUND: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
+     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
+     a.status, a.demo, a.version \
+     FROM applications a JOIN organisations o ON o.id = a.organisation_id \
+     WHERE a.round_id = $1 ORDER BY a.applicant_name, a.id";
+
+const DETAIL_QUERY: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
+     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
+     a.status, a.demo, a.version, a.description, a.contact_person, a.email, a.allocation_reason \
+     FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1";
+
+impl Store {
+    pub async fn round_applications(&self, round_id: i64) -> AppResult<Vec<ApplicationSummary>> {
+        let rows: Vec<SummaryRow> = self
+            .fetch_all(sql(SUMMARY_COLUMNS_ROUND).bind(round_id))
+            .await?;
+        rows.into_iter().map(SummaryRow::into_summary).collect()
+    }
+
+    pub async fn application(&self, id: i64) -> AppResult<Application> {
+        let row: DetailRow = self
+            .fetch_optional(sql(DETAIL_QUERY).bind(id))
+            .await?
+            .ok_or_else(|| AppError::not_found("søknaden"))?;
+        let lines: Vec<BudgetLineRow> = self
+            .fetch_all(
+                sql(
+                    "SELECT category, description, applied_ore, own_contribution_ore \
+                     FROM budget_lines WHERE application_id = $1 ORDER BY position",
+                )
+                .bind(id),
+            )
+            .await?;
+        let summary = row.summary.into_summary()?;
+        let members = if summary.organisation_kind == "kommune" {
+            Vec::new()
+        } else {
+            self.organisation_members(summary.organisation_id).await?
+        };
+        Ok(Application {
+            summary,
+            description: row.description,
+            contact_person: row.contact_person,
+            email: row.email,
+            allocation_reason: row.allocation_reason,
+            budget_lines: lines
+                .into_iter()
+                .map(|l| BudgetLine {
+                    category: l.category,
+                    description: l.description,
+                    applied: Kroner::from_ore(l.applied_ore),
+                    own_contribution: Kroner::from_ore(l.own_contribution_ore),
+                })
+                .collect(),
+            members,
+        })
+    }
+
+    /// Registers an application in an open round on behalf of its applicant.
+    pub async fn create_application(
+        &self,
+        round_id: i64,
+        register: &Register,
+        fields: &ApplicationFields,
+        actor: &str,
+    ) -> AppResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = insert_application(
+            &mut tx,
+            round_id,
+            register,
+            fields,
+            NewApplication::REGISTERED,
+            actor,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Sets the allocated amount of one application, if the officer saw its current
+    /// version and the round's total stays within the pool. Check and write are one
+    /// transaction, serialised per round.
+    pub async fn set_allocation(
+        &self,
+        application_id: i64,
+        input: &AllocationInput,
+        actor: &str,
+    ) -> AppResult<()> {
+        let (round_id,): (i64,) = self
+            .fetch_optional(
+                sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
+            )
+            .await?
+            .ok_or_else(|| AppError::not_found("søknaden"))?;
+        let mut tx = self.begin().await?;
+        lock_round(&mut tx, round_id).await?;
+        let round = round_in(&mut tx, round_id).await?;
+        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
+        let current = current.summary.into_summary()?;
+        let fields = input.validate(current.requested)?;
+        if fields.version != current.version {
+            let shown = current
+                .allocated
+                .map_or_else(|| "ingen tildeling".to_string(), |a| a.to_string());
+            return Err(AppError::Conflict(format!(
+                "Søknaden fra {} er endret av noen andre siden du åpnet den (versjon {}, nå {}). Gjeldende tildeling er {shown}; din endring er ikke lagret.",
+                current.applicant, fields.version, current.version
+            )));
+        }
+        if !round.status.allows_allocation() {
+            return Err(AppError::Conflict(format!(
+                "Runden «{}» er avgjort; tildelinger kan ikke endres.",
+                round.name
+            )));
+        }
+        let status = current
+            .status
+            .after_allocation()
+            .map_err(AppError::Conflict)?;
+        ensure_within_pool(&mut tx, &round, Some(application_id), fields.amount).await?;
+        let updated = tx
+            .execute(
+                sql("UPDATE applications SET allocated_ore = $1, allocation_reason = $2, status = $3, \
+                     version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6")
+                .bind(fields.amount.ore())
+                .bind(fields.reason.clone())
+                .bind(status.as_str())
+                .bind(Utc::now())
+                .bind(application_id)
+                .bind(fields.version),
+            )
+            .await?;
+        if updated != 1 {
+            return Err(AppError::Conflict(
+                "Søknaden ble endret samtidig av noen andre; din endring er ikke lagret.".into(),
+            ));
+        }
+        let old = current.allocated.map(|a| a.to_string());
+        let summary = match &fields.reason {
+            Some(reason) => format!(
+                "Tildeling til {} satt til {} (begrunnelse: {reason})",
+                current.applicant, fields.amount
+            ),
+            None => format!(
+                "Tildeling til {} satt til {}",
+                current.applicant, fields.amount
+            ),
+        };
+        tx.audit(
+            NewAuditEvent::new(actor, "application.allocation_set", summary)
+                .round(round_id)
+                .application(application_id)
+                .change("allocated", old, Some(fields.amount.to_string())),
+        )
+        .await?;
+        if status != current.status {
+            tx.audit(
+                NewAuditEvent::new(
+                    actor,
+                    "application.status_changed",
+                    format!(
+                        "Status for {} endret til {}",
+                        current.applicant,
+                        status.label()
+                    ),
+                )
+                .round(round_id)
+                .application(application_id)
+                .change(
+                    "status",
+                    Some(current.status.label()),
+                    Some(status.label()),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+pub async fn insert_application(
+    tx: &mut Tx,
+    round_id: i64,
+    register: &Register,
+    fields: &ApplicationFields,
+    how: NewApplication,
+    actor: &str,
+) -> AppResult<i64> {
+    lock_round(tx, round_id).await?;
+    let round = round_in(tx, round_id).await?;
+    if how == NewApplication::REGISTERED && !round.status.allows_allocation() {
+        return Err(AppError::Conflict(format!(
+            "Runden «{}» er avgjort og tar ikke imot nye søknader.",
+            round.name
+        )));
+    }
+    let applicant = resolve_applicant(tx, register, &fields.applicant, round.year, actor).await?;
+    if let Some(amount) = how.allocated {
+        ensure_within_pool(tx, &round, None, amount).await?;
+    }
+    let now = Utc::now();
+    let requested = how.requested_known.then(|| fields.requested.ore());
+    let id = tx
+        .insert(
+            sql("INSERT INTO applications (round_id, organisation_id, applicant_name, kommunenummer, \
+                 project_title, description, contact_person, email, requested_ore, allocated_ore, status, \
+                 demo, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING id")
+            .bind(round_id)
+            .bind(applicant.organisation_id)
+            .bind(&applicant.name)
+            .bind(applicant.kommunenummer.as_ref().map(|k| k.to_string()))
+            .bind(fields.project_title.clone())
+            .bind(fields.description.clone())
+            .bind(fields.contact_person.clone())
+            .bind(fields.email.clone())
+            .bind(requested)
+            .bind(how.allocated.map(Kroner::ore))
+            .bind(how.status.as_str())
+            .bind(how.demo)
+            .bind(now),
+        )
+        .await?;
+    for (position, line) in fields.budget_lines.iter().enumerate() {
+        tx.execute(
+            sql("INSERT INTO budget_lines (application_id, position, category, description, applied_ore, own_contribution_ore) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(&line.category)
+            .bind(&line.description)
+            .bind(line.applied.ore())
+            .bind(line.own_contribution.ore()),
+        )
+        .await?;
+    }
+    let requested_text = if how.requested_known {
+        fields.requested.to_string()
+    } else {
+        "ikke oppgitt".to_string()
+    };
+    let mut event = NewAuditEvent::new(
+        actor,
+        "application.created",
+        format!(
+            "Registrerte søknad fra {} (omsøkt {requested_text})",
+            applicant.name
+        ),
+    )
+    .round(round_id)
+    .application(id);
+    if let Some(amount) = how.allocated {
+        event = event.change("allocated", None::<String>, Some(amount.to_string()));
+    }
+    tx.audit(event).await?;
+    Ok(id)
+}

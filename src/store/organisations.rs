@@ -1,0 +1,282 @@
+//! Applicants: municipalities and inter-municipal organisations (IKS).
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::{Store, Tx, sql};
+use crate::domain::audit::NewAuditEvent;
+use crate::domain::county;
+use crate::domain::kommune::{Kommunenummer, Municipality, Register, Successor, name_matches};
+use crate::error::{AppError, AppResult};
+
+/// One entry of the applicant choice list on the application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplicantChoice {
+    /// What the form sends: a kommunenummer or `org:ID`.
+    pub value: String,
+    pub label: String,
+}
+
+/// The applicant an application is registered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedApplicant {
+    pub organisation_id: i64,
+    pub name: String,
+    pub kommunenummer: Option<Kommunenummer>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrganisationRow {
+    id: i64,
+    name: String,
+    kind: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    kommunenummer: String,
+    name: String,
+}
+
+impl Store {
+    /// The municipalities of the round's county (all, when it has none) in the division of
+    /// its year, then the other organisations.
+    pub async fn applicant_choices(
+        &self,
+        register: &Register,
+        year: i32,
+        region: Option<&str>,
+    ) -> AppResult<Vec<ApplicantChoice>> {
+        let county = region.and_then(|r| county::county_code(year, r));
+        let mut choices: Vec<ApplicantChoice> = register
+            .division_year_for(year)
+            .map(|y| register.municipalities(y))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| county.is_none_or(|c| m.number.county_code() == c))
+            .map(|m| ApplicantChoice {
+                value: m.number.to_string(),
+                label: format!("{} {}", m.number, m.name),
+            })
+            .collect();
+        let others: Vec<OrganisationRow> = self
+            .fetch_all(sql(
+                "SELECT id, name, kind FROM organisations WHERE kind <> 'kommune' ORDER BY name",
+            ))
+            .await?;
+        choices.extend(others.into_iter().map(|o| ApplicantChoice {
+            value: format!("org:{}", o.id),
+            label: format!("{} ({})", o.name, o.kind.to_uppercase()),
+        }));
+        Ok(choices)
+    }
+
+    pub async fn organisation_members(&self, organisation_id: i64) -> AppResult<Vec<Municipality>> {
+        let rows: Vec<MemberRow> = self
+            .fetch_all(
+                sql("SELECT kommunenummer, name FROM organisation_members \
+                     WHERE organisation_id = $1 ORDER BY kommunenummer")
+                .bind(organisation_id),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(Municipality {
+                    number: Kommunenummer::parse(&r.kommunenummer).ok()?,
+                    name: r.name,
+                })
+            })
+            .collect())
+    }
+}
+
+/// Finds the applicant from what the user gave: `org:ID`, a kommunenummer valid in the
+/// round's year, or a name (matched without regard to case, spacing or æøå spelling).
+/// A municipality that has no organisation yet gets one, audited, in this transaction.
+pub(super) async fn resolve_applicant(
+    tx: &mut Tx,
+    register: &Register,
+    applicant: &str,
+    year: i32,
+    actor: &str,
+) -> AppResult<ResolvedApplicant> {
+    let applicant = applicant.trim();
+    if let Some(id) = applicant.strip_prefix("org:") {
+        let id: i64 = id.parse().map_err(|_| {
+            AppError::invalid(
+                "applicant",
+                format!("«{applicant}» er ikke en kjent søker."),
+            )
+        })?;
+        let row: Option<(i64, String, Option<String>)> = tx
+            .fetch_optional(
+                sql("SELECT id, name, kommunenummer FROM organisations WHERE id = $1").bind(id),
+            )
+            .await?;
+        let (id, name, knr) =
+            row.ok_or_else(|| AppError::invalid("applicant", "Søkeren finnes ikke."))?;
+        return Ok(ResolvedApplicant {
+            organisation_id: id,
+            name,
+            kommunenummer: knr.and_then(|k| Kommunenummer::parse(&k).ok()),
+        });
+    }
+
+    let municipality = if applicant.chars().all(|c| c.is_ascii_digit()) {
+        let number = Kommunenummer::parse(applicant)
+            .map_err(|e| AppError::invalid("applicant", e.to_string()))?;
+        match register.lookup(&number, year) {
+            Some(m) => Some(m),
+            None => {
+                return Err(AppError::invalid(
+                    "applicant",
+                    unknown_number(register, &number, year),
+                ));
+            }
+        }
+    } else {
+        let in_division = register
+            .division_year_for(year)
+            .map(|y| register.municipalities(y))
+            .unwrap_or_default();
+        in_division
+            .into_iter()
+            .find(|m| name_matches(&m.name, applicant))
+    };
+
+    if let Some(m) = municipality {
+        return ensure_municipality_organisation(tx, &m, actor).await;
+    }
+
+    // Not a municipality: an organisation by name.
+    let orgs: Vec<(i64, String, Option<String>)> = tx
+        .fetch_all(sql(
+            "SELECT id, name, kommunenummer FROM organisations ORDER BY id",
+        ))
+        .await?;
+    orgs.into_iter()
+        .find(|(_, name, _)| name_matches(name, applicant))
+        .map(|(id, name, knr)| ResolvedApplicant {
+            organisation_id: id,
+            name,
+            kommunenummer: knr.and_then(|k| Kommunenummer::parse(&k).ok()),
+        })
+        .ok_or_else(|| {
+            AppError::invalid(
+                "applicant",
+                format!(
+                    "«{applicant}» er verken en kommune i {year} eller en registrert organisasjon. Oppgi kommunenummer eller velg fra listen."
+                ),
+            )
+        })
+}
+
+fn unknown_number(register: &Register, number: &Kommunenummer, year: i32) -> String {
+    let later = register
+        .division_year_for(year)
+        .map(|y| register.successor(number, 2000, y));
+    match later {
+        Some(Successor::Became { municipality, .. }) => format!(
+            "Kommunenummer {number} fantes ikke i {year}; det ble til {} {}.",
+            municipality.number, municipality.name
+        ),
+        Some(Successor::Split { parts }) => format!(
+            "Kommunenummer {number} fantes ikke i {year}; kommunen ble delt mellom {}. Velg riktig kommune.",
+            parts
+                .iter()
+                .map(|p| format!("{} {}", p.number, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!("Kommunenummer {number} finnes ikke i kommuneinndelingen for {year}."),
+    }
+}
+
+pub(super) async fn ensure_municipality_organisation(
+    tx: &mut Tx,
+    m: &Municipality,
+    actor: &str,
+) -> AppResult<ResolvedApplicant> {
+    let existing: Option<(i64, String)> = tx
+        .fetch_optional(
+            sql("SELECT id, name FROM organisations WHERE kind = 'kommune' AND kommunenummer = $1")
+                .bind(m.number.as_str()),
+        )
+        .await?;
+    let organisation_id = match existing {
+        Some((id, _)) => id,
+        None => {
+            let id = tx
+                .insert(
+                    sql(
+                        "INSERT INTO organisations (name, kind, kommunenummer, created_at) \
+                         VALUES ($1, 'kommune', $2, $3) RETURNING id",
+                    )
+                    .bind(&m.name)
+                    .bind(m.number.as_str())
+                    .bind(Utc::now()),
+                )
+                .await?;
+            tx.audit(NewAuditEvent::new(
+                actor,
+                "organisation.created",
+                format!("Registrerte søkeren {} {}", m.number, m.name),
+            ))
+            .await?;
+            id
+        }
+    };
+    Ok(ResolvedApplicant {
+        organisation_id,
+        name: m.name.clone(),
+        kommunenummer: Some(m.number.clone()),
+    })
+}
+
+/// An inter-municipal organisation with its member municipalities.
+pub async fn insert_collaboration(
+    tx: &mut Tx,
+    name: &str,
+    kind: &str,
+    org_number: Option<&str>,
+    members: &[Municipality],
+    division_year: i32,
+    actor: &str,
+) -> AppResult<i64> {
+    let id = tx
+        .insert(
+            sql("INSERT INTO organisations (name, kind, org_number, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(name)
+                .bind(kind)
+                .bind(org_number)
+                .bind(Utc::now()),
+        )
+        .await?;
+    for m in members {
+        tx.execute(
+            sql("INSERT INTO organisation_members (organisation_id, kommunenummer, name, division_year) \
+                 VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(m.number.as_str())
+            .bind(&m.name)
+            .bind(division_year),
+        )
+        .await?;
+    }
+    let member_list = members
+        .iter()
+        .map(|m| format!("{} {}", m.number, m.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.audit(NewAuditEvent::new(
+        actor,
+        "organisation.created",
+        format!(
+            "Registrerte {name} ({}) med medlemmene {member_list}",
+            kind.to_uppercase()
+        ),
+    ))
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,370 @@
+//! Rounds and their key figures.
+
+use chrono::{NaiveDate, Utc};
+
+use super::{Store, Tx, sql};
+use crate::domain::Kroner;
+use crate::domain::audit::NewAuditEvent;
+use crate::domain::round::{
+    Round, RoundFields, RoundOverview, RoundStatus, RoundTotals, check_within_pool,
+};
+use crate::error::{AppError, AppResult};
+
+#[derive(sqlx::FromRow)]
+struct RoundRow {
+    id: i64,
+    scheme: String,
+    name: String,
+    year: i64,
+    region: Option<String>,
+    description: Option<String>,
+    pool_ore: i64,
+    deadline: Option<NaiveDate>,
+    rounding_unit_ore: i64,
+    status: String,
+    historical: bool,
+    demo: bool,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RoundOverviewRow {
+    #[sqlx(flatten)]
+    round: RoundRow,
+    requested_ore: i64,
+    requested_unknown: i64,
+    allocated_ore: i64,
+    application_count: i64,
+}
+
+impl RoundRow {
+    fn into_round(self) -> AppResult<Round> {
+        let status = RoundStatus::parse(&self.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown round status {}", self.status))
+        })?;
+        Ok(Round {
+            id: self.id,
+            scheme: self.scheme,
+            name: self.name,
+            year: i32::try_from(self.year).unwrap_or_default(),
+            region: self.region,
+            description: self.description,
+            pool: Kroner::from_ore(self.pool_ore),
+            deadline: self.deadline,
+            rounding_unit: Kroner::from_ore(self.rounding_unit_ore),
+            status,
+            historical: self.historical,
+            demo: self.demo,
+            version: self.version,
+        })
+    }
+}
+
+/// How a round comes to be: typed by an officer, or loaded as sample data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundOrigin {
+    pub status: RoundStatus,
+    pub historical: bool,
+    pub demo: bool,
+}
+
+impl RoundOrigin {
+    pub const NEW: RoundOrigin = RoundOrigin {
+        status: RoundStatus::Open,
+        historical: false,
+        demo: false,
+    };
+}
+
+impl Store {
+    pub async fn list_rounds(&self) -> AppResult<Vec<RoundOverview>> {
+        let rows: Vec<RoundOverviewRow> = self.fetch_all(sql(OVERVIEW_ALL)).await?;
+        rows.into_iter().map(overview_from_row).collect()
+    }
+
+    pub async fn round_overview(&self, id: i64) -> AppResult<RoundOverview> {
+        let row: Option<RoundOverviewRow> = self.fetch_optional(sql(OVERVIEW_ONE).bind(id)).await?;
+        overview_from_row(row.ok_or_else(|| AppError::not_found("runden"))?)
+    }
+
+    pub async fn round(&self, id: i64) -> AppResult<Round> {
+        Ok(self.round_overview(id).await?.round)
+    }
+
+    pub async fn create_round(
+        &self,
+        fields: &RoundFields,
+        origin: RoundOrigin,
+        actor: &str,
+    ) -> AppResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = insert_round(&mut tx, fields, origin, actor).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves an edited round if nobody changed it since `version`; the pool may not drop
+    /// below what is already allocated.
+    pub async fn update_round(
+        &self,
+        id: i64,
+        fields: &RoundFields,
+        version: i64,
+        actor: &str,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        lock_round(&mut tx, id).await?;
+        let current = round_in(&mut tx, id).await?;
+        if current.version != version {
+            return Err(AppError::Conflict(format!(
+                "Runden er endret av noen andre siden du åpnet skjemaet (versjon {version}, nå {}). Endringene dine er ikke lagret; last siden på nytt.",
+                current.version
+            )));
+        }
+        if !current.status.allows_allocation() {
+            return Err(AppError::Conflict(
+                "Runden er avgjort og kan ikke endres.".into(),
+            ));
+        }
+        let allocated = allocated_total(&mut tx, id, None).await?;
+        if fields.pool < allocated {
+            return Err(AppError::invalid(
+                "pool",
+                format!(
+                    "Rammen kan ikke være lavere enn det som allerede er tildelt ({allocated})."
+                ),
+            ));
+        }
+        let scheme_id = ensure_scheme(&mut tx, &fields.scheme).await?;
+        tx.execute(
+            sql("UPDATE rounds SET scheme_id = $1, name = $2, year = $3, region = $4, description = $5, \
+                 pool_ore = $6, deadline = $7, rounding_unit_ore = $8, version = version + 1, updated_at = $9 \
+                 WHERE id = $10 AND version = $11")
+            .bind(scheme_id)
+            .bind(&fields.name)
+            .bind(fields.year)
+            .bind(fields.region.clone())
+            .bind(fields.description.clone())
+            .bind(fields.pool.ore())
+            .bind(fields.deadline)
+            .bind(fields.rounding_unit.ore())
+            .bind(Utc::now())
+            .bind(id)
+            .bind(version),
+        )
+        .await?;
+        let before = current.to_input();
+        let changes: [(&str, Option<String>, Option<String>); 8] = [
+            (
+                "name",
+                Some(current.name.clone()),
+                Some(fields.name.clone()),
+            ),
+            (
+                "scheme",
+                Some(current.scheme.clone()),
+                Some(fields.scheme.clone()),
+            ),
+            ("year", Some(before.year), Some(fields.year.to_string())),
+            ("region", current.region.clone(), fields.region.clone()),
+            (
+                "pool",
+                Some(current.pool.to_string()),
+                Some(fields.pool.to_string()),
+            ),
+            (
+                "deadline",
+                current.deadline.map(crate::domain::date::format_date),
+                fields.deadline.map(crate::domain::date::format_date),
+            ),
+            (
+                "rounding_unit",
+                Some(current.rounding_unit.to_string()),
+                Some(fields.rounding_unit.to_string()),
+            ),
+            (
+                "description",
+                current.description.clone(),
+                fields.description.clone(),
+            ),
+        ];
+        for (field, old, new) in changes {
+            if old != new {
+                tx.audit(
+                    NewAuditEvent::new(
+                        actor,
+                        "round.updated",
+                        format!("Endret {}", field_label(field)),
+                    )
+                    .round(id)
+                    .change(field, old, new),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+}
+
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "name" => "navn",
+        "scheme" => "tilskuddsordning",
+        "year" => "år",
+        "region" => "region",
+        "pool" => "ramme",
+        "deadline" => "frist",
+        "rounding_unit" => "avrundingsenhet",
+        "description" => "beskrivelse",
+        _ => "felt",
+    }
+}
+
+/// Rounds with their key figures; the two statements differ only in WHERE and ORDER.
+const OVERVIEW_ALL: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version, \
+     CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
+     CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
+     CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
+     CAST(COUNT(a.id) AS BIGINT) AS application_count \
+     FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
+     LEFT JOIN applications a ON a.round_id = r.id \
+     GROUP BY r.id, s.name ORDER BY r.year DESC, r.id DESC";
+
+const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version, \
+     CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
+     CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
+     CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
+     CAST(COUNT(a.id) AS BIGINT) AS application_count \
+     FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
+     LEFT JOIN applications a ON a.round_id = r.id \
+     WHERE r.id = $1 GROUP BY r.id, s.name";
+
+fn overview_from_row(row: RoundOverviewRow) -> AppResult<RoundOverview> {
+    let round = row.round.into_round()?;
+    let totals = RoundTotals::new(
+        round.pool,
+        Kroner::from_ore(row.requested_ore),
+        row.requested_unknown,
+        Kroner::from_ore(row.allocated_ore),
+    );
+    Ok(RoundOverview {
+        round,
+        totals,
+        application_count: row.application_count,
+    })
+}
+
+pub async fn insert_round(
+    tx: &mut Tx,
+    fields: &RoundFields,
+    origin: RoundOrigin,
+    actor: &str,
+) -> AppResult<i64> {
+    let scheme_id = ensure_scheme(tx, &fields.scheme).await?;
+    let now = Utc::now();
+    let id = tx
+        .insert(
+            sql("INSERT INTO rounds (scheme_id, name, year, region, description, pool_ore, deadline, \
+                 rounding_unit_ore, status, historical, demo, version, allocation_writes, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, 0, $12, $12) RETURNING id")
+            .bind(scheme_id)
+            .bind(&fields.name)
+            .bind(fields.year)
+            .bind(fields.region.clone())
+            .bind(fields.description.clone())
+            .bind(fields.pool.ore())
+            .bind(fields.deadline)
+            .bind(fields.rounding_unit.ore())
+            .bind(origin.status.as_str())
+            .bind(origin.historical)
+            .bind(origin.demo)
+            .bind(now),
+        )
+        .await?;
+    tx.audit(
+        NewAuditEvent::new(
+            actor,
+            "round.created",
+            format!(
+                "Opprettet runden «{}» med ramme {}",
+                fields.name, fields.pool
+            ),
+        )
+        .round(id)
+        .change("pool", None::<String>, Some(fields.pool.to_string())),
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn ensure_scheme(tx: &mut Tx, name: &str) -> AppResult<i64> {
+    if let Some((id,)) = tx
+        .fetch_optional::<(i64,)>(sql("SELECT id FROM schemes WHERE name = $1").bind(name))
+        .await?
+    {
+        return Ok(id);
+    }
+    tx.insert(
+        sql("INSERT INTO schemes (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(Utc::now()),
+    )
+    .await
+}
+
+/// Serialises writers of one round: the first statement of the transaction is a write
+/// to the round's row, which takes PostgreSQL's row lock and SQLite's write lock before
+/// anything is read. Checks made after it see every earlier writer's commit.
+pub(super) async fn lock_round(tx: &mut Tx, round_id: i64) -> AppResult<()> {
+    let updated = tx
+        .execute(
+            sql("UPDATE rounds SET allocation_writes = allocation_writes + 1 WHERE id = $1")
+                .bind(round_id),
+        )
+        .await?;
+    if updated == 0 {
+        return Err(AppError::not_found("runden"));
+    }
+    Ok(())
+}
+
+pub(super) async fn round_in(tx: &mut Tx, id: i64) -> AppResult<Round> {
+    const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version \
+     FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
+    let row: Option<RoundRow> = tx.fetch_optional(sql(QUERY).bind(id)).await?;
+    row.ok_or_else(|| AppError::not_found("runden"))?
+        .into_round()
+}
+
+/// The round's allocated total, leaving out one application if given.
+pub(super) async fn allocated_total(
+    tx: &mut Tx,
+    round_id: i64,
+    except_application: Option<i64>,
+) -> AppResult<Kroner> {
+    let (ore,): (i64,) = tx
+        .fetch_one(
+            sql(
+                "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications \
+                 WHERE round_id = $1 AND id <> $2",
+            )
+            .bind(round_id)
+            .bind(except_application.unwrap_or(-1)),
+        )
+        .await?;
+    Ok(Kroner::from_ore(ore))
+}
+
+/// Checks within the transaction (after `lock_round`) that `amount` fits the pool.
+pub(super) async fn ensure_within_pool(
+    tx: &mut Tx,
+    round: &Round,
+    application_id: Option<i64>,
+    amount: Kroner,
+) -> AppResult<()> {
+    let elsewhere = allocated_total(tx, round.id, application_id).await?;
+    check_within_pool(round.pool, elsewhere, amount).map_err(|m| AppError::invalid("amount", m))
+}

@@ -1,0 +1,37 @@
+//! Static assets compiled into the binary, so a deployment is one file.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "designsystemet/designsystemet.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/designsystemet/designsystemet.css"),
+    ),
+    (
+        "designsystemet/theme.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/designsystemet/theme.css"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+];
+
+pub async fn serve(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == path) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "Fant ikke filen.").into_response(),
+    }
+}

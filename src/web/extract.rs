@@ -1,0 +1,134 @@
+//! Request extractors that answer bad input in Norwegian, naming what was wrong.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body. Malformed JSON, a wrong type or a missing field gives a 400/422 whose
+/// message names the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::BadRequest(
+                "Forespørselen må ha Content-Type: application/json.".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            AppError::BadRequest("Kunne ikke lese forespørselen (for stor eller avbrutt).".into())
+        })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                AppError::BadRequest(format!(
+                    "Ugyldig JSON (linje {}, kolonne {}).",
+                    inner.line(),
+                    inner.column()
+                ))
+            } else {
+                json_field_error(&path, &inner.to_string())
+            }
+        })?;
+        Ok(ApiJson(value))
+    }
+}
+
+fn json_field_error(path: &str, serde_message: &str) -> AppError {
+    // serde says "missing field `pool`" at the parent; name the field itself.
+    if let Some(field) = serde_message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let full = if path == "." || path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return AppError::invalid(&full, format!("Feltet «{full}» mangler."));
+    }
+    let expected = if serde_message.contains("expected a string") {
+        " (forventet tekst, f.eks. \"125000.50\" for beløp)"
+    } else if serde_message.contains("expected i64")
+        || serde_message.contains("expected an integer")
+    {
+        " (forventet et heltall)"
+    } else if serde_message.contains("expected a sequence") {
+        " (forventet en liste)"
+    } else {
+        ""
+    };
+    AppError::invalid(
+        path,
+        format!("Feltet «{path}» har ugyldig verdi{expected}."),
+    )
+}
+
+/// The numeric id in the URL (`/rounds/{id}`); anything else is a 404 naming the thing.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("Fant ikke siden.".into()))?;
+        let raw = params.values().next().cloned().unwrap_or_default();
+        raw.parse::<i64>()
+            .map(Id)
+            .map_err(|_| AppError::NotFound(format!("Fant ikke «{raw}»: ugyldig id i adressen.")))
+    }
+}
+
+/// A submitted HTML form as its list of fields, so that repeated and indexed fields
+/// (budget lines) and unexpected input never make the extractor itself fail.
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default().to_string()
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_string)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormFields {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            AppError::BadRequest("Kunne ikke lese skjemaet (for stort eller avbrutt).".into())
+        })?;
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .map(FormFields)
+            .map_err(|_| AppError::BadRequest("Skjemaet kunne ikke leses (ugyldig koding).".into()))
+    }
+}

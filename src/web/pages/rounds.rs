@@ -1,0 +1,308 @@
+//! Runder: the list of rounds, one round with its applications, the round form and the
+//! round's audit log.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::{Layout, render};
+use crate::domain::audit::action_label;
+use crate::domain::county;
+use crate::domain::round::{ROUNDING_UNITS, RoundInput, RoundOverview};
+use crate::domain::validation::FieldErrors;
+use crate::domain::{Kroner, date::format_date};
+use crate::error::{AppError, AppResult};
+use crate::store::{AuditEvent, RoundOrigin};
+use crate::web::extract::{FormFields, Id};
+use crate::web::views::{ApplicationRow, SortKey, sort_rows};
+use crate::web::{ANONYMOUS_ACTOR, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rounds", get(list).post(create))
+        .route("/rounds/new", get(new_form))
+        .route("/rounds/{id}", get(show).post(update))
+        .route("/rounds/{id}/edit", get(edit_form))
+        .route("/rounds/{id}/audit", get(audit))
+}
+
+#[derive(Template)]
+#[template(path = "rounds/list.html")]
+struct ListPage {
+    layout: Layout,
+    rounds: Vec<RoundOverview>,
+}
+
+async fn list(State(state): State<AppState>) -> AppResult<Response> {
+    let rounds = state.store.list_rounds().await?;
+    Ok(render(&ListPage {
+        layout: Layout::new(&state, "runder"),
+        rounds,
+    }))
+}
+
+/// One sortable column heading.
+struct SortHeader {
+    label: &'static str,
+    href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    aria_sort: &'static str,
+    numeric: bool,
+}
+
+#[derive(Template)]
+#[template(path = "rounds/show.html")]
+struct ShowPage {
+    layout: Layout,
+    overview: RoundOverview,
+    rows: Vec<ApplicationRow>,
+    headers: Vec<SortHeader>,
+    used_percent: String,
+    deadline: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SortQuery {
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Id(id): Id,
+    Query(query): Query<SortQuery>,
+) -> AppResult<Response> {
+    let overview = state.store.round_overview(id).await?;
+    let register = state.store.register().await?;
+    let mut rows: Vec<ApplicationRow> = state
+        .store
+        .round_applications(id)
+        .await?
+        .iter()
+        .map(|s| ApplicationRow::new(&register, s, overview.round.year))
+        .collect();
+    let key = query
+        .sort
+        .as_deref()
+        .and_then(SortKey::parse)
+        .unwrap_or(SortKey::Applicant);
+    let descending = query.dir.as_deref() == Some("desc");
+    sort_rows(&mut rows, key, descending);
+    let headers = [
+        (SortKey::Applicant, "Søker", false),
+        (SortKey::Kommunenummer, "Kommunenr.", false),
+        (SortKey::Requested, "Omsøkt", true),
+        (SortKey::Allocated, "Tildelt", true),
+        (SortKey::Status, "Status", false),
+    ]
+    .into_iter()
+    .map(|(k, label, numeric)| {
+        let current = k == key;
+        let next_dir = if current && !descending {
+            "desc"
+        } else {
+            "asc"
+        };
+        SortHeader {
+            label,
+            href: format!("/rounds/{id}?sort={}&dir={next_dir}#soknader", k.as_str()),
+            aria_sort: match (current, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+            numeric,
+        }
+    })
+    .collect();
+    let used_percent = Kroner::percent_of(overview.totals.allocated_total, overview.totals.pool)
+        .map(|p| format!("{} %", p.to_string().replace('.', ",")))
+        .unwrap_or_default();
+    Ok(render(&ShowPage {
+        layout: Layout::new(&state, "runder"),
+        deadline: overview.round.deadline.map(format_date),
+        overview,
+        rows,
+        headers,
+        used_percent,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "rounds/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// `None` for a new round.
+    round_id: Option<i64>,
+    version: i64,
+    input: RoundInput,
+    errors: FieldErrors,
+    conflict: Option<String>,
+    counties: Vec<&'static str>,
+    rounding_units: Vec<String>,
+}
+
+impl FormPage {
+    fn new(state: &AppState, round_id: Option<i64>, version: i64, input: RoundInput) -> Self {
+        FormPage {
+            layout: Layout::new(state, "runder"),
+            round_id,
+            version,
+            input,
+            errors: FieldErrors::new(),
+            conflict: None,
+            counties: county::all_county_names(),
+            rounding_units: ROUNDING_UNITS
+                .iter()
+                .map(|u| Kroner::from_whole(*u).to_input_string())
+                .collect(),
+        }
+    }
+
+    fn selected_unit(&self, unit: &str) -> bool {
+        Kroner::parse(&self.input.rounding_unit).ok() == Kroner::parse(unit).ok()
+    }
+
+    fn region_is(&self, name: &str) -> bool {
+        self.input.region.as_deref() == Some(name)
+    }
+}
+
+fn round_input(form: &FormFields) -> RoundInput {
+    RoundInput {
+        name: form.text("name"),
+        scheme: form.optional("scheme"),
+        year: form.text("year"),
+        region: form.optional("region"),
+        pool: form.text("pool"),
+        deadline: form.optional("deadline"),
+        rounding_unit: form.text("rounding_unit"),
+        description: form.optional("description"),
+    }
+}
+
+async fn new_form(State(state): State<AppState>) -> Response {
+    let input = RoundInput {
+        year: chrono::Utc::now().format("%Y").to_string(),
+        rounding_unit: "1000".into(),
+        scheme: Some(crate::domain::round::DEFAULT_SCHEME.into()),
+        ..Default::default()
+    };
+    render(&FormPage::new(&state, None, 0, input))
+}
+
+/// Re-shows the form with what the user typed and what was wrong with it.
+fn form_with_error(mut page: FormPage, err: AppError) -> Response {
+    let status = err.status();
+    match err {
+        AppError::Invalid(errors) => page.errors = errors,
+        AppError::Conflict(message) | AppError::NotFound(message) => page.conflict = Some(message),
+        other => return other.into_response(),
+    }
+    (status, render(&page)).into_response()
+}
+
+async fn create(State(state): State<AppState>, form: FormFields) -> Response {
+    let input = round_input(&form);
+    let result = match input.validate() {
+        Ok(fields) => {
+            state
+                .store
+                .create_round(&fields, RoundOrigin::NEW, ANONYMOUS_ACTOR)
+                .await
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match result {
+        Ok(id) => Redirect::to(&format!("/rounds/{id}")).into_response(),
+        Err(err) => form_with_error(FormPage::new(&state, None, 0, input), err),
+    }
+}
+
+async fn edit_form(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    let round = state.store.round(id).await?;
+    if !round.status.allows_allocation() {
+        return Err(AppError::Conflict(format!(
+            "Runden «{}» er avgjort og kan ikke endres.",
+            round.name
+        )));
+    }
+    Ok(render(&FormPage::new(
+        &state,
+        Some(id),
+        round.version,
+        round.to_input(),
+    )))
+}
+
+async fn update(State(state): State<AppState>, Id(id): Id, form: FormFields) -> Response {
+    let input = round_input(&form);
+    let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
+    let result = match input.validate() {
+        Ok(fields) => {
+            state
+                .store
+                .update_round(id, &fields, version, ANONYMOUS_ACTOR)
+                .await
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/rounds/{id}")).into_response(),
+        Err(err) => form_with_error(FormPage::new(&state, Some(id), version, input), err),
+    }
+}
+
+/// An audit event with its time in Norwegian form.
+pub struct AuditLine {
+    pub event: AuditEvent,
+    pub when: String,
+    pub label: &'static str,
+}
+
+impl AuditLine {
+    pub fn new(event: AuditEvent) -> Self {
+        let when = event
+            .occurred_at
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%d.%m.%Y %H:%M:%S")
+            .to_string();
+        AuditLine {
+            label: action_label(&event.action),
+            event,
+            when,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rounds/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    overview: RoundOverview,
+    lines: Vec<AuditLine>,
+}
+
+async fn audit(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    let overview = state.store.round_overview(id).await?;
+    let lines = state
+        .store
+        .round_audit(id)
+        .await?
+        .into_iter()
+        .map(AuditLine::new)
+        .collect();
+    Ok((
+        StatusCode::OK,
+        render(&AuditPage {
+            layout: Layout::new(&state, "runder"),
+            overview,
+            lines,
+        }),
+    )
+        .into_response())
+}

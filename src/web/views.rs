@@ -1,0 +1,255 @@
+//! View models shared by the pages and the JSON API, so both show the same figures.
+
+use serde::Serialize;
+
+use crate::domain::Kroner;
+use crate::domain::application::{Application, ApplicationSummary};
+use crate::domain::kommune::{Municipality, Register, Successor};
+use crate::domain::round::{Round, RoundOverview, RoundTotals};
+
+/// Where an applicant's kommunenummer of the round's year is today.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Today {
+    Unchanged,
+    Changed { kommunenummer: String, name: String },
+    Split { parts: Vec<Municipality> },
+    Unknown,
+}
+
+impl Today {
+    pub fn of(register: &Register, summary: &ApplicationSummary, round_year: i32) -> Option<Today> {
+        let number = summary.kommunenummer.as_ref()?;
+        let newest = register.newest_year()?;
+        Some(match register.successor(number, round_year, newest) {
+            Successor::Unchanged { municipality } if municipality.number == *number => {
+                Today::Unchanged
+            }
+            Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
+                Today::Changed {
+                    kommunenummer: municipality.number.to_string(),
+                    name: municipality.name,
+                }
+            }
+            Successor::Split { parts } => Today::Split { parts },
+            Successor::Unknown => Today::Unknown,
+        })
+    }
+
+    /// Short text for the table cell: `5057 Ørland`, `delt: 5055 Heim, …`, or empty.
+    pub fn text(&self) -> String {
+        match self {
+            Today::Unchanged | Today::Unknown => String::new(),
+            Today::Changed {
+                kommunenummer,
+                name,
+            } => format!("{kommunenummer} {name}"),
+            Today::Split { parts } => format!(
+                "delt: {}",
+                parts
+                    .iter()
+                    .map(|p| format!("{} {}", p.number, p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// One application as a row of the round's table and of the API's round body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub applicant: String,
+    pub organisation_kind: String,
+    pub kommunenummer: Option<String>,
+    pub kommunenummer_today: Option<Today>,
+    pub project_title: Option<String>,
+    pub requested: Option<Kroner>,
+    pub allocated: Option<Kroner>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub demo: bool,
+    pub version: i64,
+}
+
+impl ApplicationRow {
+    pub fn new(register: &Register, summary: &ApplicationSummary, round_year: i32) -> Self {
+        ApplicationRow {
+            id: summary.id,
+            applicant: summary.applicant.clone(),
+            organisation_kind: summary.organisation_kind.clone(),
+            kommunenummer: summary.kommunenummer.as_ref().map(|k| k.to_string()),
+            kommunenummer_today: Today::of(register, summary, round_year),
+            project_title: summary.project_title.clone(),
+            requested: summary.requested,
+            allocated: summary.allocated,
+            status: summary.status.as_str(),
+            status_label: summary.status.label(),
+            demo: summary.demo,
+            version: summary.version,
+        }
+    }
+
+    pub fn requested_text(&self) -> String {
+        money_or(self.requested, "ikke oppgitt")
+    }
+
+    pub fn allocated_text(&self) -> String {
+        money_or(self.allocated, "–")
+    }
+
+    pub fn today_text(&self) -> String {
+        self.kommunenummer_today
+            .as_ref()
+            .map(Today::text)
+            .unwrap_or_default()
+    }
+
+    pub fn kommunenummer_text(&self) -> String {
+        self.kommunenummer
+            .clone()
+            .unwrap_or_else(|| self.organisation_kind.to_uppercase())
+    }
+}
+
+pub fn money_or(amount: Option<Kroner>, none: &str) -> String {
+    amount.map_or_else(|| none.to_string(), |a| a.to_string())
+}
+
+/// The columns the round's application table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Applicant,
+    Kommunenummer,
+    Requested,
+    Allocated,
+    Status,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Applicant,
+        SortKey::Kommunenummer,
+        SortKey::Requested,
+        SortKey::Allocated,
+        SortKey::Status,
+    ];
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Applicant => "applicant",
+            SortKey::Kommunenummer => "kommunenummer",
+            SortKey::Requested => "requested",
+            SortKey::Allocated => "allocated",
+            SortKey::Status => "status",
+        }
+    }
+}
+
+/// Sorts rows; missing amounts sort before any amount, ties by applicant name.
+pub fn sort_rows(rows: &mut [ApplicationRow], key: SortKey, descending: bool) {
+    rows.sort_by(|a, b| {
+        let order = match key {
+            SortKey::Applicant => a.applicant.to_lowercase().cmp(&b.applicant.to_lowercase()),
+            SortKey::Kommunenummer => a.kommunenummer.cmp(&b.kommunenummer),
+            SortKey::Requested => a.requested.cmp(&b.requested),
+            SortKey::Allocated => a.allocated.cmp(&b.allocated),
+            SortKey::Status => a.status_label.cmp(b.status_label),
+        }
+        .then_with(|| a.applicant.cmp(&b.applicant));
+        if descending { order.reverse() } else { order }
+    });
+}
+
+/// A round with its key figures, as the API writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundBody {
+    #[serde(flatten)]
+    pub round: Round,
+    pub status_label: &'static str,
+    #[serde(flatten)]
+    pub totals: RoundTotals,
+    pub application_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applications: Option<Vec<ApplicationRow>>,
+}
+
+impl RoundBody {
+    pub fn new(overview: RoundOverview, applications: Option<Vec<ApplicationRow>>) -> Self {
+        RoundBody {
+            status_label: overview.round.status.label(),
+            round: overview.round,
+            totals: overview.totals,
+            application_count: overview.application_count,
+            applications,
+        }
+    }
+}
+
+/// An application as the API writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationBody {
+    #[serde(flatten)]
+    pub row: ApplicationRow,
+    pub round_id: i64,
+    pub description: Option<String>,
+    pub contact_person: Option<String>,
+    pub email: Option<String>,
+    pub allocation_reason: Option<String>,
+    pub budget_lines: Vec<BudgetLineBody>,
+    pub budget_total: BudgetTotals,
+    pub members: Vec<Municipality>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetLineBody {
+    pub category: String,
+    pub description: String,
+    pub cost: Kroner,
+    pub own_contribution: Kroner,
+    pub applied: Kroner,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetTotals {
+    pub cost: Kroner,
+    pub own_contribution: Kroner,
+    pub applied: Kroner,
+}
+
+impl ApplicationBody {
+    pub fn new(register: &Register, application: Application, round_year: i32) -> Self {
+        let lines: Vec<BudgetLineBody> = application
+            .budget_lines
+            .iter()
+            .map(|l| BudgetLineBody {
+                category: l.category.clone(),
+                description: l.description.clone(),
+                cost: l.cost(),
+                own_contribution: l.own_contribution,
+                applied: l.applied,
+            })
+            .collect();
+        let budget_total = BudgetTotals {
+            cost: lines.iter().map(|l| l.cost).sum(),
+            own_contribution: lines.iter().map(|l| l.own_contribution).sum(),
+            applied: lines.iter().map(|l| l.applied).sum(),
+        };
+        ApplicationBody {
+            row: ApplicationRow::new(register, &application.summary, round_year),
+            round_id: application.summary.round_id,
+            description: application.description,
+            contact_person: application.contact_person,
+            email: application.email,
+            allocation_reason: application.allocation_reason,
+            budget_lines: lines,
+            budget_total,
+            members: application.members,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The test app: the real router on a real database, driven by HTTP requests.
+//!
+//! SQLite (a fresh file per test) by default. With `TILSKUDD_TEST_DATABASE_URL` set to a
+//! PostgreSQL URL, every test gets its own schema in that database instead; if that
+//! database cannot be reached the test fails, it is never skipped.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use tilskudd::store::Store;
+use tilskudd::{AppState, app};
+
+pub const PG_ENV: &str = "TILSKUDD_TEST_DATABASE_URL";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh, migrated, empty database on the backend the environment chose.
+pub async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.is_empty() => {
+            let schema = unique_name();
+            let admin = Store::connect(&url, None)
+                .await
+                .unwrap_or_else(|e| panic!("{PG_ENV}={url}: PostgreSQL is not reachable: {e}"));
+            let Store::Postgres(pool) = &admin else {
+                panic!("{PG_ENV} must be a postgres:// URL");
+            };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(pool)
+                .await
+                .expect("create test schema");
+            admin.close().await;
+            let store = Store::connect(&url, Some(&schema)).await.expect("connect");
+            store.migrate().await.expect("migrate");
+            (store, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/test.db", dir.path().display());
+            let store = Store::connect(&url, None).await.expect("connect sqlite");
+            store.migrate().await.expect("migrate");
+            (store, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// An empty database.
+    pub async fn new() -> TestApp {
+        let (store, dir) = fresh_store().await;
+        TestApp {
+            router: app(AppState::new(store.clone(), false)),
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// The sample data loaded, as `serve --demo` does.
+    pub async fn with_sample_data() -> TestApp {
+        let app = TestApp::new().await;
+        let outcome = tilskudd::sample::load(&app.store)
+            .await
+            .expect("sample data");
+        assert!(matches!(
+            outcome,
+            tilskudd::sample::SampleOutcome::Loaded { .. }
+        ));
+        app
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router never fails");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> TestResponse {
+        self.request(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> TestResponse {
+        self.request(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.send_json(Method::POST, path, body).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.send_json(Method::PUT, path, body).await
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send_raw(
+            Method::POST,
+            path,
+            "application/x-www-form-urlencoded",
+            &body,
+        )
+        .await
+    }
+
+    /// The id of the round with this name, through the API.
+    pub async fn round_id(&self, name: &str) -> i64 {
+        let rounds = self.get("/api/v1/rounds").await.json();
+        rounds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no round named {name}"))["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
