@@ -1,5 +1,6 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
 use tracing_subscriber::EnvFilter;
 
 use tilskudd::config::{DatabaseConfig, ServeConfig};
@@ -14,7 +15,7 @@ struct Cli {
     #[command(flatten)]
     database: DatabaseConfig,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand)]
@@ -33,11 +34,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
         )
         .init();
-    let mut cli = Cli::parse();
-    if cli.command.is_none() {
-        // No subcommand means `serve`, with its flags and environment variables.
-        cli = Cli::parse_from(std::env::args_os().chain(["serve".into()]));
-    }
+    let cli = Cli::parse_from(args_with_default_command());
     let store = Store::connect(
         &cli.database.database_url,
         cli.database.pg_schema.as_deref(),
@@ -55,16 +52,33 @@ async fn main() -> anyhow::Result<()> {
         .context("migrering av databasen feilet")?;
 
     match cli.command {
-        Some(Command::Migrate) => {
+        Command::Migrate => {
             println!(
                 "Databasen er migrert ({}).",
                 redact(&cli.database.database_url)
             );
             Ok(())
         }
-        Some(Command::Serve(config)) => serve(store, config).await,
-        None => unreachable!("the command defaults to serve"),
+        Command::Serve(config) => serve(store, config).await,
     }
+}
+
+/// No command means `serve`: `tilskudd --demo` is `tilskudd serve --demo`.
+fn args_with_default_command() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let named = [
+        "serve",
+        "migrate",
+        "help",
+        "--help",
+        "-h",
+        "--version",
+        "-V",
+    ];
+    if !args.iter().skip(1).any(|a| named.iter().any(|n| a == n)) {
+        args.insert(1.min(args.len()), "serve".into());
+    }
+    args
 }
 
 async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
