@@ -26,4 +26,32 @@ pub struct ServeConfig {
     /// national statistics) if the database is empty.
     #[arg(long, env = "TILSKUDD_DEMO")]
     pub demo: bool,
+    /// Minutes without requests after which a login session ends.
+    #[arg(long, env = "TILSKUDD_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+    /// Always mark the session cookie Secure. Without it the cookie is Secure when the
+    /// request says it came over HTTPS (`X-Forwarded-Proto: https` or `Forwarded: proto=https`).
+    #[arg(long, env = "TILSKUDD_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserAddConfig {
+    /// Login name (lower case letters, digits, . _ - @).
+    #[arg(long)]
+    pub username: String,
+    /// admin, saksbehandler, godkjenner, kommune or lesetilgang; repeat for several.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// Full name shown in the app.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// For a kommune user: kommunenummer, organisation name, or org:ID.
+    #[arg(long)]
+    pub organisation: Option<String>,
+    /// Read the password from standard input instead of printing a one-time password.
+    #[arg(long)]
+    pub password_stdin: bool,
 }

@@ -20,6 +20,15 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not logged in (API); pages redirect to the login page instead.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Logged in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed logins; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Someone else changed the thing first, or the state forbids the change.
     #[error("{0}")]
     Conflict(String),
@@ -45,7 +54,10 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -58,7 +70,12 @@ impl AppError {
                 [one] => one.message.clone(),
                 many => format!("{} felt har feil; se listen.", many.len()),
             },
-            AppError::BadRequest(m) | AppError::NotFound(m) | AppError::Conflict(m) => m.clone(),
+            AppError::BadRequest(m)
+            | AppError::NotFound(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::TooManyRequests(m)
+            | AppError::Conflict(m) => m.clone(),
             AppError::Database(sqlx::Error::PoolTimedOut) => {
                 "Databasen svarer ikke akkurat nå. Prøv igjen om litt.".into()
             }

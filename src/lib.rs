@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod sample;
+pub mod security;
 pub mod store;
 pub mod web;
 

@@ -3,9 +3,12 @@ use clap::{Parser, Subcommand};
 
 use tracing_subscriber::EnvFilter;
 
-use tilskudd::config::{DatabaseConfig, ServeConfig};
+use tilskudd::config::{DatabaseConfig, ServeConfig, UserAddConfig};
+use tilskudd::domain::audit::Actor;
+use tilskudd::domain::user::{UserInput, check_new_password};
 use tilskudd::sample::{self, SampleOutcome};
 use tilskudd::store::Store;
+use tilskudd::web::AuthSettings;
 use tilskudd::{AppState, app};
 
 /// tilskudd: tilskuddsforvaltning for Statsforvalteren.
@@ -24,6 +27,16 @@ enum Command {
     Serve(ServeConfig),
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. Prints a one-time password (to be changed at first login) unless
+    /// --password-stdin gives the password.
+    Add(UserAddConfig),
 }
 
 #[tokio::main]
@@ -60,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(config) => serve(store, config).await,
+        Command::User(UserCommand::Add(config)) => add_user(&store, config).await,
     }
 }
 
@@ -106,13 +120,76 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("kunne ikke lytte på {}", config.addr))?;
     tracing::info!("tilskudd kjører på http://{}", listener.local_addr()?);
-    let state = AppState::new(store.clone(), config.demo);
-    axum::serve(listener, app(state))
+    let state = AppState::new(store.clone(), config.demo).with_auth(AuthSettings {
+        session_idle: chrono::Duration::minutes(config.session_idle_minutes.max(1)),
+        force_secure_cookie: config.secure_cookies,
+    });
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     store.close().await;
+    Ok(())
+}
+
+/// `tilskudd user add`: the first admin of a fresh installation, or any user.
+async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
+    let input = UserInput {
+        username: config.username,
+        display_name: config.name,
+        email: config.email,
+        roles: config.roles,
+        organisation: config.organisation,
+    };
+    let fields = input.validate().map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            errors
+                .0
+                .iter()
+                .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let actor = Actor::system("kommandolinjen (tilskudd user add)");
+    let organisation_id = match &fields.organisation {
+        Some(text) => {
+            let register = store.register().await?;
+            Some(
+                store
+                    .resolve_organisation(&register, text, &actor)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--organisation: {}", e.message()))?
+                    .0,
+            )
+        }
+        None => None,
+    };
+    let (password, must_change) = if config.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        check_new_password(&fields.username, &password).map_err(|m| anyhow::anyhow!(m))?;
+        (password, false)
+    } else {
+        (tilskudd::security::one_time_password()?, true)
+    };
+    let hash = tilskudd::security::hash_password(&password)?;
+    store
+        .create_user(&fields, organisation_id, &hash, must_change, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    if must_change {
+        println!(
+            "Brukeren {} er opprettet. Engangspassord (må byttes ved første innlogging): {password}",
+            fields.username
+        );
+    } else {
+        println!("Brukeren {} er opprettet.", fields.username);
+    }
     Ok(())
 }
 

@@ -13,12 +13,14 @@ use serde::Deserialize;
 
 use crate::domain::Kroner;
 use crate::domain::application::{ApplicationFields, ApplicationStatus, BudgetLine};
-use crate::domain::audit::NewAuditEvent;
+use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{CodeChange, Kommunenummer, Municipality, Register};
 use crate::domain::round::{DEFAULT_SCHEME, RoundFields, RoundStatus};
 use crate::store::{NewApplication, NewObservation, RoundOrigin, Store, Tx};
 
-const ACTOR: &str = "system (eksempeldata)";
+fn actor() -> Actor {
+    Actor::system("system (eksempeldata)")
+}
 
 const DIVISIONS: [(i32, &str); 3] = [
     (2019, include_str!("../sample-data/kommuner-2019.csv")),
@@ -174,8 +176,9 @@ pub async fn load(store: &Store) -> anyhow::Result<SampleOutcome> {
     let historical = load_2019_round(&mut tx, &register).await?;
     let demo = load_demo_round(&mut tx, &register).await?;
     let observations = load_statistics(&mut tx).await?;
+    load_demo_users(&mut tx, &register).await?;
     tx.audit(NewAuditEvent::new(
-        ACTOR,
+        &actor(),
         "sample.loaded",
         format!(
             "Lastet eksempeldata: kommuneregisteret, runden Trøndelag 2019 ({historical} søknader), demorunden Trøndelag 2026 ({demo} søknader) og {observations} observasjoner fra KPR"
@@ -207,7 +210,8 @@ async fn load_organisations(tx: &mut Tx, register: &Register) -> anyhow::Result<
             .push(member);
     }
     for ((name, kind, year), members) in grouped {
-        crate::store::insert_collaboration(tx, &name, &kind, None, &members, year, ACTOR).await?;
+        crate::store::insert_collaboration(tx, &name, &kind, None, &members, year, &actor())
+            .await?;
     }
     Ok(())
 }
@@ -236,7 +240,7 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
         historical: true,
         demo: false,
     };
-    let round_id = crate::store::insert_round(tx, &round, origin, ACTOR).await?;
+    let round_id = crate::store::insert_round(tx, &round, origin, &actor()).await?;
     for (row, amount) in rows.iter().zip(amounts) {
         let fields = ApplicationFields {
             applicant: row.soker.clone(),
@@ -253,7 +257,7 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
             allocated: Some(amount),
             demo: false,
         };
-        crate::store::insert_application(tx, round_id, register, &fields, how, ACTOR)
+        crate::store::insert_application(tx, round_id, register, &fields, how, &actor())
             .await
             .with_context(|| format!("tildeling 2019: {}", row.soker))?;
     }
@@ -282,7 +286,7 @@ async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
         historical: false,
         demo: true,
     };
-    let round_id = crate::store::insert_round(tx, &round, origin, ACTOR).await?;
+    let round_id = crate::store::insert_round(tx, &round, origin, &actor()).await?;
     for app in &applications {
         let lines: Vec<BudgetLine> = budget
             .iter()
@@ -321,11 +325,71 @@ async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
             demo: true,
             ..NewApplication::REGISTERED
         };
-        crate::store::insert_application(tx, round_id, register, &fields, how, ACTOR)
+        crate::store::insert_application(tx, round_id, register, &fields, how, &actor())
             .await
             .with_context(|| format!("demorunden: {}", app.soker))?;
     }
     Ok(applications.len())
+}
+
+/// One user per role, all with the password `demo`; only ever loaded with the sample data.
+async fn load_demo_users(tx: &mut Tx, register: &Register) -> anyhow::Result<()> {
+    use crate::domain::user::{Role, UserFields};
+    // One hash for all: same password, and it keeps `--demo` quick to start.
+    let hash = crate::security::hash_password("demo")?;
+    let trondheim = crate::store::ensure_municipality_organisation(
+        tx,
+        &register
+            .lookup(&knr("5001")?, 2019)
+            .ok_or_else(|| anyhow!("5001 mangler i registeret"))?,
+        &actor(),
+    )
+    .await?
+    .organisation_id;
+    let (fosen,): (i64,) = tx
+        .fetch_one(
+            crate::store::sql("SELECT id FROM organisations WHERE name = $1").bind("Fosen helse"),
+        )
+        .await?;
+    let users: [(&str, &str, &[Role], Option<i64>); 6] = [
+        ("admin", "Ada Administrator", &[Role::Admin], None),
+        (
+            "saksbehandler",
+            "Siri Saksbehandler",
+            &[Role::Saksbehandler],
+            None,
+        ),
+        (
+            "godkjenner",
+            "Geir Godkjenner",
+            &[Role::Saksbehandler, Role::Godkjenner],
+            None,
+        ),
+        ("leser", "Lars Leser", &[Role::Lesetilgang], None),
+        (
+            "trondheim",
+            "Tone i Trondheim kommune",
+            &[Role::Kommune],
+            Some(trondheim),
+        ),
+        (
+            "fosenhelse",
+            "Frode i Fosen helse",
+            &[Role::Kommune],
+            Some(fosen),
+        ),
+    ];
+    for (username, name, roles, organisation) in users {
+        let fields = UserFields {
+            username: username.into(),
+            display_name: name.into(),
+            email: None,
+            roles: roles.to_vec(),
+            organisation: None,
+        };
+        crate::store::insert_user(tx, &fields, organisation, &hash, false, &actor()).await?;
+    }
+    Ok(())
 }
 
 fn observation(indicator: &'static str, year: i32, value: &str) -> NewObservation {

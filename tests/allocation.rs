@@ -19,19 +19,22 @@ fn amount(v: &Value) -> Decimal {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_allocations_never_exceed_the_pool() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let (round_id, apps) = demo_round(&app).await;
     assert!(apps.len() >= 20);
     // 20 requests of 1 000 000 kr each: 20 000 000 kr against a pool of 15 000 000 kr.
     let mut tasks = Vec::new();
     for a in apps.iter().take(20) {
         let router = app.router.clone();
+        let cookie = app.cookie.clone().unwrap();
         let id = a["id"].as_i64().unwrap();
         let version = a["version"].as_i64().unwrap();
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
             let request = axum::http::Request::put(format!("/api/v1/applications/{id}/allocation"))
                 .header("content-type", "application/json")
+                .header("cookie", cookie)
                 .body(axum::body::Body::from(
                     json!({"amount": "1000000", "version": version, "reason": "Prioritert tiltak"})
                         .to_string(),
@@ -78,7 +81,8 @@ async fn concurrent_allocations_never_exceed_the_pool() {
 
 #[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let (_, apps) = demo_round(&app).await;
     let a = &apps[0];
     let id = a["id"].as_i64().unwrap();
@@ -129,7 +133,8 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn above_the_requested_amount_needs_a_reason() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let (_, apps) = demo_round(&app).await;
     let a = &apps[1];
     let id = a["id"].as_i64().unwrap();
@@ -175,7 +180,8 @@ async fn a_round(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn bad_amounts_get_norwegian_messages_naming_the_field() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let (_, apps) = demo_round(&app).await;
     let a = &apps[2];
     let id = a["id"].as_i64().unwrap();
@@ -234,7 +240,8 @@ async fn bad_amounts_get_norwegian_messages_naming_the_field() {
 
 #[tokio::test]
 async fn a_decided_round_cannot_be_changed() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2019").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     let a = &round["applications"][0];
@@ -257,7 +264,8 @@ async fn a_decided_round_cannot_be_changed() {
 
 #[tokio::test]
 async fn allocating_through_the_page_redirects_and_shows_the_amount() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let (round_id, apps) = demo_round(&app).await;
     let a = &apps[3];
     let id = a["id"].as_i64().unwrap();
@@ -280,7 +288,7 @@ async fn allocating_through_the_page_redirects_and_shows_the_amount() {
         .get(&format!("/applications/{id}?lagret=1"))
         .await
         .text();
-    assert!(page.contains("Tildelingen er lagret"));
+    assert!(page.contains("Endringen er lagret"));
     assert!(page.contains("250\u{a0}000\u{a0}kr"));
     let round = app.get(&format!("/rounds/{round_id}")).await.text();
     assert!(round.contains("250\u{a0}000\u{a0}kr"));

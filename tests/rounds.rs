@@ -8,7 +8,8 @@ use serde_json::json;
 
 #[tokio::test]
 async fn create_a_round_through_the_api() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let response = app
         .post_json(
             "/api/v1/rounds",
@@ -41,7 +42,7 @@ async fn create_a_round_through_the_api() {
 
 #[tokio::test]
 async fn invalid_rounds_are_refused_field_by_field() {
-    let app = TestApp::new().await;
+    let app = TestApp::new_as("saksbehandler").await;
     let response = app
         .post_json(
             "/api/v1/rounds",
@@ -84,7 +85,7 @@ async fn invalid_rounds_are_refused_field_by_field() {
 
 #[tokio::test]
 async fn create_and_edit_a_round_through_the_pages() {
-    let app = TestApp::new().await;
+    let app = TestApp::new_as("saksbehandler").await;
     let form = app.get("/rounds/new").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text().contains("Ny runde"));
@@ -165,7 +166,8 @@ async fn create_and_edit_a_round_through_the_pages() {
 
 #[tokio::test]
 async fn the_pool_cannot_drop_below_what_is_allocated() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2026 (demo)").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     let a = &round["applications"][0];
@@ -189,7 +191,8 @@ async fn the_pool_cannot_drop_below_what_is_allocated() {
 
 #[tokio::test]
 async fn register_an_application_through_the_api() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let round = app
         .post_json(
             "/api/v1/rounds",
@@ -263,7 +266,8 @@ async fn register_an_application_through_the_api() {
 
 #[tokio::test]
 async fn register_an_application_through_the_page() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2026 (demo)").await;
     let form = app.get(&format!("/rounds/{id}/applications/new")).await;
     assert_eq!(form.status, StatusCode::OK);
@@ -332,7 +336,8 @@ async fn register_an_application_through_the_page() {
 
 #[tokio::test]
 async fn unknown_pages_and_ids_are_404_in_norwegian() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     for path in [
         "/rounds/999999",
         "/rounds/abc",
@@ -360,7 +365,7 @@ async fn unknown_pages_and_ids_are_404_in_norwegian() {
 
 #[tokio::test]
 async fn responses_carry_security_headers() {
-    let app = TestApp::new().await;
+    let app = TestApp::new_as("saksbehandler").await;
     let response = app.get("/rounds").await;
     let csp = response.header("content-security-policy").unwrap();
     assert!(csp.contains("frame-ancestors 'none'"));
@@ -374,7 +379,8 @@ async fn responses_carry_security_headers() {
 
 #[tokio::test]
 async fn round_table_sorts_by_each_column() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2019").await;
     let by_allocated = app
         .get(&format!("/rounds/{id}?sort=allocated&dir=desc"))

@@ -12,7 +12,8 @@ fn applications(round: &Value) -> &Vec<Value> {
 
 #[tokio::test]
 async fn the_2019_round_has_22_applications_and_uses_the_whole_pool() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2019").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await;
     assert_eq!(round.status, StatusCode::OK);
@@ -44,7 +45,8 @@ async fn the_2019_round_has_22_applications_and_uses_the_whole_pool() {
 
 #[tokio::test]
 async fn fosen_helse_is_an_iks_with_member_municipalities() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2019").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     let fosen = applications(&round)
@@ -76,7 +78,8 @@ async fn fosen_helse_is_an_iks_with_member_municipalities() {
 
 #[tokio::test]
 async fn old_numbers_show_todays_number() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2019").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     let bjugn = applications(&round)
@@ -97,7 +100,8 @@ async fn old_numbers_show_todays_number() {
 
 #[tokio::test]
 async fn register_maps_bjugn_to_orland_and_splits_snillfjord() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let result = app.get("/api/v1/municipalities?q=5017").await.json();
     let bjugn = result["municipalities"]
         .as_array()
@@ -141,7 +145,8 @@ async fn register_maps_bjugn_to_orland_and_splits_snillfjord() {
 
 #[tokio::test]
 async fn the_demo_round_is_open_above_its_pool_and_marked_as_demo() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let id = app.round_id("Trøndelag 2026 (demo)").await;
     let round = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     assert_eq!(round["status"], "open");
@@ -161,7 +166,8 @@ async fn the_demo_round_is_open_above_its_pool_and_marked_as_demo() {
 
 #[tokio::test]
 async fn sample_data_never_loads_into_a_database_with_data() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let again = tilskudd::sample::load(&app.store).await.unwrap();
     assert_eq!(again, tilskudd::sample::SampleOutcome::SkippedNotEmpty);
     let rounds = app.get("/api/v1/rounds").await.json();
@@ -170,7 +176,8 @@ async fn sample_data_never_loads_into_a_database_with_data() {
 
 #[tokio::test]
 async fn national_statistics_are_loaded() {
-    let app = TestApp::with_sample_data().await;
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
     let stats = app.get("/api/v1/statistics/national").await.json();
     let obs = stats["observations"].as_array().unwrap();
     let coord_2021 = obs
@@ -197,7 +204,7 @@ async fn national_statistics_are_loaded() {
 
 #[tokio::test]
 async fn health_check_answers_when_the_database_does() {
-    let app = TestApp::new().await;
+    let app = TestApp::new_as("saksbehandler").await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status, StatusCode::OK);
     app.store.close().await;

@@ -55,6 +55,19 @@ impl ApplicationStatus {
         }
     }
 
+    /// The status after the applicant submits, or why that is not allowed.
+    pub fn after_submit(self) -> Result<ApplicationStatus, String> {
+        match self {
+            ApplicationStatus::Draft => Ok(ApplicationStatus::Submitted),
+            _ => Err("Søknaden er allerede sendt inn.".into()),
+        }
+    }
+
+    /// Only a draft can be changed by the applicant; once submitted it is a case document.
+    pub fn editable(self) -> bool {
+        self == ApplicationStatus::Draft
+    }
+
     /// The status after an officer enters an allocated amount, or why that is not allowed.
     pub fn after_allocation(self) -> Result<ApplicationStatus, String> {
         match self {
@@ -176,14 +189,10 @@ impl ApplicationInput {
             200,
         );
         let email = optional_text(&mut errors, "email", "E-post", self.email.as_deref(), 200);
-        if let Some(email) = &email {
-            let valid = email
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-                && !email.contains(char::is_whitespace);
-            if !valid {
-                errors.add("email", format!("«{email}» er ikke en e-postadresse."));
-            }
+        if let Some(email) = &email
+            && !super::validation::looks_like_email(email)
+        {
+            errors.add("email", format!("«{email}» er ikke en e-postadresse."));
         }
 
         let mut lines = Vec::new();

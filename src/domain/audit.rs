@@ -2,11 +2,40 @@
 
 use serde::Serialize;
 
+/// Who does something: a logged-in user, or the system itself (sample data, CLI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn user(user_id: i64, username: &str) -> Self {
+        Actor {
+            user_id: Some(user_id),
+            name: username.to_string(),
+        }
+    }
+
+    pub fn system(what: &str) -> Self {
+        Actor {
+            user_id: None,
+            name: what.to_string(),
+        }
+    }
+}
+
+impl From<&super::user::Principal> for Actor {
+    fn from(p: &super::user::Principal) -> Self {
+        Actor::user(p.user_id, &p.username)
+    }
+}
+
 /// A change about to be recorded; the store adds the time and writes it in the same
 /// transaction as the change itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewAuditEvent {
-    pub actor: String,
+    pub actor: Actor,
     /// A stable code, e.g. `round.created`, `application.allocation_set`.
     pub action: &'static str,
     pub round_id: Option<i64>,
@@ -19,9 +48,9 @@ pub struct NewAuditEvent {
 }
 
 impl NewAuditEvent {
-    pub fn new(actor: &str, action: &'static str, summary: impl Into<String>) -> Self {
+    pub fn new(actor: &Actor, action: &'static str, summary: impl Into<String>) -> Self {
         NewAuditEvent {
-            actor: actor.to_string(),
+            actor: actor.clone(),
             action,
             round_id: None,
             application_id: None,
@@ -64,6 +93,20 @@ pub fn action_label(action: &str) -> &'static str {
         "application.allocation_set" => "Tildeling endret",
         "organisation.created" => "Søker opprettet",
         "sample.loaded" => "Eksempeldata lastet",
+        "application.updated" => "Søknad endret",
+        "application.submitted" => "Søknad sendt inn",
+        "application.status_changed" => "Status endret",
+        "user.created" => "Bruker opprettet",
+        "user.updated" => "Bruker endret",
+        "user.deactivated" => "Bruker deaktivert",
+        "user.activated" => "Bruker aktivert",
+        "user.password_changed" => "Passord endret",
+        "login.succeeded" => "Innlogging",
+        "login.failed" => "Mislykket innlogging",
+        "login.throttled" => "Innlogging sperret",
+        "logout" => "Utlogging",
+        "token.created" => "API-nøkkel opprettet",
+        "token.revoked" => "API-nøkkel trukket tilbake",
         _ => "Endring",
     }
 }

@@ -10,6 +10,7 @@ pub mod date;
 pub mod kommune;
 pub mod money;
 pub mod round;
+pub mod user;
 pub mod validation;
 
 pub use money::Kroner;

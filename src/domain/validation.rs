@@ -142,3 +142,11 @@ where
     let value: Option<Wrap> = serde::Deserialize::deserialize(deserializer)?;
     Ok(value.map(|w| w.0))
 }
+
+/// A plausible e-mail address: something@domain.tld, no spaces.
+pub fn looks_like_email(email: &str) -> bool {
+    email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.contains(char::is_whitespace)
+}

@@ -10,7 +10,7 @@ use crate::domain::application::{
     AllocationInput, Application, ApplicationFields, ApplicationStatus, ApplicationSummary,
     BudgetLine,
 };
-use crate::domain::audit::NewAuditEvent;
+use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{Kommunenummer, Register};
 use crate::error::{AppError, AppResult};
 
@@ -25,11 +25,17 @@ pub struct NewApplication {
 }
 
 impl NewApplication {
+    /// Registered by an officer on behalf of the applicant: received at once.
     pub const REGISTERED: NewApplication = NewApplication {
         status: ApplicationStatus::Submitted,
         requested_known: true,
         allocated: None,
         demo: false,
+    };
+    /// Started by the applicant: a draft until submitted.
+    pub const DRAFT: NewApplication = NewApplication {
+        status: ApplicationStatus::Draft,
+        ..NewApplication::REGISTERED
     };
 }
 
@@ -152,24 +158,18 @@ impl Store {
         })
     }
 
-    /// Registers an application in an open round on behalf of its applicant.
+    /// Registers an application in an open round: received at once when an officer
+    /// registers it, a draft when the applicant starts it.
     pub async fn create_application(
         &self,
         round_id: i64,
         register: &Register,
         fields: &ApplicationFields,
-        actor: &str,
+        how: NewApplication,
+        actor: &Actor,
     ) -> AppResult<i64> {
         let mut tx = self.begin().await?;
-        let id = insert_application(
-            &mut tx,
-            round_id,
-            register,
-            fields,
-            NewApplication::REGISTERED,
-            actor,
-        )
-        .await?;
+        let id = insert_application(&mut tx, round_id, register, fields, how, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -181,7 +181,7 @@ impl Store {
         &self,
         application_id: i64,
         input: &AllocationInput,
-        actor: &str,
+        actor: &Actor,
     ) -> AppResult<()> {
         let (round_id,): (i64,) = self
             .fetch_optional(
@@ -275,17 +275,171 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces an application's own fields and budget lines; only a draft can change.
+    /// The applicant stays who it was.
+    pub async fn update_application(
+        &self,
+        application_id: i64,
+        fields: &ApplicationFields,
+        version: i64,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let (round_id,) = self.application_round(application_id).await?;
+        let mut tx = self.begin().await?;
+        lock_round(&mut tx, round_id).await?;
+        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
+        let current = current.summary.into_summary()?;
+        check_version(&current, version)?;
+        if !current.status.editable() {
+            return Err(AppError::Conflict(format!(
+                "Søknaden er {} og kan ikke endres.",
+                current.status.label().to_lowercase()
+            )));
+        }
+        tx.execute(
+            sql("UPDATE applications SET project_title = $1, description = $2, contact_person = $3, email = $4, \
+                 requested_ore = $5, version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8")
+            .bind(fields.project_title.clone())
+            .bind(fields.description.clone())
+            .bind(fields.contact_person.clone())
+            .bind(fields.email.clone())
+            .bind(fields.requested.ore())
+            .bind(Utc::now())
+            .bind(application_id)
+            .bind(version),
+        )
+        .await?;
+        tx.execute(sql("DELETE FROM budget_lines WHERE application_id = $1").bind(application_id))
+            .await?;
+        insert_budget_lines(&mut tx, application_id, &fields.budget_lines).await?;
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "application.updated",
+                format!("Endret søknaden fra {}", current.applicant),
+            )
+            .round(round_id)
+            .application(application_id)
+            .change(
+                "requested",
+                current.requested.map(|r| r.to_string()),
+                Some(fields.requested.to_string()),
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Sends a draft to Statsforvalteren, before the round's deadline.
+    pub async fn submit_application(
+        &self,
+        application_id: i64,
+        version: i64,
+        today: chrono::NaiveDate,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let (round_id,) = self.application_round(application_id).await?;
+        let mut tx = self.begin().await?;
+        lock_round(&mut tx, round_id).await?;
+        let round = round_in(&mut tx, round_id).await?;
+        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
+        let current = current.summary.into_summary()?;
+        check_version(&current, version)?;
+        let status = current.status.after_submit().map_err(AppError::Conflict)?;
+        if !round.status.allows_allocation() {
+            return Err(AppError::Conflict(format!(
+                "Runden «{}» er avgjort og tar ikke imot søknader.",
+                round.name
+            )));
+        }
+        if let Some(deadline) = round.deadline
+            && today > deadline
+        {
+            return Err(AppError::Conflict(format!(
+                "Søknadsfristen gikk ut {}; søknaden kan ikke sendes inn.",
+                crate::domain::date::format_date(deadline)
+            )));
+        }
+        if current.requested.is_none_or(Kroner::is_zero) {
+            return Err(AppError::invalid(
+                "requested",
+                "Søknaden må ha et omsøkt beløp før den sendes inn.",
+            ));
+        }
+        tx.execute(
+            sql("UPDATE applications SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(Utc::now())
+                .bind(application_id),
+        )
+        .await?;
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "application.submitted",
+                format!("{} sendte inn søknaden", current.applicant),
+            )
+            .round(round_id)
+            .application(application_id)
+            .change("status", Some(current.status.label()), Some(status.label())),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    async fn application_round(&self, application_id: i64) -> AppResult<(i64,)> {
+        self.fetch_optional(
+            sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("søknaden"))
+    }
+}
+
+fn check_version(current: &ApplicationSummary, version: i64) -> AppResult<()> {
+    if current.version != version {
+        return Err(AppError::Conflict(format!(
+            "Søknaden fra {} er endret siden du åpnet den (versjon {version}, nå {}). Din endring er ikke lagret; last siden på nytt.",
+            current.applicant, current.version
+        )));
+    }
+    Ok(())
+}
+
+async fn insert_budget_lines(
+    tx: &mut Tx,
+    application_id: i64,
+    lines: &[BudgetLine],
+) -> AppResult<()> {
+    for (position, line) in lines.iter().enumerate() {
+        tx.execute(
+            sql("INSERT INTO budget_lines (application_id, position, category, description, applied_ore, own_contribution_ore) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(application_id)
+            .bind(position as i64)
+            .bind(&line.category)
+            .bind(&line.description)
+            .bind(line.applied.ore())
+            .bind(line.own_contribution.ore()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn insert_application(
     tx: &mut Tx,
     round_id: i64,
     register: &Register,
     fields: &ApplicationFields,
     how: NewApplication,
-    actor: &str,
+    actor: &Actor,
 ) -> AppResult<i64> {
     lock_round(tx, round_id).await?;
     let round = round_in(tx, round_id).await?;
-    if how == NewApplication::REGISTERED && !round.status.allows_allocation() {
+    let typed_by_someone = how == NewApplication::REGISTERED || how == NewApplication::DRAFT;
+    if typed_by_someone && !round.status.allows_allocation() {
         return Err(AppError::Conflict(format!(
             "Runden «{}» er avgjort og tar ikke imot nye søknader.",
             round.name
@@ -318,19 +472,7 @@ pub async fn insert_application(
             .bind(now),
         )
         .await?;
-    for (position, line) in fields.budget_lines.iter().enumerate() {
-        tx.execute(
-            sql("INSERT INTO budget_lines (application_id, position, category, description, applied_ore, own_contribution_ore) \
-                 VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id)
-            .bind(position as i64)
-            .bind(&line.category)
-            .bind(&line.description)
-            .bind(line.applied.ore())
-            .bind(line.own_contribution.ore()),
-        )
-        .await?;
-    }
+    insert_budget_lines(tx, id, &fields.budget_lines).await?;
     let requested_text = if how.requested_known {
         fields.requested.to_string()
     } else {

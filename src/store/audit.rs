@@ -23,10 +23,11 @@ pub struct AuditEvent {
 
 pub(super) async fn insert(tx: &mut Tx, event: NewAuditEvent) -> AppResult<()> {
     tx.execute(
-        sql("INSERT INTO audit_events (occurred_at, actor, action, round_id, application_id, field, old_value, new_value, summary) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        sql("INSERT INTO audit_events (occurred_at, actor, actor_user_id, action, round_id, application_id, field, old_value, new_value, summary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(Utc::now())
-        .bind(event.actor)
+        .bind(event.actor.name)
+        .bind(event.actor.user_id)
         .bind(event.action)
         .bind(event.round_id)
         .bind(event.application_id)
@@ -39,13 +40,37 @@ pub(super) async fn insert(tx: &mut Tx, event: NewAuditEvent) -> AppResult<()> {
     Ok(())
 }
 
+/// Which events to show; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_user_id: Option<i64>,
+    pub round_id: Option<i64>,
+    pub application_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<i64>,
+}
+
+/// The most events one page shows.
+pub const AUDIT_PAGE_LIMIT: i64 = 1000;
+
 impl Store {
-    /// Every event of a round, newest first.
-    pub async fn round_audit(&self, round_id: i64) -> AppResult<Vec<AuditEvent>> {
+    /// Events matching the filter, newest first.
+    pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
+        let far_past = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
+        let far_future = DateTime::<Utc>::from_timestamp(253_402_300_000, 0).unwrap_or_default();
+        // 0 stands for "any": ids start at 1.
         self.fetch_all(
             sql("SELECT id, occurred_at, actor, action, round_id, application_id, field, old_value, new_value, summary \
-                 FROM audit_events WHERE round_id = $1 ORDER BY id DESC")
-            .bind(round_id),
+                 FROM audit_events \
+                 WHERE ($1 = 0 OR actor_user_id = $1) AND ($2 = 0 OR round_id = $2) AND ($3 = 0 OR application_id = $3) \
+                 AND occurred_at >= $4 AND occurred_at < $5 ORDER BY id DESC LIMIT $6")
+            .bind(filter.actor_user_id.unwrap_or(0))
+            .bind(filter.round_id.unwrap_or(0))
+            .bind(filter.application_id.unwrap_or(0))
+            .bind(filter.from.unwrap_or(far_past))
+            .bind(filter.until.unwrap_or(far_future))
+            .bind(filter.limit.unwrap_or(AUDIT_PAGE_LIMIT).clamp(1, AUDIT_PAGE_LIMIT)),
         )
         .await
     }

@@ -11,6 +11,7 @@ mod organisations;
 mod register;
 mod rounds;
 mod statistics;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,14 +24,15 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use applications::{NewApplication, insert_application};
-pub use audit::AuditEvent;
+pub use audit::{AUDIT_PAGE_LIMIT, AuditEvent, AuditFilter};
 pub use organisations::ApplicantChoice;
-pub use organisations::insert_collaboration;
+pub use organisations::{ensure_municipality_organisation, insert_collaboration};
 pub use register::{insert_changes, insert_division};
 pub use rounds::RoundOrigin;
 pub use rounds::insert_round;
 pub use statistics::{NewObservation, ObservationRow};
 pub use statistics::{insert_observation, upsert_indicator};
+pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};
 
 use crate::domain::audit::NewAuditEvent;
 use crate::error::{AppError, AppResult};

@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
-use crate::domain::audit::NewAuditEvent;
+use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::county;
 use crate::domain::kommune::{Kommunenummer, Municipality, Register, Successor, name_matches};
 use crate::error::{AppError, AppResult};
@@ -39,6 +39,71 @@ struct MemberRow {
 }
 
 impl Store {
+    /// The organisation `text` names (`org:ID`, a kommunenummer of the newest division, or
+    /// a name), creating a municipality's organisation on first use.
+    pub async fn resolve_organisation(
+        &self,
+        register: &Register,
+        text: &str,
+        actor: &Actor,
+    ) -> AppResult<(i64, String)> {
+        let year = register.newest_year().unwrap_or(2024);
+        let mut tx = self.begin().await?;
+        let found = resolve_applicant(&mut tx, register, text, year, actor)
+            .await
+            .map_err(|err| match err {
+                AppError::Invalid(mut errors) => {
+                    for e in &mut errors.0 {
+                        e.field = "organisation".into();
+                    }
+                    AppError::Invalid(errors)
+                }
+                other => other,
+            })?;
+        tx.commit().await?;
+        Ok((found.organisation_id, found.name))
+    }
+
+    pub async fn organisation_name(&self, organisation_id: i64) -> AppResult<String> {
+        self.fetch_optional::<(String,)>(
+            sql("SELECT name FROM organisations WHERE id = $1").bind(organisation_id),
+        )
+        .await?
+        .map(|(name,)| name)
+        .ok_or_else(|| AppError::not_found("organisasjonen"))
+    }
+
+    /// The county codes an organisation belongs to: its own, or its members'.
+    pub async fn organisation_counties(&self, organisation_id: i64) -> AppResult<Vec<String>> {
+        let rows: Vec<(Option<String>,)> = self
+            .fetch_all(
+                sql("SELECT kommunenummer FROM organisations WHERE id = $1 \
+                     UNION SELECT kommunenummer FROM organisation_members WHERE organisation_id = $1")
+                .bind(organisation_id),
+            )
+            .await?;
+        let mut counties: Vec<String> = rows
+            .into_iter()
+            .filter_map(|(k,)| k)
+            .filter_map(|k| Kommunenummer::parse(&k).ok())
+            .map(|k| k.county_code().to_string())
+            .collect();
+        counties.sort();
+        counties.dedup();
+        Ok(counties)
+    }
+
+    /// The round ids where an organisation has an application.
+    pub async fn organisation_round_ids(&self, organisation_id: i64) -> AppResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = self
+            .fetch_all(
+                sql("SELECT DISTINCT round_id FROM applications WHERE organisation_id = $1")
+                    .bind(organisation_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// The municipalities of the round's county (all, when it has none) in the division of
     /// its year, then the other organisations.
     pub async fn applicant_choices(
@@ -99,7 +164,7 @@ pub(super) async fn resolve_applicant(
     register: &Register,
     applicant: &str,
     year: i32,
-    actor: &str,
+    actor: &Actor,
 ) -> AppResult<ResolvedApplicant> {
     let applicant = applicant.trim();
     if let Some(id) = applicant.strip_prefix("org:") {
@@ -193,10 +258,10 @@ fn unknown_number(register: &Register, number: &Kommunenummer, year: i32) -> Str
     }
 }
 
-pub(super) async fn ensure_municipality_organisation(
+pub async fn ensure_municipality_organisation(
     tx: &mut Tx,
     m: &Municipality,
-    actor: &str,
+    actor: &Actor,
 ) -> AppResult<ResolvedApplicant> {
     let existing: Option<(i64, String)> = tx
         .fetch_optional(
@@ -242,7 +307,7 @@ pub async fn insert_collaboration(
     org_number: Option<&str>,
     members: &[Municipality],
     division_year: i32,
-    actor: &str,
+    actor: &Actor,
 ) -> AppResult<i64> {
     let id = tx
         .insert(

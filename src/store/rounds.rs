@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 
 use super::{Store, Tx, sql};
 use crate::domain::Kroner;
-use crate::domain::audit::NewAuditEvent;
+use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::round::{
     Round, RoundFields, RoundOverview, RoundStatus, RoundTotals, check_within_pool,
 };
@@ -95,7 +95,7 @@ impl Store {
         &self,
         fields: &RoundFields,
         origin: RoundOrigin,
-        actor: &str,
+        actor: &Actor,
     ) -> AppResult<i64> {
         let mut tx = self.begin().await?;
         let id = insert_round(&mut tx, fields, origin, actor).await?;
@@ -110,7 +110,7 @@ impl Store {
         id: i64,
         fields: &RoundFields,
         version: i64,
-        actor: &str,
+        actor: &Actor,
     ) -> AppResult<()> {
         let mut tx = self.begin().await?;
         lock_round(&mut tx, id).await?;
@@ -228,7 +228,7 @@ const OVERVIEW_ALL: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.reg
      CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
      CAST(COUNT(a.id) AS BIGINT) AS application_count \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id \
+     LEFT JOIN applications a ON a.round_id = r.id AND a.status <> 'draft' \
      GROUP BY r.id, s.name ORDER BY r.year DESC, r.id DESC";
 
 const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
@@ -238,7 +238,7 @@ const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.reg
      CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
      CAST(COUNT(a.id) AS BIGINT) AS application_count \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id \
+     LEFT JOIN applications a ON a.round_id = r.id AND a.status <> 'draft' \
      WHERE r.id = $1 GROUP BY r.id, s.name";
 
 fn overview_from_row(row: RoundOverviewRow) -> AppResult<RoundOverview> {
@@ -260,7 +260,7 @@ pub async fn insert_round(
     tx: &mut Tx,
     fields: &RoundFields,
     origin: RoundOrigin,
-    actor: &str,
+    actor: &Actor,
 ) -> AppResult<i64> {
     let scheme_id = ensure_scheme(tx, &fields.scheme).await?;
     let now = Utc::now();

@@ -1,53 +1,93 @@
 //! HTTP: the pages (askama, Norwegian), the JSON API under `/api/v1`, static assets and
 //! the health check. Handlers are thin: they parse input, call the domain and the store,
-//! and render.
+//! and render. Every route is registered with the access it requires ([`auth::Routes`]).
 
 mod api;
 mod assets;
+pub mod auth;
 mod extract;
 mod pages;
+mod scope;
 mod views;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::get;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::csrf::CsrfLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::AppResult;
-use crate::store::Store;
+pub use auth::{Access, AuthSettings, RouteInfo};
 
-/// Who the audit log names for changes made through the web until users log in.
-pub const ANONYMOUS_ACTOR: &str = "ikke innlogget";
+use crate::error::AppError;
+use crate::store::Store;
+use auth::Routes;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    /// Started with `--demo`: pages say that demo data is shown.
+    /// Started with `--demo`: pages say that demo data is shown, and the login page
+    /// lists the demo users.
     pub demo_mode: bool,
+    pub auth: AuthSettings,
 }
 
 impl AppState {
     pub fn new(store: Store, demo_mode: bool) -> Self {
-        AppState { store, demo_mode }
+        AppState {
+            store,
+            demo_mode,
+            auth: AuthSettings::default(),
+        }
     }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
+        self.auth = auth;
+        self
+    }
+}
+
+/// Every route with its access rule.
+fn routes() -> Routes {
+    Routes::default()
+        .get("/healthz", Access::Public, healthz)
+        .get("/static/{*path}", Access::Public, assets::serve)
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+}
+
+/// The table of every route and who may use it; the access test walks it.
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().into_parts().1
 }
 
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-    Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
-        .route("/healthz", get(healthz))
-        .route("/static/{*path}", get(assets::serve))
+    let (router, _) = routes().into_parts();
+    // Cross-site state changes are refused by Sec-Fetch-Site / Origin (no tokens needed).
+    let csrf = CsrfLayer::new().with_rejection_response(|_| {
+        AppError::Forbidden(
+            "Forespørselen kom fra et annet nettsted og ble avvist (CSRF-vern).".into(),
+        )
+        .into_response()
+    });
+    router
+        .nest("/api/v1", Router::new().fallback(api::not_found))
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
+        .layer(csrf)
+        .layer(middleware::from_fn(pages_render_errors_as_html))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -73,8 +113,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Errors outside the API are shown as an HTML page; the API keeps its JSON.
+async fn pages_render_errors_as_html(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if api {
+        response
+    } else {
+        pages::html_errors(response).await
+    }
+}
+
 /// 200 when the database answers, 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> AppResult<&'static str> {
-    state.store.ping().await?;
-    Ok("ok")
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(err) => {
+            tracing::error!(error = ?err, "health check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "databasen svarer ikke").into_response()
+        }
+    }
 }

@@ -172,20 +172,26 @@ pub struct RoundBody {
     #[serde(flatten)]
     pub round: Round,
     pub status_label: &'static str,
-    #[serde(flatten)]
-    pub totals: RoundTotals,
-    pub application_count: i64,
+    /// Left out for a kommune user: the totals tell about other applicants.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<RoundTotals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applications: Option<Vec<ApplicationRow>>,
 }
 
 impl RoundBody {
-    pub fn new(overview: RoundOverview, applications: Option<Vec<ApplicationRow>>) -> Self {
+    pub fn new(
+        overview: RoundOverview,
+        applications: Option<Vec<ApplicationRow>>,
+        with_totals: bool,
+    ) -> Self {
         RoundBody {
             status_label: overview.round.status.label(),
             round: overview.round,
-            totals: overview.totals,
-            application_count: overview.application_count,
+            totals: with_totals.then_some(overview.totals),
+            application_count: with_totals.then_some(overview.application_count),
             applications,
         }
     }

@@ -23,8 +23,13 @@ pub const PG_ENV: &str = "TILSKUDD_TEST_DATABASE_URL";
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    /// The session cookie (`name=value`) sent with every request, once logged in.
+    pub cookie: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
+
+/// The password of every demo user (and of users made by [`TestApp::add_user`]).
+pub const DEMO_PASSWORD: &str = "demo";
 
 pub struct TestResponse {
     pub status: StatusCode,
@@ -103,8 +108,72 @@ impl TestApp {
         TestApp {
             router: app(AppState::new(store.clone(), false)),
             store,
+            cookie: None,
             _dir: dir,
         }
+    }
+
+    /// Another app instance on the same database (as behind a load balancer).
+    pub fn second_instance(&self) -> TestApp {
+        TestApp {
+            router: app(AppState::new(self.store.clone(), false)),
+            store: self.store.clone(),
+            cookie: None,
+            _dir: None,
+        }
+    }
+
+    /// An empty database with one user of this role, logged in.
+    pub async fn new_as(role: &str) -> TestApp {
+        let mut app = TestApp::new().await;
+        app.add_user(role, role, None).await;
+        app.login(role).await;
+        app
+    }
+
+    /// Adds a user with the password [`DEMO_PASSWORD`].
+    pub async fn add_user(&self, username: &str, role: &str, organisation_id: Option<i64>) -> i64 {
+        let fields = tilskudd::domain::user::UserFields {
+            username: username.into(),
+            display_name: username.into(),
+            email: None,
+            roles: vec![tilskudd::domain::user::Role::parse(role).expect("role")],
+            organisation: None,
+        };
+        let hash = tilskudd::security::hash_password(DEMO_PASSWORD).unwrap();
+        self.store
+            .create_user(
+                &fields,
+                organisation_id,
+                &hash,
+                false,
+                &tilskudd::domain::audit::Actor::system("test"),
+            )
+            .await
+            .expect("create user")
+    }
+
+    /// Logs in through the API and keeps the session cookie for later requests.
+    pub async fn login(&mut self, username: &str) -> TestResponse {
+        self.cookie = None;
+        let response = self
+            .post_json(
+                "/api/v1/session",
+                &serde_json::json!({"username": username, "password": DEMO_PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "login as {username}: {}",
+            response.text()
+        );
+        self.cookie = Some(session_cookie(&response).expect("session cookie"));
+        response
+    }
+
+    pub fn logout_locally(&mut self) {
+        self.cookie = None;
     }
 
     /// The sample data loaded, as `serve --demo` does.
@@ -120,7 +189,14 @@ impl TestApp {
         app
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        if let Some(cookie) = &self.cookie
+            && !request.headers().contains_key(header::COOKIE)
+        {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+        }
         let response = self
             .router
             .clone()
@@ -197,6 +273,16 @@ impl TestApp {
         .await
     }
 
+    /// A request as the router gets it, with this client's cookie.
+    pub fn with_cookie(&self, mut request: Request<Body>) -> Request<Body> {
+        if let Some(cookie) = &self.cookie {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        request
+    }
+
     /// The id of the round with this name, through the API.
     pub async fn round_id(&self, name: &str) -> i64 {
         let rounds = self.get("/api/v1/rounds").await.json();
@@ -209,4 +295,15 @@ impl TestApp {
             .as_i64()
             .unwrap()
     }
+}
+
+/// `tilskudd_session=…` from a response's Set-Cookie.
+pub fn session_cookie(response: &TestResponse) -> Option<String> {
+    response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tilskudd_session=") && !v.starts_with("tilskudd_session=;"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
 }

@@ -1,72 +1,95 @@
-//! The JSON API under `/api/v1`: the same operations and validation as the pages.
-//! Amounts are decimal strings in kroner (`"13914871"`, `"125000.50"`).
+//! The JSON API under `/api/v1`: the same operations, access rules and validation as the
+//! pages. Amounts are decimal strings in kroner (`"13914871"`, `"125000.50"`).
+
+mod account;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::AppState;
+use super::auth::{Access, CurrentUser, Routes, roles};
 use super::extract::{ApiJson, Id};
+use super::pages::applications::applicant_for;
+use super::pages::audit::AuditQuery;
+use super::scope;
 use super::views::{ApplicationBody, ApplicationRow, RoundBody};
-use super::{ANONYMOUS_ACTOR, AppState};
 use crate::domain::application::{AllocationInput, ApplicationInput};
+use crate::domain::audit::Actor;
 use crate::domain::round::RoundInput;
+use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
-use crate::store::RoundOrigin;
+use crate::store::{AuditFilter, RoundOrigin};
 use crate::web::pages::municipalities::search_municipalities;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/rounds", get(list_rounds).post(create_round))
-        .route("/rounds/{id}", get(get_round).put(update_round))
-        .route(
+pub fn routes() -> Routes {
+    let read = Access::Roles(roles::ALL);
+    let officer = Access::Roles(roles::OFFICER);
+    let applicant = Access::Roles(roles::APPLICANT);
+    let audit = Access::Roles(roles::AUDIT);
+    Routes::default()
+        .get("/rounds", read, list_rounds)
+        .post("/rounds", officer, create_round)
+        .get("/rounds/{id}", read, get_round)
+        .put("/rounds/{id}", officer, update_round)
+        .post(
             "/rounds/{id}/applications",
-            axum::routing::post(create_application),
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            create_application,
         )
-        .route("/rounds/{id}/audit", get(round_audit))
-        .route("/applications/{id}", get(get_application))
-        .route(
-            "/applications/{id}/allocation",
-            axum::routing::put(set_allocation),
-        )
-        .route("/municipalities", get(municipalities))
-        .route("/statistics/national", get(national_statistics))
-        .fallback(api_not_found)
+        .get("/rounds/{id}/audit", audit, round_audit)
+        .get("/applications/{id}", read, get_application)
+        .put("/applications/{id}", applicant, update_application)
+        .post("/applications/{id}/submit", applicant, submit_application)
+        .put("/applications/{id}/allocation", officer, set_allocation)
+        .get("/audit", audit, audit_log)
+        .get("/municipalities", read, municipalities)
+        .get("/statistics/national", read, national_statistics)
+        .merge(account::routes())
 }
 
-async fn api_not_found() -> AppError {
+pub async fn not_found() -> AppError {
     AppError::NotFound("Fant ikke adressen i API-et.".into())
 }
 
-async fn list_rounds(State(state): State<AppState>) -> AppResult<Json<Vec<RoundBody>>> {
-    let rounds = state.store.list_rounds().await?;
+async fn list_rounds(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+) -> AppResult<Json<Vec<RoundBody>>> {
+    let rounds = scope::rounds(&state, &user).await?;
+    let totals = user.sees_everything();
     Ok(Json(
         rounds
             .into_iter()
-            .map(|r| RoundBody::new(r, None))
+            .map(|r| RoundBody::new(r, None, totals))
             .collect(),
     ))
 }
 
-pub(super) async fn round_body(state: &AppState, id: i64) -> AppResult<RoundBody> {
-    let overview = state.store.round_overview(id).await?;
+pub(super) async fn round_body(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+) -> AppResult<RoundBody> {
+    let overview = scope::round(state, user, id).await?;
     let register = state.store.register().await?;
-    let rows = state
-        .store
-        .round_applications(id)
+    let rows = scope::round_applications(state, user, &overview.round)
         .await?
         .iter()
         .map(|s| ApplicationRow::new(&register, s, overview.round.year))
         .collect();
-    Ok(RoundBody::new(overview, Some(rows)))
+    Ok(RoundBody::new(overview, Some(rows), user.sees_everything()))
 }
 
-async fn get_round(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<RoundBody>> {
-    Ok(Json(round_body(&state, id).await?))
+async fn get_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<RoundBody>> {
+    Ok(Json(round_body(&state, &user, id).await?))
 }
 
 fn created(location: String, body: impl serde::Serialize) -> Response {
@@ -80,14 +103,15 @@ fn created(location: String, body: impl serde::Serialize) -> Response {
 
 async fn create_round(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     ApiJson(input): ApiJson<RoundInput>,
 ) -> AppResult<Response> {
     let fields = input.validate()?;
     let id = state
         .store
-        .create_round(&fields, RoundOrigin::NEW, ANONYMOUS_ACTOR)
+        .create_round(&fields, RoundOrigin::NEW, &Actor::from(&user))
         .await?;
-    let body = round_body(&state, id).await?;
+    let body = round_body(&state, &user, id).await?;
     Ok(created(format!("/api/v1/rounds/{id}"), body))
 }
 
@@ -102,21 +126,7 @@ struct RoundUpdate {
     version: String,
 }
 
-async fn update_round(
-    State(state): State<AppState>,
-    Id(id): Id,
-    ApiJson(update): ApiJson<RoundUpdate>,
-) -> AppResult<Json<RoundBody>> {
-    let version = parse_version(&update.version)?;
-    let fields = update.input.validate()?;
-    state
-        .store
-        .update_round(id, &fields, version, ANONYMOUS_ACTOR)
-        .await?;
-    Ok(Json(round_body(&state, id).await?))
-}
-
-fn parse_version(text: &str) -> AppResult<i64> {
+pub(super) fn parse_version(text: &str) -> AppResult<i64> {
     text.trim().parse::<i64>().map_err(|_| {
         AppError::invalid(
             "version",
@@ -125,47 +135,125 @@ fn parse_version(text: &str) -> AppResult<i64> {
     })
 }
 
-pub(super) async fn application_body(state: &AppState, id: i64) -> AppResult<ApplicationBody> {
-    let application = state.store.application(id).await?;
-    let round = state.store.round(application.summary.round_id).await?;
+async fn update_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(update): ApiJson<RoundUpdate>,
+) -> AppResult<Json<RoundBody>> {
+    let version = parse_version(&update.version)?;
+    let fields = update.input.validate()?;
+    state
+        .store
+        .update_round(id, &fields, version, &Actor::from(&user))
+        .await?;
+    Ok(Json(round_body(&state, &user, id).await?))
+}
+
+pub(super) async fn application_body(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+) -> AppResult<ApplicationBody> {
+    let (application, round) = scope::application(state, user, id).await?;
     let register = state.store.register().await?;
     Ok(ApplicationBody::new(&register, application, round.year))
 }
 
 async fn create_application(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
-    ApiJson(input): ApiJson<ApplicationInput>,
+    ApiJson(mut input): ApiJson<ApplicationInput>,
 ) -> AppResult<Response> {
-    // The round must exist before the body's problems are worth reporting.
-    state.store.round(round_id).await?;
+    // The round must be visible before the body's problems are worth reporting.
+    scope::round(&state, &user, round_id).await?;
+    let (applicant, how) = applicant_for(&user, &input.applicant);
+    input.applicant = applicant;
     let fields = input.validate()?;
     let register = state.store.register().await?;
     let id = state
         .store
-        .create_application(round_id, &register, &fields, ANONYMOUS_ACTOR)
+        .create_application(round_id, &register, &fields, how, &Actor::from(&user))
         .await?;
-    let body = application_body(&state, id).await?;
+    let body = application_body(&state, &user, id).await?;
     Ok(created(format!("/api/v1/applications/{id}"), body))
+}
+
+#[derive(Deserialize)]
+struct ApplicationUpdate {
+    #[serde(flatten)]
+    input: ApplicationInput,
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::validation::text_or_integer"
+    )]
+    version: String,
+}
+
+async fn update_application(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(mut update): ApiJson<ApplicationUpdate>,
+) -> AppResult<Json<ApplicationBody>> {
+    let (application, _) = scope::application(&state, &user, id).await?;
+    update.input.applicant = format!("org:{}", application.summary.organisation_id);
+    let version = parse_version(&update.version)?;
+    let fields = update.input.validate()?;
+    state
+        .store
+        .update_application(id, &fields, version, &Actor::from(&user))
+        .await?;
+    Ok(Json(application_body(&state, &user, id).await?))
+}
+
+#[derive(Deserialize)]
+struct VersionBody {
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::validation::text_or_integer"
+    )]
+    version: String,
+}
+
+async fn submit_application(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> AppResult<Json<ApplicationBody>> {
+    scope::application(&state, &user, id).await?;
+    let version = parse_version(&body.version)?;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .date_naive();
+    state
+        .store
+        .submit_application(id, version, today, &Actor::from(&user))
+        .await?;
+    Ok(Json(application_body(&state, &user, id).await?))
 }
 
 async fn get_application(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Json<ApplicationBody>> {
-    Ok(Json(application_body(&state, id).await?))
+    Ok(Json(application_body(&state, &user, id).await?))
 }
 
 async fn set_allocation(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(input): ApiJson<AllocationInput>,
 ) -> AppResult<Json<ApplicationBody>> {
     state
         .store
-        .set_allocation(id, &input, ANONYMOUS_ACTOR)
+        .set_allocation(id, &input, &Actor::from(&user))
         .await?;
-    Ok(Json(application_body(&state, id).await?))
+    Ok(Json(application_body(&state, &user, id).await?))
 }
 
 async fn round_audit(
@@ -173,8 +261,21 @@ async fn round_audit(
     Id(id): Id,
 ) -> AppResult<Json<serde_json::Value>> {
     state.store.round(id).await?;
-    let events = state.store.round_audit(id).await?;
+    let filter = AuditFilter {
+        round_id: Some(id),
+        ..Default::default()
+    };
+    let events = state.store.audit_events(&filter).await?;
     Ok(Json(json!({ "round_id": id, "events": events })))
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    let filter = query.to_filter()?;
+    let events = state.store.audit_events(&filter).await?;
+    Ok(Json(json!({ "events": events })))
 }
 
 #[derive(Deserialize)]

@@ -1,33 +1,53 @@
-//! Søknad: one application, the form to register one on behalf of an applicant, and the
-//! allocation form.
+//! Søknad: one application; the form to register one (an officer on behalf of an
+//! applicant, or a kommune user's own draft); editing and submitting a draft; and the
+//! officer's allocation form.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::rounds::AuditLine;
 use super::{Layout, render};
 use crate::domain::application::{
-    AllocationInput, ApplicationInput, BUDGET_CATEGORIES, BudgetLineInput,
+    AllocationInput, Application, ApplicationInput, BUDGET_CATEGORIES, BudgetLineInput,
 };
+use crate::domain::audit::Actor;
 use crate::domain::round::Round;
+use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::store::ApplicantChoice;
+use crate::store::{ApplicantChoice, AuditFilter, NewApplication};
+use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
+use crate::web::scope;
 use crate::web::views::ApplicationBody;
-use crate::web::{ANONYMOUS_ACTOR, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/rounds/{id}/applications/new", get(new_form))
-        .route("/rounds/{id}/applications", post(create))
-        .route("/applications/{id}", get(show))
-        .route("/applications/{id}/allocation", post(set_allocation))
+pub fn routes() -> Routes {
+    let start = Access::Roles(roles::APPLICANT_OR_OFFICER);
+    let applicant = Access::Roles(roles::APPLICANT);
+    Routes::default()
+        .get("/rounds/{id}/applications/new", start, new_form)
+        .post("/rounds/{id}/applications", start, create)
+        .get("/applications/{id}", Access::Roles(roles::ALL), show)
+        .get("/applications/{id}/edit", applicant, edit_form)
+        .post("/applications/{id}", applicant, update)
+        .post("/applications/{id}/submit", applicant, submit)
+        .post(
+            "/applications/{id}/allocation",
+            Access::Roles(roles::OFFICER),
+            set_allocation,
+        )
 }
+
+/// Events an applicant may see in its application's history: its own steps, not the
+/// officers' working figures.
+const APPLICANT_EVENTS: [&str; 3] = [
+    "application.created",
+    "application.updated",
+    "application.submitted",
+];
 
 #[derive(Template)]
 #[template(path = "applications/show.html")]
@@ -39,28 +59,36 @@ struct ShowPage {
     allocation: AllocationInput,
     errors: FieldErrors,
     alert: Option<String>,
-    saved: bool,
+    notice: Option<&'static str>,
+    editable: bool,
 }
 
 #[derive(Deserialize)]
 struct ShowQuery {
     lagret: Option<String>,
+    sendt: Option<String>,
 }
 
 async fn show_page(
     state: &AppState,
+    user: &Principal,
     id: i64,
     allocation: Option<AllocationInput>,
 ) -> AppResult<ShowPage> {
-    let application = crate::web::api::application_body(state, id).await?;
-    let round = state.store.round(application.round_id).await?;
-    let history = state
-        .store
-        .application_audit(id)
-        .await?
-        .into_iter()
-        .map(AuditLine::new)
-        .collect();
+    let (application, round) = scope::application(state, user, id).await?;
+    let register = state.store.register().await?;
+    let editable =
+        user.has(crate::domain::user::Role::Kommune) && application.summary.status.editable();
+    let application = ApplicationBody::new(&register, application, round.year);
+    let filter = AuditFilter {
+        application_id: Some(id),
+        ..Default::default()
+    };
+    let mut events = state.store.audit_events(&filter).await?;
+    events.reverse();
+    if !user.sees_everything() {
+        events.retain(|e| APPLICANT_EVENTS.contains(&e.action.as_str()));
+    }
     let allocation = allocation.unwrap_or_else(|| AllocationInput {
         amount: application
             .row
@@ -71,29 +99,59 @@ async fn show_page(
         reason: application.allocation_reason.clone(),
     });
     Ok(ShowPage {
-        layout: Layout::new(state, "runder"),
+        layout: Layout::new(state, user, "runder"),
         round,
         application,
-        history,
+        history: events.into_iter().map(AuditLine::new).collect(),
         allocation,
         errors: FieldErrors::new(),
         alert: None,
-        saved: false,
+        notice: None,
+        editable,
     })
 }
 
 async fn show(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let mut page = show_page(&state, id, None).await?;
-    page.saved = query.lagret.is_some();
+    let mut page = show_page(&state, &user, id, None).await?;
+    page.notice = if query.lagret.is_some() {
+        Some("Endringen er lagret.")
+    } else if query.sendt.is_some() {
+        Some("Søknaden er sendt inn til Statsforvalteren.")
+    } else {
+        None
+    };
     Ok(render(&page))
+}
+
+/// Shows the page again with what went wrong; other errors pass through.
+async fn show_with_error(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+    typed: Option<AllocationInput>,
+    err: AppError,
+) -> AppResult<Response> {
+    let status = err.status();
+    let mut page = show_page(state, user, id, typed).await?;
+    match err {
+        AppError::Invalid(errors) => page.errors = errors,
+        AppError::Conflict(message) => {
+            page.alert = Some(message);
+            page.allocation.version = page.application.row.version.to_string();
+        }
+        other => return Err(other),
+    }
+    Ok((status, render(&page)).into_response())
 }
 
 async fn set_allocation(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
@@ -104,29 +162,43 @@ async fn set_allocation(
     };
     match state
         .store
-        .set_allocation(id, &input, ANONYMOUS_ACTOR)
+        .set_allocation(id, &input, &Actor::from(&user))
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let status = err.status();
             // A stale page shows the current figures, with what the user typed kept in the form.
-            let mut page = show_page(&state, id, Some(input.clone())).await?;
-            match err {
-                AppError::Invalid(errors) => page.errors = errors,
-                AppError::Conflict(message) => {
-                    page.alert = Some(message);
-                    page.allocation.version = page.application.row.version.to_string();
-                }
-                _ => {}
-            }
-            Ok((status, render(&page)).into_response())
+            show_with_error(&state, &user, id, Some(input), err).await
         }
         Err(other) => Err(other),
     }
 }
 
-/// How many empty budget lines the form offers; "Flere linjer" adds more.
+async fn submit(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> AppResult<Response> {
+    scope::application(&state, &user, id).await?;
+    let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .date_naive();
+    match state
+        .store
+        .submit_application(id, version, today, &Actor::from(&user))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?sendt=1")).into_response()),
+        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            show_with_error(&state, &user, id, None, err).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// How many empty budget lines the form offers; "Flere budsjettlinjer" adds more.
 const BLANK_LINES: usize = 5;
 const MAX_LINES: usize = 100;
 
@@ -135,6 +207,11 @@ const MAX_LINES: usize = 100;
 struct FormPage {
     layout: Layout,
     round: Round,
+    /// Set when a draft is edited.
+    application_id: Option<i64>,
+    version: i64,
+    /// The applicant, fixed for a kommune user; chosen by an officer otherwise.
+    fixed_applicant: Option<String>,
     choices: Vec<ApplicantChoice>,
     input: ApplicationInput,
     errors: FieldErrors,
@@ -151,26 +228,47 @@ impl FormPage {
     fn is_chosen(&self, value: &str) -> bool {
         self.input.applicant == value
     }
+
+    fn action(&self) -> String {
+        match self.application_id {
+            Some(id) => format!("/applications/{id}"),
+            None => format!("/rounds/{}/applications", self.round.id),
+        }
+    }
 }
 
 async fn form_page(
     state: &AppState,
-    round_id: i64,
+    user: &Principal,
+    round: Round,
+    application_id: Option<i64>,
+    version: i64,
     mut input: ApplicationInput,
 ) -> AppResult<FormPage> {
-    let round = state.store.round(round_id).await?;
     let register = state.store.register().await?;
-    let choices = state
-        .store
-        .applicant_choices(&register, round.year, round.region.as_deref())
-        .await?;
+    let (fixed_applicant, choices) = match user.limited_to_organisation() {
+        Some(org) => {
+            let name = state.store.organisation_name(org).await?;
+            (Some(name), Vec::new())
+        }
+        None => (
+            None,
+            state
+                .store
+                .applicant_choices(&register, round.year, round.region.as_deref())
+                .await?,
+        ),
+    };
     let blanks = input.budget_lines.iter().filter(|l| l.is_blank()).count();
     for _ in blanks..BLANK_LINES.min(MAX_LINES.saturating_sub(input.budget_lines.len())) {
         input.budget_lines.push(BudgetLineInput::default());
     }
     Ok(FormPage {
-        layout: Layout::new(state, "runder"),
+        layout: Layout::new(state, user, "runder"),
         round,
+        application_id,
+        version,
+        fixed_applicant,
         choices,
         input,
         errors: FieldErrors::new(),
@@ -179,14 +277,19 @@ async fn form_page(
     })
 }
 
-async fn new_form(State(state): State<AppState>, Id(round_id): Id) -> AppResult<Response> {
-    let page = form_page(&state, round_id, ApplicationInput::default()).await?;
-    if !page.round.status.allows_allocation() {
+async fn new_form(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+) -> AppResult<Response> {
+    let round = scope::round(&state, &user, round_id).await?.round;
+    if !round.status.allows_allocation() {
         return Err(AppError::Conflict(format!(
             "Runden «{}» er avgjort og tar ikke imot nye søknader.",
-            page.round.name
+            round.name
         )));
     }
+    let page = form_page(&state, &user, round, None, 0, ApplicationInput::default()).await?;
     Ok(render(&page))
 }
 
@@ -215,24 +318,58 @@ fn application_input(form: &FormFields) -> ApplicationInput {
     }
 }
 
+/// The form as the user left it, with errors or a message, or the error page.
+async fn form_with_error(
+    state: &AppState,
+    user: &Principal,
+    round: Round,
+    application_id: Option<i64>,
+    version: i64,
+    input: ApplicationInput,
+    err: AppError,
+) -> AppResult<Response> {
+    let status = err.status();
+    let mut page = form_page(state, user, round, application_id, version, input).await?;
+    match err {
+        AppError::Invalid(errors) => page.errors = errors,
+        AppError::Conflict(message) => page.alert = Some(message),
+        other => return Err(other),
+    }
+    Ok((status, render(&page)).into_response())
+}
+
+/// A kommune user applies for its own organisation; an officer for whoever it chose.
+pub fn applicant_for(user: &Principal, typed: &str) -> (String, NewApplication) {
+    match user.limited_to_organisation() {
+        Some(org) => (format!("org:{org}"), NewApplication::DRAFT),
+        None => (typed.to_string(), NewApplication::REGISTERED),
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
+    let round = scope::round(&state, &user, round_id).await?.round;
     let mut input = application_input(&form);
     if form.get("more_lines").is_some() {
         // "Flere budsjettlinjer": the same form again, the filled lines kept, with room for more.
         input.budget_lines.retain(|l| !l.is_blank());
-        let page = form_page(&state, round_id, input).await?;
-        return Ok(render(&page));
+        return Ok(render(
+            &form_page(&state, &user, round, None, 0, input).await?,
+        ));
     }
-    let result = match input.validate() {
+    let (applicant, how) = applicant_for(&user, &input.applicant);
+    let mut to_store = input.clone();
+    to_store.applicant = applicant;
+    let result = match to_store.validate() {
         Ok(fields) => {
             let register = state.store.register().await?;
             state
                 .store
-                .create_application(round_id, &register, &fields, ANONYMOUS_ACTOR)
+                .create_application(round_id, &register, &fields, how, &Actor::from(&user))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
@@ -240,14 +377,87 @@ async fn create(
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let status = err.status();
-            let mut page = form_page(&state, round_id, input).await?;
-            match err {
-                AppError::Invalid(errors) => page.errors = errors,
-                AppError::Conflict(message) => page.alert = Some(message),
-                _ => {}
-            }
-            Ok((status, render(&page)).into_response())
+            form_with_error(&state, &user, round, None, 0, input, err).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The form input that shows an application as it is.
+fn input_of(application: &Application) -> ApplicationInput {
+    ApplicationInput {
+        applicant: format!("org:{}", application.summary.organisation_id),
+        project_title: application.summary.project_title.clone(),
+        description: application.description.clone(),
+        contact_person: application.contact_person.clone(),
+        email: application.email.clone(),
+        requested: application.summary.requested.map(|r| r.to_input_string()),
+        budget_lines: application
+            .budget_lines
+            .iter()
+            .map(|l| BudgetLineInput {
+                category: l.category.clone(),
+                description: l.description.clone(),
+                applied: l.applied.to_input_string(),
+                own_contribution: l.own_contribution.to_input_string(),
+            })
+            .collect(),
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let (application, round) = scope::application(&state, &user, id).await?;
+    if !application.summary.status.editable() {
+        return Err(AppError::Conflict(
+            "Søknaden er sendt inn og kan ikke endres.".into(),
+        ));
+    }
+    let version = application.summary.version;
+    let page = form_page(
+        &state,
+        &user,
+        round,
+        Some(id),
+        version,
+        input_of(&application),
+    )
+    .await?;
+    Ok(render(&page))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> AppResult<Response> {
+    let (application, round) = scope::application(&state, &user, id).await?;
+    let mut input = application_input(&form);
+    input.applicant = format!("org:{}", application.summary.organisation_id);
+    let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
+    if form.get("more_lines").is_some() {
+        input.budget_lines.retain(|l| !l.is_blank());
+        return Ok(render(
+            &form_page(&state, &user, round, Some(id), version, input).await?,
+        ));
+    }
+    let result = match input.validate() {
+        Ok(fields) => {
+            state
+                .store
+                .update_application(id, &fields, version, &Actor::from(&user))
+                .await
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
+        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            form_with_error(&state, &user, round, Some(id), version, input, err).await
         }
         Err(other) => Err(other),
     }

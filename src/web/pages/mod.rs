@@ -1,44 +1,86 @@
 //! Server-rendered pages in Norwegian bokmål, usable without JavaScript.
 
+pub mod account;
+pub mod admin;
 pub mod applications;
+pub mod audit;
 pub mod municipalities;
 pub mod rounds;
 pub mod statistics;
 
 use askama::Template;
-use axum::Router;
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 
 use super::AppState;
+use super::auth::{Access, Routes};
+use crate::domain::user::{Principal, Role};
 use crate::error::{AppError, ErrorBody};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/rounds") }))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/", Access::Authenticated, || async {
+            Redirect::to("/rounds")
+        })
+        .merge(account::routes())
+        .merge(admin::routes())
         .merge(rounds::routes())
         .merge(applications::routes())
+        .merge(audit::routes())
         .merge(municipalities::routes())
         .merge(statistics::routes())
-        .layer(middleware::map_response(html_errors))
 }
 
 /// What every page's layout needs to know.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Layout {
     pub demo_mode: bool,
-    /// The nav entry to mark as current: `runder`, `kommuner`, `statistikk`.
+    /// The nav entry to mark as current: `runder`, `kommuner`, `statistikk`, `logg`, `admin`.
     pub section: &'static str,
+    pub user: Option<Principal>,
 }
 
 impl Layout {
-    pub fn new(state: &AppState, section: &'static str) -> Self {
+    pub fn new(state: &AppState, user: &Principal, section: &'static str) -> Self {
         Layout {
             demo_mode: state.demo_mode,
             section,
+            user: Some(user.clone()),
         }
+    }
+
+    pub fn anonymous(state: &AppState) -> Self {
+        Layout {
+            demo_mode: state.demo_mode,
+            section: "",
+            user: None,
+        }
+    }
+
+    fn has(&self, role: &str) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| Role::parse(role).is_some_and(|r| u.has(r)))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has("admin")
+    }
+
+    pub fn sees_audit_log(&self) -> bool {
+        self.has("admin") || self.has("saksbehandler")
+    }
+
+    pub fn is_officer(&self) -> bool {
+        self.has("saksbehandler")
+    }
+
+    pub fn is_applicant(&self) -> bool {
+        self.has("kommune")
+    }
+
+    pub fn sees_everything(&self) -> bool {
+        self.user.as_ref().is_some_and(Principal::sees_everything)
     }
 }
 
@@ -51,14 +93,15 @@ struct ErrorPage {
     body: ErrorBody,
 }
 
-/// Renders errors from page handlers (JSON by default, see `AppError`) as an HTML page.
-async fn html_errors(response: Response) -> Response {
+/// Renders an error response (JSON by default, see `AppError`) as an HTML page.
+pub async fn html_errors(response: Response) -> Response {
     let Some(body) = response.extensions().get::<ErrorBody>().cloned() else {
         return response;
     };
     let status = response.status();
     let title = match status {
         StatusCode::NOT_FOUND => "Fant ikke siden",
+        StatusCode::FORBIDDEN => "Ingen tilgang",
         StatusCode::CONFLICT => "Endringen kunne ikke lagres",
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Noe er feil i det du sendte",
         _ => "Noe gikk galt",
@@ -67,6 +110,7 @@ async fn html_errors(response: Response) -> Response {
         layout: Layout {
             demo_mode: false,
             section: "",
+            user: None,
         },
         status: status.as_u16(),
         title,
@@ -78,8 +122,8 @@ async fn html_errors(response: Response) -> Response {
     }
 }
 
-pub async fn not_found() -> Response {
-    html_errors(AppError::NotFound("Fant ikke siden du ba om.".into()).into_response()).await
+pub async fn not_found() -> AppError {
+    AppError::NotFound("Fant ikke siden du ba om.".into())
 }
 
 /// Renders a template into a response, or an error page if rendering fails.

@@ -1,10 +1,8 @@
 //! Kommuner: the municipality register, searchable, with each municipality's history.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::{Layout, render};
@@ -12,9 +10,10 @@ use crate::domain::date::format_date;
 use crate::domain::kommune::{HistoryEntry, Kommunenummer, Register, fold_name};
 use crate::error::AppResult;
 use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/kommuner", get(page))
+pub fn routes() -> Routes {
+    Routes::default().get("/kommuner", Access::Roles(roles::ALL), page)
 }
 
 /// One municipality number with its names per division and its recorded changes.
@@ -117,12 +116,13 @@ struct SearchQuery {
 /// officer scrolling or using the browser's find expects.
 async fn page(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let register = state.store.register().await?;
     let results = search_municipalities(&register, &query.q);
     Ok(render(&Page {
-        layout: Layout::new(&state, "kommuner"),
+        layout: Layout::new(&state, &user, "kommuner"),
         total: results.len(),
         query: query.q,
         results,

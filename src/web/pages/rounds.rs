@@ -2,32 +2,38 @@
 //! round's audit log.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::domain::audit::Actor;
 use crate::domain::audit::action_label;
 use crate::domain::county;
 use crate::domain::round::{ROUNDING_UNITS, RoundInput, RoundOverview};
+use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::domain::{Kroner, date::format_date};
 use crate::error::{AppError, AppResult};
-use crate::store::{AuditEvent, RoundOrigin};
+use crate::store::{AuditEvent, AuditFilter, RoundOrigin};
+use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
+use crate::web::scope;
 use crate::web::views::{ApplicationRow, SortKey, sort_rows};
-use crate::web::{ANONYMOUS_ACTOR, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/rounds", get(list).post(create))
-        .route("/rounds/new", get(new_form))
-        .route("/rounds/{id}", get(show).post(update))
-        .route("/rounds/{id}/edit", get(edit_form))
-        .route("/rounds/{id}/audit", get(audit))
+pub fn routes() -> Routes {
+    let read = Access::Roles(roles::ALL);
+    let officer = Access::Roles(roles::OFFICER);
+    Routes::default()
+        .get("/rounds", read, list)
+        .post("/rounds", officer, create)
+        .get("/rounds/new", officer, new_form)
+        .get("/rounds/{id}", read, show)
+        .post("/rounds/{id}", officer, update)
+        .get("/rounds/{id}/edit", officer, edit_form)
+        .get("/rounds/{id}/audit", Access::Roles(roles::AUDIT), audit)
 }
 
 #[derive(Template)]
@@ -37,10 +43,13 @@ struct ListPage {
     rounds: Vec<RoundOverview>,
 }
 
-async fn list(State(state): State<AppState>) -> AppResult<Response> {
-    let rounds = state.store.list_rounds().await?;
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+) -> AppResult<Response> {
+    let rounds = scope::rounds(&state, &user).await?;
     Ok(render(&ListPage {
-        layout: Layout::new(&state, "runder"),
+        layout: Layout::new(&state, &user, "runder"),
         rounds,
     }))
 }
@@ -73,14 +82,13 @@ struct SortQuery {
 
 async fn show(
     State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     Query(query): Query<SortQuery>,
 ) -> AppResult<Response> {
-    let overview = state.store.round_overview(id).await?;
+    let overview = scope::round(&state, &user, id).await?;
     let register = state.store.register().await?;
-    let mut rows: Vec<ApplicationRow> = state
-        .store
-        .round_applications(id)
+    let mut rows: Vec<ApplicationRow> = scope::round_applications(&state, &user, &overview.round)
         .await?
         .iter()
         .map(|s| ApplicationRow::new(&register, s, overview.round.year))
@@ -123,7 +131,7 @@ async fn show(
         .map(|p| format!("{} %", p.to_string().replace('.', ",")))
         .unwrap_or_default();
     Ok(render(&ShowPage {
-        layout: Layout::new(&state, "runder"),
+        layout: Layout::new(&state, &user, "runder"),
         deadline: overview.round.deadline.map(format_date),
         overview,
         rows,
@@ -147,9 +155,15 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn new(state: &AppState, round_id: Option<i64>, version: i64, input: RoundInput) -> Self {
+    fn new(
+        state: &AppState,
+        user: &Principal,
+        round_id: Option<i64>,
+        version: i64,
+        input: RoundInput,
+    ) -> Self {
         FormPage {
-            layout: Layout::new(state, "runder"),
+            layout: Layout::new(state, user, "runder"),
             round_id,
             version,
             input,
@@ -185,14 +199,14 @@ fn round_input(form: &FormFields) -> RoundInput {
     }
 }
 
-async fn new_form(State(state): State<AppState>) -> Response {
+async fn new_form(State(state): State<AppState>, CurrentUser(user, _): CurrentUser) -> Response {
     let input = RoundInput {
         year: chrono::Utc::now().format("%Y").to_string(),
         rounding_unit: "1000".into(),
         scheme: Some(crate::domain::round::DEFAULT_SCHEME.into()),
         ..Default::default()
     };
-    render(&FormPage::new(&state, None, 0, input))
+    render(&FormPage::new(&state, &user, None, 0, input))
 }
 
 /// Re-shows the form with what the user typed and what was wrong with it.
@@ -206,24 +220,32 @@ fn form_with_error(mut page: FormPage, err: AppError) -> Response {
     (status, render(&page)).into_response()
 }
 
-async fn create(State(state): State<AppState>, form: FormFields) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    form: FormFields,
+) -> Response {
     let input = round_input(&form);
     let result = match input.validate() {
         Ok(fields) => {
             state
                 .store
-                .create_round(&fields, RoundOrigin::NEW, ANONYMOUS_ACTOR)
+                .create_round(&fields, RoundOrigin::NEW, &Actor::from(&user))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
         Ok(id) => Redirect::to(&format!("/rounds/{id}")).into_response(),
-        Err(err) => form_with_error(FormPage::new(&state, None, 0, input), err),
+        Err(err) => form_with_error(FormPage::new(&state, &user, None, 0, input), err),
     }
 }
 
-async fn edit_form(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
     let round = state.store.round(id).await?;
     if !round.status.allows_allocation() {
         return Err(AppError::Conflict(format!(
@@ -233,27 +255,33 @@ async fn edit_form(State(state): State<AppState>, Id(id): Id) -> AppResult<Respo
     }
     Ok(render(&FormPage::new(
         &state,
+        &user,
         Some(id),
         round.version,
         round.to_input(),
     )))
 }
 
-async fn update(State(state): State<AppState>, Id(id): Id, form: FormFields) -> Response {
+async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> Response {
     let input = round_input(&form);
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
     let result = match input.validate() {
         Ok(fields) => {
             state
                 .store
-                .update_round(id, &fields, version, ANONYMOUS_ACTOR)
+                .update_round(id, &fields, version, &Actor::from(&user))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
         Ok(()) => Redirect::to(&format!("/rounds/{id}")).into_response(),
-        Err(err) => form_with_error(FormPage::new(&state, Some(id), version, input), err),
+        Err(err) => form_with_error(FormPage::new(&state, &user, Some(id), version, input), err),
     }
 }
 
@@ -287,11 +315,19 @@ struct AuditPage {
     lines: Vec<AuditLine>,
 }
 
-async fn audit(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+async fn audit(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
     let overview = state.store.round_overview(id).await?;
+    let filter = AuditFilter {
+        round_id: Some(id),
+        ..Default::default()
+    };
     let lines = state
         .store
-        .round_audit(id)
+        .audit_events(&filter)
         .await?
         .into_iter()
         .map(AuditLine::new)
@@ -299,7 +335,7 @@ async fn audit(State(state): State<AppState>, Id(id): Id) -> AppResult<Response>
     Ok((
         StatusCode::OK,
         render(&AuditPage {
-            layout: Layout::new(&state, "runder"),
+            layout: Layout::new(&state, &user, "runder"),
             overview,
             lines,
         }),

@@ -1,18 +1,17 @@
 //! Statistikk: the national KPR series that the sample data carries.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 
 use super::{Layout, render};
 use crate::error::AppResult;
 use crate::store::ObservationRow;
 use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/statistikk", get(page))
+pub fn routes() -> Routes {
+    Routes::default().get("/statistikk", Access::Roles(roles::ALL), page)
 }
 
 /// A value as Norwegians read it: decimal comma, `%` for shares, grouped thousands.
@@ -49,7 +48,10 @@ impl Page {
     }
 }
 
-async fn page(State(state): State<AppState>) -> AppResult<Response> {
+async fn page(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+) -> AppResult<Response> {
     let observations = state.store.observations_for_region("0000").await?;
     let mut tables: Vec<Table> = Vec::new();
     let mut breakdown = Vec::new();
@@ -69,7 +71,7 @@ async fn page(State(state): State<AppState>) -> AppResult<Response> {
         }
     }
     Ok(render(&Page {
-        layout: Layout::new(&state, "statistikk"),
+        layout: Layout::new(&state, &user, "statistikk"),
         tables,
         breakdown,
     }))

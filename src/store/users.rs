@@ -1,0 +1,644 @@
+//! Users, sessions, API tokens and login attempts.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{Store, Tx, sql};
+use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::domain::user::{Principal, Role, UserFields};
+use crate::error::{AppError, AppResult};
+
+/// A user as the admin pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
+    /// The organisation's kommunenummer, when it is a municipality.
+    pub organisation_kommunenummer: Option<String>,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    organisation_id: Option<i64>,
+    organisation_name: Option<String>,
+    organisation_kommunenummer: Option<String>,
+    active: bool,
+    must_change_password: bool,
+    version: i64,
+}
+
+/// What a login needs to check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginCandidate {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub active: bool,
+    pub must_change_password: bool,
+}
+
+/// A personal API token, without its secret.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiTokenSummary {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+async fn roles_of(store: &Store, user_id: i64) -> AppResult<Vec<Role>> {
+    let rows: Vec<(String,)> = store
+        .fetch_all(
+            sql("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(user_id),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(r,)| Role::parse(&r))
+        .collect())
+}
+
+impl Store {
+    pub async fn list_users(&self) -> AppResult<Vec<UserSummary>> {
+        let rows: Vec<UserRow> = self
+            .fetch_all(sql(
+                "SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
+                 o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version \
+                 FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.username",
+            ))
+            .await?;
+        let roles: Vec<(i64, String)> = self
+            .fetch_all(sql(
+                "SELECT user_id, role FROM user_roles ORDER BY user_id, role",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let user_roles = roles
+                    .iter()
+                    .filter(|(id, _)| *id == r.id)
+                    .filter_map(|(_, role)| Role::parse(role))
+                    .collect();
+                summary(r, user_roles)
+            })
+            .collect())
+    }
+
+    pub async fn user(&self, id: i64) -> AppResult<UserSummary> {
+        let row: UserRow = self
+            .fetch_optional(
+                sql("SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
+                     o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version \
+                     FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1")
+                .bind(id),
+            )
+            .await?
+            .ok_or_else(|| AppError::not_found("brukeren"))?;
+        let roles = roles_of(self, id).await?;
+        Ok(summary(row, roles))
+    }
+
+    /// Creates a user. `password_hash` is an argon2id PHC string.
+    pub async fn create_user(
+        &self,
+        fields: &UserFields,
+        organisation_id: Option<i64>,
+        password_hash: &str,
+        must_change_password: bool,
+        actor: &Actor,
+    ) -> AppResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = insert_user(
+            &mut tx,
+            fields,
+            organisation_id,
+            password_hash,
+            must_change_password,
+            actor,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Changes a user's name, e-mail, roles and organisation if nobody changed it since `version`.
+    pub async fn update_user(
+        &self,
+        id: i64,
+        fields: &UserFields,
+        organisation_id: Option<i64>,
+        version: i64,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let before = self.user(id).await?;
+        let mut tx = self.begin().await?;
+        ensure_unique_login(&mut tx, fields, Some(id)).await?;
+        let updated = tx
+            .execute(
+                sql(
+                    "UPDATE users SET display_name = $1, email = $2, organisation_id = $3, \
+                     version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6",
+                )
+                .bind(&fields.display_name)
+                .bind(fields.email.clone())
+                .bind(organisation_id)
+                .bind(Utc::now())
+                .bind(id)
+                .bind(version),
+            )
+            .await?;
+        if updated == 0 {
+            return Err(AppError::Conflict(
+                "Brukeren er endret av noen andre siden du åpnet skjemaet. Endringene dine er ikke lagret; last siden på nytt.".into(),
+            ));
+        }
+        tx.execute(sql("DELETE FROM user_roles WHERE user_id = $1").bind(id))
+            .await?;
+        for role in &fields.roles {
+            tx.execute(
+                sql("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(role.as_str()),
+            )
+            .await?;
+        }
+        let roles_text = |roles: &[Role]| {
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "user.updated",
+                format!("Endret brukeren {}", before.username),
+            )
+            .change(
+                "roles",
+                Some(roles_text(&before.roles)),
+                Some(roles_text(&fields.roles)),
+            ),
+        )
+        .await?;
+        if !fields.roles.contains(&Role::Kommune) || before.organisation_id != organisation_id {
+            // Access changed: the user logs in again.
+            tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id))
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Deactivating ends the user's sessions and API tokens at once.
+    pub async fn set_user_active(&self, id: i64, active: bool, actor: &Actor) -> AppResult<()> {
+        let user = self.user(id).await?;
+        if actor.user_id == Some(id) && !active {
+            return Err(AppError::Conflict(
+                "Du kan ikke deaktivere din egen bruker.".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql("UPDATE users SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+                .bind(active)
+                .bind(Utc::now())
+                .bind(id),
+        )
+        .await?;
+        if !active {
+            tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id))
+                .await?;
+            tx.execute(
+                sql("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(Utc::now())
+                    .bind(id),
+            )
+            .await?;
+        }
+        let (action, summary) = if active {
+            (
+                "user.activated",
+                format!("Aktiverte brukeren {}", user.username),
+            )
+        } else {
+            (
+                "user.deactivated",
+                format!("Deaktiverte brukeren {}", user.username),
+            )
+        };
+        tx.audit(NewAuditEvent::new(actor, action, summary)).await?;
+        tx.commit().await
+    }
+
+    /// Sets a new password; every other session of the user ends.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        must_change_password: bool,
+        keep_session: Option<&str>,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let user = self.user(user_id).await?;
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql("UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+                .bind(password_hash)
+                .bind(must_change_password)
+                .bind(Utc::now())
+                .bind(user_id),
+        )
+        .await?;
+        tx.execute(
+            sql("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep_session.unwrap_or("")),
+        )
+        .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "user.password_changed",
+            format!("Nytt passord for {}", user.username),
+        ))
+        .await?;
+        tx.commit().await
+    }
+
+    /// The user that `login` (username or e-mail, any case) names.
+    pub async fn login_candidate(&self, login: &str) -> AppResult<Option<LoginCandidate>> {
+        let login = login.trim().to_lowercase();
+        self.fetch_optional(
+            sql(
+                "SELECT id, username, password_hash, active, must_change_password FROM users \
+                 WHERE username = $1 OR lower(email) = $1",
+            )
+            .bind(login),
+        )
+        .await
+    }
+
+    pub async fn principal(&self, user_id: i64) -> AppResult<Option<Principal>> {
+        let row: Option<(i64, String, String, Option<i64>, bool, bool)> = self
+            .fetch_optional(
+                sql("SELECT id, username, display_name, organisation_id, active, must_change_password \
+                     FROM users WHERE id = $1")
+                    .bind(user_id),
+            )
+            .await?;
+        let Some((id, username, display_name, organisation_id, active, must_change_password)) = row
+        else {
+            return Ok(None);
+        };
+        if !active {
+            return Ok(None);
+        }
+        Ok(Some(Principal {
+            user_id: id,
+            username,
+            display_name,
+            roles: roles_of(self, id).await?,
+            organisation_id,
+            must_change_password,
+        }))
+    }
+
+    /// Records a login attempt; a success or failure is an audit event in the same transaction.
+    pub async fn record_login_attempt(
+        &self,
+        username: &str,
+        address: &str,
+        outcome: LoginOutcome,
+        user_id: Option<i64>,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql("INSERT INTO login_attempts (username, address, succeeded, attempted_at) VALUES ($1, $2, $3, $4)")
+                .bind(username.trim().to_lowercase())
+                .bind(address)
+                .bind(outcome == LoginOutcome::Succeeded)
+                .bind(Utc::now()),
+        )
+        .await?;
+        let actor = match user_id {
+            Some(id) => Actor::user(id, username),
+            None => Actor::system(&format!("anonym ({address})")),
+        };
+        let (action, summary) = match outcome {
+            LoginOutcome::Succeeded => (
+                "login.succeeded",
+                format!("{username} logget inn fra {address}"),
+            ),
+            LoginOutcome::Failed => (
+                "login.failed",
+                format!("Mislykket innlogging som «{username}» fra {address}"),
+            ),
+            LoginOutcome::Throttled => (
+                "login.throttled",
+                format!(
+                    "Innlogging som «{username}» fra {address} avvist: for mange mislykkede forsøk"
+                ),
+            ),
+        };
+        tx.audit(NewAuditEvent::new(&actor, action, summary))
+            .await?;
+        tx.commit().await
+    }
+
+    /// Failed attempts since `since`, for the username and for the address.
+    pub async fn recent_login_failures(
+        &self,
+        username: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> AppResult<(i64, i64)> {
+        let (by_user,): (i64,) = self
+            .fetch_one(
+                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
+                     WHERE username = $1 AND succeeded = $2 AND attempted_at >= $3")
+                .bind(username.trim().to_lowercase())
+                .bind(false)
+                .bind(since),
+            )
+            .await?;
+        let (by_address,): (i64,) = self
+            .fetch_one(
+                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
+                     WHERE address = $1 AND succeeded = $2 AND attempted_at >= $3")
+                .bind(address)
+                .bind(false)
+                .bind(since),
+            )
+            .await?;
+        Ok((by_user, by_address))
+    }
+
+    pub async fn create_session(&self, user_id: i64, token_hash: &str) -> AppResult<()> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The user of a live session; sessions idle longer than `idle` are ended.
+    pub async fn session_user(&self, token_hash: &str, idle: Duration) -> AppResult<Option<i64>> {
+        let row: Option<(i64, DateTime<Utc>)> = self
+            .fetch_optional(
+                sql("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash),
+            )
+            .await?;
+        let Some((user_id, last_seen)) = row else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        if now - last_seen > idle {
+            tx.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        // Writing on every request would serialise readers on SQLite; a minute is precise enough.
+        if now - last_seen > Duration::seconds(60) {
+            tx.execute(
+                sql("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                    .bind(now)
+                    .bind(token_hash),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str, actor: &Actor) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
+            .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "logout",
+            format!("{} logget ut", actor.name),
+        ))
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> AppResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = tx
+            .insert(
+                sql("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(Utc::now()),
+            )
+            .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "token.created",
+            format!("Opprettet API-nøkkelen «{name}»"),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn api_tokens(&self, user_id: i64) -> AppResult<Vec<ApiTokenSummary>> {
+        self.fetch_all(
+            sql(
+                "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
+                 WHERE user_id = $1 ORDER BY id DESC",
+            )
+            .bind(user_id),
+        )
+        .await
+    }
+
+    /// Revokes one of the user's own tokens; another user's token is "not found".
+    pub async fn revoke_api_token(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        let name: Option<(String,)> = tx
+            .fetch_optional(
+                sql("SELECT name FROM api_tokens WHERE id = $1 AND user_id = $2")
+                    .bind(token_id)
+                    .bind(user_id),
+            )
+            .await?;
+        let (name,) = name.ok_or_else(|| AppError::not_found("API-nøkkelen"))?;
+        tx.execute(
+            sql("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(Utc::now())
+                .bind(token_id),
+        )
+        .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "token.revoked",
+            format!("Trakk tilbake API-nøkkelen «{name}»"),
+        ))
+        .await?;
+        tx.commit().await
+    }
+
+    /// The user of a live API token, noting its use.
+    pub async fn api_token_user(&self, token_hash: &str) -> AppResult<Option<i64>> {
+        let row: Option<(i64, i64, Option<DateTime<Utc>>)> = self
+            .fetch_optional(
+                sql("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                    .bind(token_hash),
+            )
+            .await?;
+        let Some((id, user_id, last_used)) = row else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        if last_used.is_none_or(|t| now - t > Duration::seconds(60)) {
+            let mut tx = self.begin().await?;
+            tx.execute(
+                sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(Some(user_id))
+    }
+
+    pub async fn user_count(&self) -> AppResult<i64> {
+        Ok(self
+            .fetch_one::<(i64,)>(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM users"))
+            .await?
+            .0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Succeeded,
+    Failed,
+    Throttled,
+}
+
+fn summary(r: UserRow, roles: Vec<Role>) -> UserSummary {
+    UserSummary {
+        id: r.id,
+        username: r.username,
+        display_name: r.display_name,
+        email: r.email,
+        roles,
+        organisation_id: r.organisation_id,
+        organisation_name: r.organisation_name,
+        organisation_kommunenummer: r.organisation_kommunenummer,
+        active: r.active,
+        must_change_password: r.must_change_password,
+        version: r.version,
+    }
+}
+
+async fn ensure_unique_login(
+    tx: &mut Tx,
+    fields: &UserFields,
+    except: Option<i64>,
+) -> AppResult<()> {
+    let taken: Option<(i64,)> = tx
+        .fetch_optional(
+            sql("SELECT id FROM users WHERE (username = $1 OR (email IS NOT NULL AND lower(email) = lower($2))) AND id <> $3")
+                .bind(&fields.username)
+                .bind(fields.email.clone().unwrap_or_default())
+                .bind(except.unwrap_or(-1)),
+        )
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::invalid(
+            "username",
+            format!(
+                "Brukernavnet «{}» eller e-postadressen er allerede i bruk.",
+                fields.username
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn insert_user(
+    tx: &mut Tx,
+    fields: &UserFields,
+    organisation_id: Option<i64>,
+    password_hash: &str,
+    must_change_password: bool,
+    actor: &Actor,
+) -> AppResult<i64> {
+    ensure_unique_login(tx, fields, None).await?;
+    let now = Utc::now();
+    let id = tx
+        .insert(
+            sql("INSERT INTO users (username, display_name, email, password_hash, must_change_password, \
+                 organisation_id, active, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
+            .bind(&fields.username)
+            .bind(&fields.display_name)
+            .bind(fields.email.clone())
+            .bind(password_hash)
+            .bind(must_change_password)
+            .bind(organisation_id)
+            .bind(true)
+            .bind(now),
+        )
+        .await?;
+    for role in &fields.roles {
+        tx.execute(
+            sql("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role.as_str()),
+        )
+        .await?;
+    }
+    let roles = fields
+        .roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.audit(NewAuditEvent::new(
+        actor,
+        "user.created",
+        format!("Opprettet brukeren {} med rollene {roles}", fields.username),
+    ))
+    .await?;
+    Ok(id)
+}

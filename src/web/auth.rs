@@ -1,0 +1,426 @@
+//! Who is asking, and may they: sessions (a cookie holding a random token whose hash is
+//! in the database), personal API tokens (`Authorization: Bearer …`), and the access rule
+//! every route is registered with.
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, on};
+use chrono::Duration;
+
+use super::AppState;
+use crate::domain::user::{Principal, Role};
+use crate::error::AppError;
+use crate::security::token_hash;
+
+pub const SESSION_COOKIE: &str = "tilskudd_session";
+
+/// Settings for sessions and cookies.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// A session ends after this long without requests.
+    pub session_idle: Duration,
+    /// Always mark the cookie Secure (behind a TLS proxy that does not say
+    /// `X-Forwarded-Proto: https`).
+    pub force_secure_cookie: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_idle: Duration::hours(8),
+            force_secure_cookie: false,
+        }
+    }
+}
+
+/// The authenticated caller, put into the request by [`identify`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The session token's hash, when the caller came with the session cookie.
+    pub session: Option<String>,
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Middleware: finds the caller from the bearer token or the session cookie.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let mut caller = None;
+    let lookup = async {
+        if let Some(token) = bearer_token(headers) {
+            if let Some(user_id) = state.store.api_token_user(&token_hash(&token)).await? {
+                return Ok::<_, AppError>(Some((user_id, None)));
+            }
+            return Ok(None);
+        }
+        if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+            let hash = token_hash(&token);
+            if let Some(user_id) = state
+                .store
+                .session_user(&hash, state.auth.session_idle)
+                .await?
+            {
+                return Ok(Some((user_id, Some(hash))));
+            }
+        }
+        Ok(None)
+    };
+    match lookup.await {
+        Ok(Some((user_id, session))) => match state.store.principal(user_id).await {
+            Ok(Some(principal)) => caller = Some(Caller { principal, session }),
+            Ok(None) => {}
+            Err(err) => return err.into_response(),
+        },
+        Ok(None) => {}
+        Err(err) => return err.into_response(),
+    }
+    if let Some(caller) = caller {
+        request.extensions_mut().insert(caller);
+    }
+    next.run(request).await
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Who may use a route. Every route is registered with one (see [`Routes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not.
+    Public,
+    /// Any logged-in user.
+    Authenticated,
+    /// A logged-in user with one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// Refuses the request unless the caller satisfies `access`: pages send an anonymous
+/// visitor to the login page, the API answers 401; a wrong role gets 403.
+async fn check_access(access: Access, request: Request, next: Next) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_string();
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        if is_api(&path) {
+            return AppError::Unauthorized(
+                "Du må logge inn (sesjonskapsel eller Authorization: Bearer <API-nøkkel>).".into(),
+            )
+            .into_response();
+        }
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let next_param = serde_urlencoded::to_string([("neste", target)]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{next_param}")).into_response();
+    };
+    let principal = &caller.principal;
+    if principal.must_change_password && !path.starts_with("/meg") && path != "/logout" {
+        if is_api(&path) && path != "/api/v1/me" && path != "/api/v1/session" {
+            return AppError::Forbidden(
+                "Du må bytte det midlertidige passordet før du kan bruke tjenesten.".into(),
+            )
+            .into_response();
+        }
+        if !is_api(&path) {
+            return Redirect::to("/meg?bytt_passord=1").into_response();
+        }
+    }
+    if let Access::Roles(roles) = access
+        && !principal.has_any(roles)
+    {
+        return AppError::Forbidden(format!(
+            "Du har ikke tilgang til dette. Det krever rollen {}.",
+            roles
+                .iter()
+                .map(|r| r.label().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" eller ")
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The logged-in user, in a handler of a route that is not public.
+pub struct CurrentUser(pub Principal, pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .map(|c| CurrentUser(c.principal.clone(), c.session.clone()))
+            .ok_or_else(|| AppError::Unauthorized("Du må logge inn.".into()))
+    }
+}
+
+/// The user if someone is logged in (for public pages such as the login page).
+pub struct MaybeUser(pub Option<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(
+            parts
+                .extensions
+                .get::<Caller>()
+                .map(|c| c.principal.clone()),
+        ))
+    }
+}
+
+/// One registered route, for the access test that walks them all.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: String,
+    pub access: Access,
+}
+
+/// Builds a router in which every route states who may use it. The table of routes
+/// ([`RouteInfo`]) lets a test check each one, so a route cannot be added unchecked.
+pub struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Routes {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+}
+
+macro_rules! route_methods {
+    ($($name:ident => $method:ident),*) => {
+        $(
+            pub fn $name<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+            where
+                H: Handler<T, AppState>,
+                T: 'static,
+            {
+                self.add(Method::$method, path, access, on(axum::routing::MethodFilter::$method, handler))
+            }
+        )*
+    };
+}
+
+impl Routes {
+    route_methods!(get => GET, post => POST, put => PUT, delete => DELETE);
+
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        method_router: MethodRouter<AppState>,
+    ) -> Self {
+        let guarded = method_router.layer(middleware::from_fn(move |req: Request, next: Next| {
+            check_access(access, req, next)
+        }));
+        self.router = self.router.route(path, guarded);
+        self.table.push(RouteInfo {
+            method,
+            path: path.to_string(),
+            access,
+        });
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
+    }
+
+    /// Prefixes every path (for nesting the API under `/api/v1`).
+    pub fn nest(mut self, prefix: &'static str, other: Routes) -> Self {
+        self.router = self.router.nest(prefix, other.router);
+        self.table.extend(other.table.into_iter().map(|mut r| {
+            r.path = format!("{prefix}{}", r.path);
+            r
+        }));
+        self
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteInfo>) {
+        (self.router, self.table)
+    }
+}
+
+/// The `Set-Cookie` value for a new session: HttpOnly, SameSite=Lax, Path=/, and Secure
+/// when the request came over HTTPS (directly or through a proxy that says so).
+pub fn session_cookie(token: &str, headers: &HeaderMap, settings: &AuthSettings) -> HeaderValue {
+    let secure = settings.force_secure_cookie || came_over_https(headers);
+    let value = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("tilskudd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+fn came_over_https(headers: &HeaderMap) -> bool {
+    let forwarded_proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("proto=https"));
+    forwarded_proto || forwarded
+}
+
+/// The client's address for login throttling: the TCP peer when the server knows it.
+pub fn client_address(parts: &axum::http::Extensions) -> String {
+    parts
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "ukjent adresse".into())
+}
+
+/// Roles per kind of action, used when routes are registered.
+pub mod roles {
+    use crate::domain::user::Role;
+
+    /// Everyone with an account reads rounds; a kommune user sees only its own cases.
+    pub const ALL: &[Role] = &Role::ALL;
+    /// Officers: rounds, registering on behalf of applicants, allocation.
+    pub const OFFICER: &[Role] = &[Role::Saksbehandler];
+    /// Starting an application: an officer on behalf of anyone, a kommune for itself.
+    pub const APPLICANT_OR_OFFICER: &[Role] = &[Role::Saksbehandler, Role::Kommune];
+    /// Applicants' own drafts.
+    pub const APPLICANT: &[Role] = &[Role::Kommune];
+    /// The audit log.
+    pub const AUDIT: &[Role] = &[Role::Admin, Role::Saksbehandler];
+    /// Users and organisations.
+    pub const ADMIN: &[Role] = &[Role::Admin];
+}
+
+/// Checks a login and opens a session: throttled per username and per address, every
+/// attempt recorded and audited. Returns the user and the session token (for the cookie).
+pub async fn log_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    address: &str,
+) -> Result<(Principal, String), AppError> {
+    use crate::domain::user::{THROTTLE_WINDOW_MINUTES, login_throttled};
+    use crate::store::LoginOutcome;
+
+    let login = login.trim();
+    if login.is_empty() || password.is_empty() {
+        let mut errors = crate::domain::FieldErrors::new();
+        if login.is_empty() {
+            errors.add("username", "Skriv brukernavn eller e-post.");
+        }
+        if password.is_empty() {
+            errors.add("password", "Skriv passordet.");
+        }
+        return Err(AppError::Invalid(errors));
+    }
+    let since = chrono::Utc::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let (by_user, by_address) = state
+        .store
+        .recent_login_failures(login, address, since)
+        .await?;
+    if login_throttled(by_user, by_address) {
+        state
+            .store
+            .record_login_attempt(login, address, LoginOutcome::Throttled, None)
+            .await?;
+        return Err(AppError::TooManyRequests(format!(
+            "For mange mislykkede innlogginger. Vent {THROTTLE_WINDOW_MINUTES} minutter og prøv igjen."
+        )));
+    }
+    let candidate = state.store.login_candidate(login).await?;
+    let password_owned = password.to_string();
+    let verified = match &candidate {
+        Some(c) => {
+            let hash = c.password_hash.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::security::verify_password(&password_owned, &hash)
+            })
+            .await
+            .unwrap_or(false)
+        }
+        None => {
+            tokio::task::spawn_blocking(move || {
+                crate::security::burn_password_check(&password_owned)
+            })
+            .await
+            .ok();
+            false
+        }
+    };
+    let wrong = || AppError::Unauthorized("Feil brukernavn eller passord.".into());
+    let Some(candidate) = candidate.filter(|_| verified) else {
+        state
+            .store
+            .record_login_attempt(login, address, LoginOutcome::Failed, None)
+            .await?;
+        return Err(wrong());
+    };
+    if !candidate.active {
+        state
+            .store
+            .record_login_attempt(login, address, LoginOutcome::Failed, Some(candidate.id))
+            .await?;
+        return Err(AppError::Forbidden(
+            "Brukeren er deaktivert. Kontakt en administrator.".into(),
+        ));
+    }
+    let principal = state
+        .store
+        .principal(candidate.id)
+        .await?
+        .ok_or_else(wrong)?;
+    let (token, hash) = crate::security::new_token("")?;
+    state.store.create_session(candidate.id, &hash).await?;
+    state
+        .store
+        .record_login_attempt(
+            &candidate.username,
+            address,
+            LoginOutcome::Succeeded,
+            Some(candidate.id),
+        )
+        .await?;
+    Ok((principal, token))
+}

@@ -1,0 +1,327 @@
+//! Logging in and out, and «Min side»: one's own password and API tokens.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Layout, render};
+use crate::domain::audit::Actor;
+use crate::domain::user::{Principal, check_new_password};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::security::{hash_password, new_token, verify_password};
+use crate::store::ApiTokenSummary;
+use crate::web::AppState;
+use crate::web::auth::{
+    Access, CurrentUser, MaybeUser, Routes, clear_session_cookie, client_address, log_in,
+    session_cookie,
+};
+use crate::web::extract::{FormFields, Id};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/login", Access::Public, login_page)
+        .post("/login", Access::Public, login)
+        .post("/logout", Access::Authenticated, logout)
+        .get("/meg", Access::Authenticated, account_page)
+        .post("/meg/passord", Access::Authenticated, change_password)
+        .post("/meg/tokens", Access::Authenticated, create_token)
+        .post(
+            "/meg/tokens/{id}/revoke",
+            Access::Authenticated,
+            revoke_token,
+        )
+}
+
+/// The demo accounts, listed on the login page only when the app runs with `--demo`.
+pub const DEMO_USERS: [(&str, &str); 6] = [
+    ("admin", "administrator"),
+    ("saksbehandler", "saksbehandler"),
+    ("godkjenner", "godkjenner (og saksbehandler)"),
+    ("leser", "lesetilgang"),
+    ("trondheim", "kommunebruker for Trondheim"),
+    ("fosenhelse", "kommunebruker for Fosen helse (IKS)"),
+];
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    next: String,
+    errors: FieldErrors,
+    message: Option<String>,
+    demo_users: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    neste: Option<String>,
+}
+
+/// Only a path on this site is followed after login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/rounds".to_string(),
+    }
+}
+
+fn login_form(state: &AppState, username: String, next: String) -> LoginPage {
+    LoginPage {
+        layout: Layout::anonymous(state),
+        username,
+        next,
+        errors: FieldErrors::new(),
+        message: None,
+        demo_users: if state.demo_mode {
+            DEMO_USERS.to_vec()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let next = safe_next(query.neste.as_deref());
+    if user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    render(&login_form(&state, String::new(), next))
+}
+
+async fn login(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let address = client_address(request.extensions());
+    let headers = request.headers().clone();
+    let form =
+        match <FormFields as axum::extract::FromRequest<AppState>>::from_request(request, &state)
+            .await
+        {
+            Ok(form) => form,
+            Err(err) => return err.into_response(),
+        };
+    let username = form.text("username");
+    let next = safe_next(form.get("neste"));
+    match log_in(&state, &username, &form.text("password"), &address).await {
+        Ok((_, token)) => {
+            let mut response = Redirect::to(&next).into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&token, &headers, &state.auth),
+            );
+            response
+        }
+        Err(err) => {
+            let status = err.status();
+            let mut page = login_form(&state, username, next);
+            match err {
+                AppError::Invalid(errors) => page.errors = errors,
+                AppError::Unauthorized(m)
+                | AppError::Forbidden(m)
+                | AppError::TooManyRequests(m) => page.message = Some(m),
+                other => return other.into_response(),
+            }
+            (status, render(&page)).into_response()
+        }
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    CurrentUser(user, session): CurrentUser,
+) -> AppResult<Response> {
+    if let Some(hash) = session {
+        state
+            .store
+            .delete_session(&hash, &Actor::from(&user))
+            .await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_session_cookie());
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "account/me.html")]
+struct AccountPage {
+    layout: Layout,
+    user: Principal,
+    organisation: Option<String>,
+    must_change: bool,
+    password_errors: FieldErrors,
+    password_changed: bool,
+    tokens: Vec<TokenLine>,
+    new_token: Option<String>,
+    token_errors: FieldErrors,
+}
+
+struct TokenLine {
+    token: ApiTokenSummary,
+    created: String,
+    last_used: String,
+}
+
+fn oslo(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
+async fn account_page_for(state: &AppState, user: &Principal) -> AppResult<AccountPage> {
+    let summary = state.store.user(user.user_id).await?;
+    let tokens = state
+        .store
+        .api_tokens(user.user_id)
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            created: oslo(t.created_at),
+            last_used: t.last_used_at.map(oslo).unwrap_or_else(|| "aldri".into()),
+            token: t,
+        })
+        .collect();
+    Ok(AccountPage {
+        layout: Layout::new(state, user, "meg"),
+        user: user.clone(),
+        organisation: summary.organisation_name,
+        must_change: summary.must_change_password,
+        password_errors: FieldErrors::new(),
+        password_changed: false,
+        tokens,
+        new_token: None,
+        token_errors: FieldErrors::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct AccountQuery {
+    passord_endret: Option<String>,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Query(query): Query<AccountQuery>,
+) -> AppResult<Response> {
+    let mut page = account_page_for(&state, &user).await?;
+    page.password_changed = query.passord_endret.is_some();
+    Ok(render(&page))
+}
+
+/// Checks the current password and the new one; returns the new hash.
+pub async fn new_password_hash(
+    state: &AppState,
+    user: &Principal,
+    current: &str,
+    new: &str,
+    repeated: &str,
+) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let candidate = state
+        .store
+        .login_candidate(&user.username)
+        .await?
+        .ok_or_else(|| AppError::not_found("brukeren"))?;
+    let current_owned = current.to_string();
+    let hash = candidate.password_hash.clone();
+    let current_ok = tokio::task::spawn_blocking(move || verify_password(&current_owned, &hash))
+        .await
+        .unwrap_or(false);
+    if !current_ok {
+        errors.add("current_password", "Nåværende passord er feil.");
+    }
+    if let Err(message) = check_new_password(&user.username, new) {
+        errors.add("new_password", message);
+    } else if new != repeated {
+        errors.add("repeat_password", "Passordene er ikke like.");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let new_owned = new.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&new_owned))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(user, session): CurrentUser,
+    form: FormFields,
+) -> AppResult<Response> {
+    let result = new_password_hash(
+        &state,
+        &user,
+        &form.text("current_password"),
+        &form.text("new_password"),
+        &form.text("repeat_password"),
+    )
+    .await;
+    match result {
+        Ok(hash) => {
+            state
+                .store
+                .set_password(
+                    user.user_id,
+                    &hash,
+                    false,
+                    session.as_deref(),
+                    &Actor::from(&user),
+                )
+                .await?;
+            Ok(Redirect::to("/meg?passord_endret=1").into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let mut page = account_page_for(&state, &user).await?;
+            page.password_errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Creates a personal API token and shows it once.
+async fn create_token(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    form: FormFields,
+) -> AppResult<Response> {
+    let name = form.text("name").trim().to_string();
+    let mut page = account_page_for(&state, &user).await?;
+    if name.is_empty() || name.chars().count() > 100 {
+        page.token_errors.add(
+            "name",
+            "Gi nøkkelen et navn (høyst 100 tegn), f.eks. «Rapportskript».",
+        );
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let (token, hash) = new_token("tsk_")?;
+    state
+        .store
+        .create_api_token(user.user_id, &name, &hash, &Actor::from(&user))
+        .await?;
+    let mut page = account_page_for(&state, &user).await?;
+    page.new_token = Some(token);
+    Ok(render(&page))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    state
+        .store
+        .revoke_api_token(user.user_id, id, &Actor::from(&user))
+        .await?;
+    Ok(Redirect::to("/meg").into_response())
+}
