@@ -83,6 +83,7 @@ fn args_with_default_command() -> Vec<std::ffi::OsString> {
     let named = [
         "serve",
         "migrate",
+        "user",
         "help",
         "--help",
         "-h",
@@ -149,7 +150,7 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
             errors
                 .0
                 .iter()
-                .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+                .map(|e| format!("--{}: {}", cli_flag(&e.field), e.message))
                 .collect::<Vec<_>>()
                 .join("\n")
         )
@@ -191,6 +192,15 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
         println!("Brukeren {} er opprettet.", fields.username);
     }
     Ok(())
+}
+
+/// The command-line flag for a field of the user form.
+fn cli_flag(field: &str) -> &str {
+    match field {
+        "roles" => "role",
+        "display_name" => "name",
+        other => other,
+    }
 }
 
 /// The URL without its password, for messages.

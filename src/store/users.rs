@@ -65,10 +65,12 @@ async fn roles_of(store: &Store, user_id: i64) -> AppResult<Vec<Role>> {
             sql("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(user_id),
         )
         .await?;
-    Ok(rows
+    let mut roles: Vec<Role> = rows
         .into_iter()
         .filter_map(|(r,)| Role::parse(&r))
-        .collect())
+        .collect();
+    roles.sort();
+    Ok(roles)
 }
 
 impl Store {
@@ -88,11 +90,12 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| {
-                let user_roles = roles
+                let mut user_roles: Vec<Role> = roles
                     .iter()
                     .filter(|(id, _)| *id == r.id)
                     .filter_map(|(_, role)| Role::parse(role))
                     .collect();
+                user_roles.sort();
                 summary(r, user_roles)
             })
             .collect())

@@ -124,7 +124,13 @@ async fn check_access(access: Access, request: Request, next: Next) -> Response 
     if access == Access::Public {
         return next.run(request).await;
     }
-    let path = request.uri().path().to_string();
+    // Inside the nested API router the path has lost its prefix; the original has it.
+    let original = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.clone())
+        .unwrap_or_else(|| request.uri().clone());
+    let path = original.path().to_string();
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
         if is_api(&path) {
             return AppError::Unauthorized(
@@ -132,8 +138,7 @@ async fn check_access(access: Access, request: Request, next: Next) -> Response 
             )
             .into_response();
         }
-        let target = request
-            .uri()
+        let target = original
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
@@ -142,7 +147,7 @@ async fn check_access(access: Access, request: Request, next: Next) -> Response 
     };
     let principal = &caller.principal;
     if principal.must_change_password && !path.starts_with("/meg") && path != "/logout" {
-        if is_api(&path) && path != "/api/v1/me" && path != "/api/v1/session" {
+        if is_api(&path) && !path.starts_with("/api/v1/me") && path != "/api/v1/session" {
             return AppError::Forbidden(
                 "Du må bytte det midlertidige passordet før du kan bruke tjenesten.".into(),
             )

@@ -25,7 +25,10 @@ pub struct TestApp {
     pub store: Store,
     /// The session cookie (`name=value`) sent with every request, once logged in.
     pub cookie: Option<String>,
-    _dir: Option<tempfile::TempDir>,
+    /// How to reach the same database again (for restarts and the command line).
+    pub database_url: String,
+    pub pg_schema: Option<String>,
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 /// The password of every demo user (and of users made by [`TestApp::add_user`]).
@@ -71,8 +74,9 @@ fn unique_name() -> String {
     )
 }
 
-/// A fresh, migrated, empty database on the backend the environment chose.
-pub async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
+/// A fresh, migrated, empty database on the backend the environment chose: the store,
+/// its URL, its PostgreSQL schema, and the SQLite file's folder.
+pub async fn fresh_store() -> (Store, String, Option<String>, Option<tempfile::TempDir>) {
     match std::env::var(PG_ENV) {
         Ok(url) if !url.is_empty() => {
             let schema = unique_name();
@@ -89,14 +93,14 @@ pub async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
             admin.close().await;
             let store = Store::connect(&url, Some(&schema)).await.expect("connect");
             store.migrate().await.expect("migrate");
-            (store, None)
+            (store, url, Some(schema), None)
         }
         _ => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}/test.db", dir.path().display());
             let store = Store::connect(&url, None).await.expect("connect sqlite");
             store.migrate().await.expect("migrate");
-            (store, Some(dir))
+            (store, url, None, Some(dir))
         }
     }
 }
@@ -104,22 +108,30 @@ pub async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
 impl TestApp {
     /// An empty database.
     pub async fn new() -> TestApp {
-        let (store, dir) = fresh_store().await;
+        let (store, database_url, pg_schema, dir) = fresh_store().await;
         TestApp {
             router: app(AppState::new(store.clone(), false)),
             store,
             cookie: None,
-            _dir: dir,
+            database_url,
+            pg_schema,
+            _dir: dir.map(std::sync::Arc::new),
         }
     }
 
-    /// Another app instance on the same database (as behind a load balancer).
-    pub fn second_instance(&self) -> TestApp {
+    /// Another app instance with its own connection pool on the same database, as a
+    /// second server behind a load balancer, or the same server after a restart.
+    pub async fn another_instance(&self, demo_mode: bool) -> TestApp {
+        let store = Store::connect(&self.database_url, self.pg_schema.as_deref())
+            .await
+            .expect("connect again");
         TestApp {
-            router: app(AppState::new(self.store.clone(), false)),
-            store: self.store.clone(),
+            router: app(AppState::new(store.clone(), demo_mode)),
+            store,
             cookie: None,
-            _dir: None,
+            database_url: self.database_url.clone(),
+            pg_schema: self.pg_schema.clone(),
+            _dir: self._dir.clone(),
         }
     }
 
@@ -281,6 +293,19 @@ impl TestApp {
                 .insert(header::COOKIE, cookie.parse().unwrap());
         }
         request
+    }
+
+    /// The id of the round with this name, straight from the store (no login needed).
+    pub async fn round_id_as_store(&self, name: &str) -> i64 {
+        self.store
+            .list_rounds()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.round.name == name)
+            .unwrap_or_else(|| panic!("no round named {name}"))
+            .round
+            .id
     }
 
     /// The id of the round with this name, through the API.
