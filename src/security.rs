@@ -47,18 +47,31 @@ pub fn new_token(prefix: &str) -> anyhow::Result<(String, String)> {
 
 /// The stored form of a token: SHA-256, hex. Tokens are random, so no salt is needed.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    token_hash_bytes(token.as_bytes())
+}
+
+/// SHA-256 of any bytes, hex.
+pub fn token_hash_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// A one-time password for a new user: readable, 20 characters from an unambiguous set.
 pub fn one_time_password() -> anyhow::Result<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect())
+    // Bytes at or above the largest multiple of the alphabet's length are skipped, so
+    // every character is equally likely.
+    let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
+    let mut password = String::with_capacity(20);
+    while password.len() < 20 {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        for b in bytes.into_iter().filter(|b| *b < limit) {
+            if password.len() < 20 {
+                password.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(password)
 }
 
 #[cfg(test)]

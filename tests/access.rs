@@ -1008,3 +1008,35 @@ async fn the_command_line_creates_the_first_admin() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--role: «sjef» er ikke en rolle"));
     assert_eq!(app.store.user_count().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("leser").await;
+    let strict = app
+        .another_instance_with(
+            false,
+            tilskudd::web::AuthSettings {
+                session_idle: chrono::Duration::zero(),
+                force_secure_cookie: true,
+            },
+        )
+        .await;
+    let mut client = strict;
+    client.cookie = app.cookie.clone();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(
+        client.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The session is gone for every instance, not just this one.
+    assert_eq!(app.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+    // A forced Secure cookie.
+    let login = client
+        .post_json(
+            "/api/v1/session",
+            &json!({"username": "leser", "password": "demo"}),
+        )
+        .await;
+    assert!(login.header("set-cookie").unwrap().contains("; Secure"));
+}

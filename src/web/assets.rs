@@ -22,6 +22,19 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+/// A short fingerprint of all assets, put into their URLs (`?v=…`) so that a browser
+/// never keeps an old stylesheet after an upgrade.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut all = Vec::new();
+        for (_, _, body) in ASSETS {
+            all.extend_from_slice(body);
+        }
+        crate::security::token_hash_bytes(&all)[..12].to_string()
+    })
+}
+
 pub async fn serve(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == path) {
         Some((_, content_type, body)) => (

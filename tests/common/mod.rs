@@ -122,11 +122,20 @@ impl TestApp {
     /// Another app instance with its own connection pool on the same database, as a
     /// second server behind a load balancer, or the same server after a restart.
     pub async fn another_instance(&self, demo_mode: bool) -> TestApp {
+        self.another_instance_with(demo_mode, tilskudd::web::AuthSettings::default())
+            .await
+    }
+
+    pub async fn another_instance_with(
+        &self,
+        demo_mode: bool,
+        auth: tilskudd::web::AuthSettings,
+    ) -> TestApp {
         let store = Store::connect(&self.database_url, self.pg_schema.as_deref())
             .await
             .expect("connect again");
         TestApp {
-            router: app(AppState::new(store.clone(), demo_mode)),
+            router: app(AppState::new(store.clone(), demo_mode).with_auth(auth)),
             store,
             cookie: None,
             database_url: self.database_url.clone(),

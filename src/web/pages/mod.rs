@@ -38,6 +38,8 @@ pub struct Layout {
     /// The nav entry to mark as current: `runder`, `kommuner`, `statistikk`, `logg`, `admin`.
     pub section: &'static str,
     pub user: Option<Principal>,
+    /// Fingerprint for asset URLs.
+    pub asset_version: &'static str,
 }
 
 impl Layout {
@@ -46,6 +48,7 @@ impl Layout {
             demo_mode: state.demo_mode,
             section,
             user: Some(user.clone()),
+            asset_version: super::assets::version(),
         }
     }
 
@@ -54,6 +57,7 @@ impl Layout {
             demo_mode: state.demo_mode,
             section: "",
             user: None,
+            asset_version: super::assets::version(),
         }
     }
 
@@ -111,6 +115,7 @@ pub async fn html_errors(response: Response) -> Response {
             demo_mode: false,
             section: "",
             user: None,
+            asset_version: super::assets::version(),
         },
         status: status.as_u16(),
         title,
