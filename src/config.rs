@@ -33,6 +33,9 @@ pub struct ServeConfig {
     /// request says it came over HTTPS (`X-Forwarded-Proto: https` or `Forwarded: proto=https`).
     #[arg(long, env = "TILSKUDD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Largest spreadsheet a user may upload, in MB.
+    #[arg(long, env = "TILSKUDD_MAX_UPLOAD_MB", default_value_t = 10)]
+    pub max_upload_mb: usize,
 }
 
 #[derive(Debug, Clone, Args)]

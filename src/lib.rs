@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod sample;
 pub mod security;
+pub mod sheets;
 pub mod store;
 pub mod web;
 

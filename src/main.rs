@@ -7,8 +7,10 @@ use tilskudd::config::{DatabaseConfig, ServeConfig, UserAddConfig};
 use tilskudd::domain::audit::Actor;
 use tilskudd::domain::user::{UserInput, check_new_password};
 use tilskudd::sample::{self, SampleOutcome};
+use tilskudd::sheets::detect::Limits;
 use tilskudd::store::Store;
 use tilskudd::web::AuthSettings;
+use tilskudd::web::uploads::UploadSettings;
 use tilskudd::{AppState, app};
 
 /// tilskudd: tilskuddsforvaltning for Statsforvalteren.
@@ -30,6 +32,28 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Reads a workbook from standard input for the server, in a process of its own.
+    #[command(hide = true)]
+    InternalReadWorkbook { format: String },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import allocated amounts (applicant and amount, optional kommunenummer) from
+    /// .xlsx, .xls, .ods or CSV into a round. Prints the preview's messages; exits 0 only
+    /// when the import would be (with --dry-run) or was stored.
+    Allocations {
+        /// The round's id (see /rounds).
+        #[arg(long)]
+        round: i64,
+        /// Show what would be stored, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -41,6 +65,13 @@ enum UserCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The workbook reader's child process does nothing else: no logging, no database.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("internal-read-workbook") {
+        let format = args.get(2).cloned().unwrap_or_default();
+        tilskudd::sheets::read::child_main(&format)?;
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
@@ -74,6 +105,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(config) => serve(store, config).await,
         Command::User(UserCommand::Add(config)) => add_user(&store, config).await,
+        Command::Import(ImportCommand::Allocations {
+            round,
+            dry_run,
+            file,
+        }) => import_allocations(store, round, dry_run, &file).await,
+        Command::InternalReadWorkbook { .. } => Ok(()),
     }
 }
 
@@ -84,6 +121,7 @@ fn args_with_default_command() -> Vec<std::ffi::OsString> {
         "serve",
         "migrate",
         "user",
+        "import",
         "help",
         "--help",
         "-h",
@@ -124,6 +162,13 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), config.demo).with_auth(AuthSettings {
         session_idle: chrono::Duration::minutes(config.session_idle_minutes.max(1)),
         force_secure_cookie: config.secure_cookies,
+    });
+    let state = state.with_uploads(UploadSettings {
+        limits: Limits {
+            max_file_bytes: config.max_upload_mb.max(1) * 1024 * 1024,
+            ..Limits::default()
+        },
+        isolation: tilskudd::sheets::isolate::Isolation::current_exe(),
     });
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
@@ -192,6 +237,97 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
         println!("Brukeren {} er opprettet.", fields.username);
     }
     Ok(())
+}
+
+/// `tilskudd import allocations`: the same preview and confirmation as the upload page.
+async fn import_allocations(
+    store: Store,
+    round_id: i64,
+    dry_run: bool,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use tilskudd::domain::user::{Principal, Role};
+    use tilskudd::web::uploads::{self, UploadBody, UploadKind};
+    let bytes =
+        std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
+    let state = AppState::new(store.clone(), false);
+    let actor = Actor::system("kommandolinjen (tilskudd import allocations)");
+    // The command line acts as an officer.
+    let officer = Principal {
+        user_id: 0,
+        username: "kommandolinjen".into(),
+        display_name: "Kommandolinjen".into(),
+        roles: vec![Role::Saksbehandler],
+        organisation_id: None,
+        must_change_password: false,
+    };
+    let round = store
+        .round(round_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("--round: {}", e.message()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = uploads::receive(
+        &state,
+        &officer,
+        &actor,
+        &round,
+        UploadKind::Allocations,
+        &name,
+        &bytes,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let upload = store
+        .upload(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    for p in &body.preview.warnings {
+        println!("advarsel: {}", located(p));
+    }
+    for p in &body.preview.errors {
+        println!("feil: {}", located(p));
+    }
+    let Some(table) = &body.preview.allocations else {
+        anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
+    };
+    println!(
+        "{} rader, sum {}; tildelt i runden etter importen: {} av rammen {}.",
+        table.rows.len(),
+        table.total,
+        table.allocated_after,
+        table.pool
+    );
+    if !body.preview.errors.is_empty() {
+        anyhow::bail!(
+            "{} feil; ingenting er lagret (opplasting {id})",
+            body.preview.errors.len()
+        );
+    }
+    if dry_run {
+        println!("Prøvekjøring: ingenting er lagret (opplasting {id}).");
+        return Ok(());
+    }
+    uploads::confirm(&state, &officer, &actor, &upload)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!(
+        "Lagret {} tildelinger i «{}».",
+        table.rows.len(),
+        round.name
+    );
+    Ok(())
+}
+
+fn located(p: &tilskudd::web::uploads::ProblemOut) -> String {
+    match (&p.sheet, &p.cell) {
+        (Some(s), Some(c)) => format!("{s}!{c}: {}", p.message),
+        (Some(s), None) => format!("{s}: {}", p.message),
+        _ => p.message.clone(),
+    }
 }
 
 /// The command-line flag for a field of the user form.

@@ -56,6 +56,24 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("POST", "/applications/{id}/submit", APPLICANT),
         ("POST", "/applications/{id}/allocation", OFFICER),
         ("GET", "/audit", AUDIT),
+        (
+            "GET",
+            "/rounds/{id}/soknadsskjema.xlsx",
+            APPLICANT_OR_OFFICER,
+        ),
+        ("POST", "/rounds/{id}/uploads", APPLICANT_OR_OFFICER),
+        ("GET", "/uploads/{id}", APPLICANT_OR_OFFICER),
+        ("POST", "/uploads/{id}/confirm", APPLICANT_OR_OFFICER),
+        ("GET", "/uploads/{id}/file", APPLICANT_OR_OFFICER),
+        (
+            "GET",
+            "/api/v1/rounds/{id}/template.xlsx",
+            APPLICANT_OR_OFFICER,
+        ),
+        ("POST", "/api/v1/rounds/{id}/uploads", APPLICANT_OR_OFFICER),
+        ("GET", "/api/v1/uploads/{id}", APPLICANT_OR_OFFICER),
+        ("POST", "/api/v1/uploads/{id}/confirm", APPLICANT_OR_OFFICER),
+        ("GET", "/api/v1/uploads/{id}/file", APPLICANT_OR_OFFICER),
         ("GET", "/kommuner", ALL_ROLES),
         ("GET", "/statistikk", ALL_ROLES),
         ("GET", "/api/v1/rounds", ALL_ROLES),
@@ -156,9 +174,11 @@ fn concrete(path: &str, ids: &Ids) -> String {
         )
         .replace("/users/{id}", &format!("/users/{}", ids.user))
         .replace("/tokens/{id}", "/tokens/999999")
+        .replace("/uploads/{id}", &format!("/uploads/{}", ids.upload))
 }
 
 struct Ids {
+    upload: i64,
     round: i64,
     application: i64,
     user: i64,
@@ -198,7 +218,34 @@ async fn every_route_checks_login_and_role() {
         .unwrap()
         .id;
     let throwaway = app.add_user("engangsbruker", "lesetilgang", None).await;
+    // An upload of Trondheim's, so the kommune user may see it.
+    let trondheim_org = app
+        .store
+        .application(trondheim_app)
+        .await
+        .unwrap()
+        .summary
+        .organisation_id;
+    let upload = app
+        .store
+        .create_upload(
+            tilskudd::store::NewUpload {
+                round_id: demo,
+                organisation_id: Some(trondheim_org),
+                application_id: None,
+                kind: "application",
+                filename: "tom.xlsx",
+                format: None,
+                content: b"",
+                rejected: true,
+                result: r#"{"kind":"application","format":null,"errors":[{"sheet":null,"cell":null,"message":"Filen er tom."}],"warnings":[],"application":null,"allocations":null}"#.into(),
+            },
+            &tilskudd::domain::audit::Actor::system("test"),
+        )
+        .await
+        .unwrap();
     let ids = Ids {
+        upload,
         round: demo,
         application: trondheim_app,
         user: throwaway,
@@ -954,24 +1001,16 @@ async fn security_headers_are_on_every_response() {
 #[tokio::test]
 async fn the_command_line_creates_the_first_admin() {
     let app = TestApp::new().await;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tilskudd"));
-    command
-        .args([
-            "user",
-            "add",
-            "--username",
-            "forste.admin",
-            "--role",
-            "admin",
-            "--name",
-            "Første Admin",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env_remove("TILSKUDD_PG_SCHEMA");
-    if let Some(schema) = &app.pg_schema {
-        command.env("TILSKUDD_PG_SCHEMA", schema);
-    }
-    let output = command.output().expect("run tilskudd");
+    let output = app.cli(&[
+        "user",
+        "add",
+        "--username",
+        "forste.admin",
+        "--role",
+        "admin",
+        "--name",
+        "Første Admin",
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -997,13 +1036,7 @@ async fn the_command_line_creates_the_first_admin() {
     assert_eq!(value["roles"], json!(["admin"]));
 
     // A bad role is refused with the flag named, and nothing is created.
-    let mut bad = std::process::Command::new(env!("CARGO_BIN_EXE_tilskudd"));
-    bad.args(["user", "add", "--username", "ny", "--role", "sjef"])
-        .env("DATABASE_URL", &app.database_url);
-    if let Some(schema) = &app.pg_schema {
-        bad.env("TILSKUDD_PG_SCHEMA", schema);
-    }
-    let output = bad.output().unwrap();
+    let output = app.cli(&["user", "add", "--username", "ny", "--role", "sjef"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--role: «sjef» er ikke en rolle"));
     assert_eq!(app.store.user_count().await.unwrap(), 1);

@@ -94,7 +94,7 @@ pub const BUDGET_CATEGORIES: [&str; 5] = [
     "Annet",
 ];
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetLineInput {
     #[serde(default)]
     pub category: String,
@@ -115,7 +115,7 @@ impl BudgetLineInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetLine {
     pub category: String,
     pub description: String,
@@ -132,7 +132,7 @@ impl BudgetLine {
 }
 
 /// What a person typed into the application form or sent in the API body.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationInput {
     /// A kommunenummer, the name of a municipality or organisation, or `org:ID`.
     #[serde(default)]

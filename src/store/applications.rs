@@ -313,6 +313,7 @@ impl Store {
         tx.execute(sql("DELETE FROM budget_lines WHERE application_id = $1").bind(application_id))
             .await?;
         insert_budget_lines(&mut tx, application_id, &fields.budget_lines).await?;
+        super::uploads::insert_version(&mut tx, application_id, None, actor).await?;
         tx.audit(
             NewAuditEvent::new(
                 actor,
@@ -407,7 +408,7 @@ fn check_version(current: &ApplicationSummary, version: i64) -> AppResult<()> {
     Ok(())
 }
 
-async fn insert_budget_lines(
+pub(super) async fn insert_budget_lines(
     tx: &mut Tx,
     application_id: i64,
     lines: &[BudgetLine],
@@ -473,6 +474,7 @@ pub async fn insert_application(
         )
         .await?;
     insert_budget_lines(tx, id, &fields.budget_lines).await?;
+    super::uploads::insert_version(tx, id, None, actor).await?;
     let requested_text = if how.requested_known {
         fields.requested.to_string()
     } else {

@@ -11,6 +11,7 @@ mod organisations;
 mod register;
 mod rounds;
 mod statistics;
+mod uploads;
 mod users;
 
 use std::str::FromStr;
@@ -32,6 +33,7 @@ pub use rounds::RoundOrigin;
 pub use rounds::insert_round;
 pub use statistics::{NewObservation, ObservationRow};
 pub use statistics::{insert_observation, upsert_indicator};
+pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};
 pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};
 
 use crate::domain::audit::NewAuditEvent;
@@ -51,6 +53,7 @@ pub enum Arg {
     Bool(bool),
     Time(DateTime<Utc>),
     Date(Option<NaiveDate>),
+    Bytes(Vec<u8>),
 }
 
 macro_rules! impl_into_arg {
@@ -72,6 +75,7 @@ impl_into_arg! {
     DateTime<Utc> => |v| Arg::Time(v),
     NaiveDate => |v| Arg::Date(Some(v)),
     Option<NaiveDate> => |v| Arg::Date(v),
+    Vec<u8> => |v| Arg::Bytes(v),
 }
 
 /// One SQL statement with its arguments, runnable on either backend.
@@ -115,6 +119,7 @@ macro_rules! bind_args {
                 Arg::Bool(v) => query.bind(*v),
                 Arg::Time(v) => query.bind(*v),
                 Arg::Date(v) => query.bind(*v),
+                Arg::Bytes(v) => query.bind(v.clone()),
             };
         }
         query

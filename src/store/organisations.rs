@@ -64,6 +64,26 @@ impl Store {
         Ok((found.organisation_id, found.name))
     }
 
+    /// The organisation a name or kommunenummer already has, without creating one.
+    pub async fn find_organisation(
+        &self,
+        number: Option<&Kommunenummer>,
+        name: &str,
+    ) -> AppResult<Option<(i64, String)>> {
+        let rows: Vec<(i64, String, Option<String>)> = self
+            .fetch_all(sql(
+                "SELECT id, name, kommunenummer FROM organisations ORDER BY id",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .find(|(_, n, k)| match number {
+                Some(number) => k.as_deref() == Some(number.as_str()),
+                None => name_matches(n, name),
+            })
+            .map(|(id, n, _)| (id, n)))
+    }
+
     pub async fn organisation_name(&self, organisation_id: i64) -> AppResult<String> {
         self.fetch_optional::<(String,)>(
             sql("SELECT name FROM organisations WHERE id = $1").bind(organisation_id),

@@ -8,6 +8,7 @@ pub mod auth;
 mod extract;
 mod pages;
 mod scope;
+pub mod uploads;
 mod views;
 
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub struct AppState {
     /// lists the demo users.
     pub demo_mode: bool,
     pub auth: AuthSettings,
+    pub uploads: uploads::UploadSettings,
 }
 
 impl AppState {
@@ -44,7 +46,13 @@ impl AppState {
             store,
             demo_mode,
             auth: AuthSettings::default(),
+            uploads: uploads::UploadSettings::default(),
         }
+    }
+
+    pub fn with_uploads(mut self, settings: uploads::UploadSettings) -> Self {
+        self.uploads = settings;
+        self
     }
 
     pub fn with_auth(mut self, auth: AuthSettings) -> Self {
@@ -88,7 +96,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(csrf)
         .layer(middleware::from_fn(pages_render_errors_as_html))
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        // Uploads are checked against their own (configurable) limit; this only stops
+        // bodies no upload could ever be.
+        .layer(RequestBodyLimitLayer::new(
+            state.uploads.limits.max_file_bytes + 1024 * 1024,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

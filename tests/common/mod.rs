@@ -20,6 +20,15 @@ use tilskudd::{AppState, app};
 
 pub const PG_ENV: &str = "TILSKUDD_TEST_DATABASE_URL";
 
+/// The app's state as `serve` builds it, with the workbook reader being this crate's
+/// own binary (a test binary cannot read workbooks in a child process itself).
+pub fn test_state(store: Store, demo_mode: bool) -> AppState {
+    AppState::new(store, demo_mode).with_uploads(tilskudd::web::uploads::UploadSettings {
+        limits: tilskudd::sheets::detect::Limits::default(),
+        isolation: tilskudd::sheets::isolate::Isolation::new(env!("CARGO_BIN_EXE_tilskudd").into()),
+    })
+}
+
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
@@ -110,7 +119,7 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let (store, database_url, pg_schema, dir) = fresh_store().await;
         TestApp {
-            router: app(AppState::new(store.clone(), false)),
+            router: app(test_state(store.clone(), false)),
             store,
             cookie: None,
             database_url,
@@ -135,13 +144,38 @@ impl TestApp {
             .await
             .expect("connect again");
         TestApp {
-            router: app(AppState::new(store.clone(), demo_mode).with_auth(auth)),
+            router: app(test_state(store.clone(), demo_mode).with_auth(auth)),
             store,
             cookie: None,
             database_url: self.database_url.clone(),
             pg_schema: self.pg_schema.clone(),
             _dir: self._dir.clone(),
         }
+    }
+
+    /// The same database and session with other upload limits or another reader.
+    pub fn with_uploads(&self, settings: tilskudd::web::uploads::UploadSettings) -> TestApp {
+        TestApp {
+            router: app(AppState::new(self.store.clone(), false).with_uploads(settings)),
+            store: self.store.clone(),
+            cookie: self.cookie.clone(),
+            database_url: self.database_url.clone(),
+            pg_schema: self.pg_schema.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
+    /// Runs the `tilskudd` binary on this app's database, as an operator would.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tilskudd"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env_remove("TILSKUDD_PG_SCHEMA");
+        if let Some(schema) = &self.pg_schema {
+            command.env("TILSKUDD_PG_SCHEMA", schema);
+        }
+        command.output().expect("run tilskudd")
     }
 
     /// An empty database with one user of this role, logged in.
@@ -281,6 +315,37 @@ impl TestApp {
 
     pub async fn put_json(&self, path: &str, body: &Value) -> TestResponse {
         self.send_json(Method::PUT, path, body).await
+    }
+
+    /// A multipart upload with `file` and `kind`, as the upload form sends it.
+    pub async fn upload(
+        &self,
+        path: &str,
+        filename: &str,
+        bytes: &[u8],
+        kind: &str,
+    ) -> TestResponse {
+        let boundary = "tilskudd-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.request(
+            Request::post(path)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {

@@ -48,6 +48,31 @@ pub fn routes() -> Routes {
         .get("/audit", audit, audit_log)
         .get("/municipalities", read, municipalities)
         .get("/statistics/national", read, national_statistics)
+        .get(
+            "/rounds/{id}/template.xlsx",
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            template,
+        )
+        .post(
+            "/rounds/{id}/uploads",
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            upload,
+        )
+        .get(
+            "/uploads/{id}",
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            get_upload,
+        )
+        .post(
+            "/uploads/{id}/confirm",
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            confirm_upload,
+        )
+        .get(
+            "/uploads/{id}/file",
+            Access::Roles(roles::APPLICANT_OR_OFFICER),
+            upload_file,
+        )
         .merge(account::routes())
 }
 
@@ -298,4 +323,106 @@ async fn national_statistics(State(state): State<AppState>) -> AppResult<Json<se
     Ok(Json(
         json!({ "region": "0000", "observations": observations }),
     ))
+}
+
+async fn template(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let round = scope::round(&state, &user, id).await?.round;
+    let bytes = super::uploads::template_for(&state, &user, &round).await?;
+    Ok(super::pages::uploads::xlsx_response(
+        bytes,
+        &super::pages::uploads::template_filename(&round),
+    ))
+}
+
+/// `POST /api/v1/rounds/{id}/uploads` (multipart `file`, `kind`): the preview. A file
+/// that cannot be read at all is kept and answered with 422 and its `message`.
+async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+    multipart: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let round = scope::round(&state, &user, round_id).await?.round;
+    let (filename, bytes, kind) = super::uploads::read_multipart(multipart).await?;
+    let id = super::uploads::receive(
+        &state,
+        &user,
+        &Actor::from(&user),
+        &round,
+        kind,
+        &filename,
+        &bytes,
+    )
+    .await?;
+    let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    let unreadable = body.preview.application.is_none() && body.preview.allocations.is_none();
+    if unreadable {
+        let message = body
+            .preview
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| "Filen kunne ikke leses.".into());
+        let mut value = serde_json::to_value(&body).unwrap_or_default();
+        value["message"] = json!(message);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response());
+    }
+    Ok(created(format!("/api/v1/uploads/{id}"), body))
+}
+
+async fn get_upload(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<super::uploads::UploadBody>> {
+    let upload = super::uploads::visible_upload(&state, &user, id).await?;
+    Ok(Json(super::uploads::UploadBody::new(&upload)?))
+}
+
+async fn confirm_upload(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<serde_json::Value>> {
+    let upload = super::uploads::visible_upload(&state, &user, id).await?;
+    let stored = super::uploads::confirm(&state, &user, &Actor::from(&user), &upload).await?;
+    let upload = state.store.upload(id).await?;
+    let mut value =
+        serde_json::to_value(super::uploads::UploadBody::new(&upload)?).unwrap_or_default();
+    match stored {
+        super::uploads::Confirmed::Application(app) => {
+            value["application"] =
+                serde_json::to_value(application_body(&state, &user, app).await?)
+                    .unwrap_or_default();
+        }
+        super::uploads::Confirmed::Allocations(n) => value["imported"] = json!(n),
+    }
+    Ok(Json(value))
+}
+
+async fn upload_file(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let upload = super::uploads::visible_upload(&state, &user, id).await?;
+    let bytes = state.store.upload_content(id).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                super::uploads::content_type(upload.format.as_deref()).to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                super::pages::uploads::attachment(&upload.filename),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -61,6 +61,113 @@ struct ShowPage {
     alert: Option<String>,
     notice: Option<&'static str>,
     editable: bool,
+    versions: Vec<VersionLine>,
+    uploads: Vec<crate::store::Upload>,
+}
+
+/// One version of the application and what changed from the one before.
+struct VersionLine {
+    number: i64,
+    when: String,
+    by: String,
+    upload_id: Option<i64>,
+    changes: Vec<String>,
+}
+
+/// What changed between two snapshots, in Norwegian.
+fn version_changes(before: Option<&serde_json::Value>, after: &serde_json::Value) -> Vec<String> {
+    let Some(before) = before else {
+        return vec!["Første versjon".into()];
+    };
+    let mut out = Vec::new();
+    for (key, label) in [
+        ("project_title", "Prosjekttittel"),
+        ("description", "Beskrivelse"),
+        ("contact_person", "Kontaktperson"),
+        ("email", "E-post"),
+        ("requested", "Omsøkt beløp"),
+    ] {
+        if before[key] != after[key] {
+            let show = |v: &serde_json::Value| match (key, v.as_str()) {
+                ("requested", Some(s)) => crate::domain::Kroner::parse(s)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|_| s.to_string()),
+                (_, Some(s)) => format!("«{s}»"),
+                _ => "tomt".into(),
+            };
+            out.push(format!(
+                "{label}: {} → {}",
+                show(&before[key]),
+                show(&after[key])
+            ));
+        }
+    }
+    out.extend(budget_changes(
+        &before["budget_lines"],
+        &after["budget_lines"],
+    ));
+    if out.is_empty() {
+        out.push("Ingen endring i innholdet".into());
+    }
+    out
+}
+
+/// Budget lines compared position by position: what changed in a line, what was added
+/// and what was removed.
+fn budget_changes(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let empty = Vec::new();
+    let before = before.as_array().unwrap_or(&empty);
+    let after = after.as_array().unwrap_or(&empty);
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or_default().to_string();
+    let money = |v: &serde_json::Value, key: &str| {
+        let raw = text(v, key);
+        crate::domain::Kroner::parse(&raw)
+            .map(|k| k.to_string())
+            .unwrap_or(raw)
+    };
+    let describe = |v: &serde_json::Value| {
+        format!(
+            "{}, «{}», omsøkt {}, egenandel {}",
+            text(v, "category"),
+            text(v, "description"),
+            money(v, "applied"),
+            money(v, "own_contribution")
+        )
+    };
+    let mut out = Vec::new();
+    for i in 0..before.len().max(after.len()) {
+        match (before.get(i), after.get(i)) {
+            (Some(old), Some(new)) if old != new => {
+                let mut parts = Vec::new();
+                for (key, label, is_money) in [
+                    ("category", "kategori", false),
+                    ("description", "beskrivelse", false),
+                    ("applied", "omsøkt", true),
+                    ("own_contribution", "egenandel", true),
+                ] {
+                    if old[key] != new[key] {
+                        let show = |v| {
+                            if is_money {
+                                money(v, key)
+                            } else {
+                                format!("«{}»", text(v, key))
+                            }
+                        };
+                        parts.push(format!("{label} {} → {}", show(old), show(new)));
+                    }
+                }
+                out.push(format!("Budsjettlinje {}: {}", i + 1, parts.join(", ")));
+            }
+            (None, Some(new)) => out.push(format!("Ny budsjettlinje {}: {}", i + 1, describe(new))),
+            (Some(old), None) => out.push(format!(
+                "Budsjettlinje {} fjernet: {}",
+                i + 1,
+                describe(old)
+            )),
+            _ => {}
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -98,7 +205,31 @@ async fn show_page(
         version: application.row.version.to_string(),
         reason: application.allocation_reason.clone(),
     });
+    let snapshots = state.store.application_versions(id).await?;
+    let parsed: Vec<serde_json::Value> = snapshots
+        .iter()
+        .map(|v| serde_json::from_str(&v.snapshot).unwrap_or_default())
+        .collect();
+    let versions = snapshots
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VersionLine {
+            number: v.version_no,
+            when: v
+                .created_at
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%d.%m.%Y %H:%M")
+                .to_string(),
+            by: v.created_by.clone(),
+            upload_id: v.upload_id,
+            changes: version_changes(i.checked_sub(1).map(|p| &parsed[p]), &parsed[i]),
+        })
+        .rev()
+        .collect();
+    let uploads = state.store.application_uploads(id).await?;
     Ok(ShowPage {
+        versions,
+        uploads,
         layout: Layout::new(state, user, "runder"),
         round,
         application,
@@ -384,7 +515,7 @@ async fn create(
 }
 
 /// The form input that shows an application as it is.
-fn input_of(application: &Application) -> ApplicationInput {
+pub fn input_of(application: &Application) -> ApplicationInput {
     ApplicationInput {
         applicant: format!("org:{}", application.summary.organisation_id),
         project_title: application.summary.project_title.clone(),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod municipalities;
 pub mod rounds;
 pub mod statistics;
+pub mod uploads;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -29,6 +30,7 @@ pub fn routes() -> Routes {
         .merge(audit::routes())
         .merge(municipalities::routes())
         .merge(statistics::routes())
+        .merge(uploads::routes())
 }
 
 /// What every page's layout needs to know.

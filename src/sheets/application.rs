@@ -1,0 +1,376 @@
+//! An application workbook, read back: the Søknad sheet's label/value pairs and the
+//! Budsjett sheet's lines, with every problem named by sheet and cell. Tolerant where
+//! people are inconsistent (moved rows, a title above the header, amounts typed as
+//! text, a total row), strict where it matters (amounts, categories, sums).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::template::{
+    APPLICATION_SHEET, BUDGET_SHEET, LABEL_APPLICANT, LABEL_CONTACT, LABEL_DESCRIPTION,
+    LABEL_EMAIL, LABEL_KOMMUNENUMMER, LABEL_ORG_NUMBER, LABEL_REQUESTED, LABEL_TITLE,
+};
+use super::text::{amount, header_is, is_total_label, kommunenummer};
+use super::{CellValue, Grid, Problem, Workbook, column_name};
+use crate::domain::Kroner;
+use crate::domain::application::{ApplicationInput, BUDGET_CATEGORIES, BudgetLineInput};
+use crate::domain::kommune::{Kommunenummer, fold_name};
+use crate::domain::validation::FieldErrors;
+
+/// What the workbook says, before the applicant is matched to the register.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParsedApplication {
+    pub input: ApplicationInput,
+    pub applicant_name: Option<String>,
+    pub kommunenummer: Option<Kommunenummer>,
+    pub org_number: Option<String>,
+    pub problems: Vec<Problem>,
+    /// Where each field came from (`requested` → `Søknad!B11`), to name cells in messages.
+    pub cells: BTreeMap<String, (String, String)>,
+}
+
+impl ParsedApplication {
+    /// Turns the domain's field errors into problems at the cells the fields came from.
+    pub fn add_field_errors(&mut self, errors: &FieldErrors) {
+        for e in &errors.0 {
+            // A field with no cell of its own (no description column) is named by its row.
+            let line_cell = e
+                .field
+                .split_once('.')
+                .and_then(|(line, _)| self.cells.get(&format!("{line}.category")));
+            let problem = match self.cells.get(&e.field).or(line_cell) {
+                Some((sheet, cell)) => Problem {
+                    severity: super::Severity::Error,
+                    sheet: Some(sheet.clone()),
+                    cell: Some(cell.clone()),
+                    message: e.message.clone(),
+                },
+                None => Problem::error_in(None, e.message.clone()),
+            };
+            if !self.problems.contains(&problem) {
+                self.problems.push(problem);
+            }
+        }
+    }
+}
+
+fn find_sheet<'a>(
+    workbook: &'a Workbook,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<&'a Grid> {
+    let sheet = workbook.sheet(name);
+    if sheet.is_none() {
+        let found: Vec<&str> = workbook.sheets.iter().map(|s| s.name.as_str()).collect();
+        problems.push(Problem::error_in(
+            None,
+            format!(
+                "Arbeidsboken mangler arket «{name}» (den har: {}). Bruk søknadsskjemaet fra runden.",
+                found.join(", ")
+            ),
+        ));
+    }
+    sheet
+}
+
+pub fn parse(workbook: &Workbook) -> ParsedApplication {
+    let mut parsed = ParsedApplication::default();
+    if let Some(sheet) = find_sheet(workbook, APPLICATION_SHEET, &mut parsed.problems) {
+        parse_application_sheet(sheet, &mut parsed);
+    }
+    if let Some(sheet) = find_sheet(workbook, BUDGET_SHEET, &mut parsed.problems) {
+        parse_budget_sheet(sheet, &mut parsed);
+    }
+    parsed
+}
+
+fn parse_application_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
+    let name = sheet.name.clone();
+    for row in sheet.used_rows() {
+        // The label is the first text in the row; the value the next cell with anything.
+        let Some(((_, label_col), label)) = sheet
+            .cells
+            .range((row, 0)..=(row, u32::MAX))
+            .find(|(_, v)| matches!(v, CellValue::Text(_)))
+        else {
+            continue;
+        };
+        let label = label.text();
+        let value_cell = sheet
+            .cells
+            .range((row, label_col + 1)..=(row, u32::MAX))
+            .next()
+            .map(|((_, c), v)| (*c, v.clone()));
+        let here = |col: u32| (name.clone(), format!("{}{}", column_name(col), row + 1));
+        let value_col = value_cell
+            .as_ref()
+            .map(|(c, _)| *c)
+            .unwrap_or(label_col + 1);
+        let text = value_cell
+            .as_ref()
+            .map(|(_, v)| v.text())
+            .filter(|t| !t.is_empty());
+        let is = |wanted: &str| fold_name(&label) == fold_name(wanted);
+        if is(LABEL_APPLICANT) {
+            parsed.applicant_name = text;
+            parsed.cells.insert("applicant".into(), here(value_col));
+        } else if is(LABEL_ORG_NUMBER) {
+            parsed.org_number = text;
+        } else if is(LABEL_KOMMUNENUMMER) {
+            parsed.cells.insert("kommunenummer".into(), here(value_col));
+            if let Some((_, v)) = &value_cell {
+                match kommunenummer(v) {
+                    Ok(k) => parsed.kommunenummer = Some(k),
+                    Err(message) => parsed
+                        .problems
+                        .push(Problem::error_at(&name, row, value_col, message)),
+                }
+            }
+        } else if is(LABEL_CONTACT) {
+            parsed.input.contact_person = text;
+            parsed
+                .cells
+                .insert("contact_person".into(), here(value_col));
+        } else if is(LABEL_EMAIL) {
+            parsed.input.email = text;
+            parsed.cells.insert("email".into(), here(value_col));
+        } else if is(LABEL_TITLE) {
+            parsed.input.project_title = text;
+            parsed.cells.insert("project_title".into(), here(value_col));
+        } else if is(LABEL_DESCRIPTION) {
+            parsed.input.description = text;
+            parsed.cells.insert("description".into(), here(value_col));
+        } else if is(LABEL_REQUESTED) || is("Omsøkt beløp") || is("Søknadsbeløp") {
+            parsed.cells.insert("requested".into(), here(value_col));
+            if let Some((_, v)) = &value_cell {
+                match amount(v) {
+                    Ok(a) => parsed.input.requested = Some(a.to_api_string()),
+                    Err(message) => parsed
+                        .problems
+                        .push(Problem::error_at(&name, row, value_col, message)),
+                }
+            }
+        }
+    }
+}
+
+/// Column positions of the budget table, found from its header row.
+struct BudgetColumns {
+    header_row: u32,
+    category: u32,
+    description: Option<u32>,
+    cost: Option<u32>,
+    own: Option<u32>,
+    applied: Option<u32>,
+}
+
+fn find_budget_header(sheet: &Grid) -> Option<BudgetColumns> {
+    for row in sheet.used_rows() {
+        let cells: Vec<(u32, &CellValue)> = sheet
+            .cells
+            .range((row, 0)..=(row, u32::MAX))
+            .map(|((_, c), v)| (*c, v))
+            .collect();
+        let col = |wanted: &[&str]| {
+            cells
+                .iter()
+                .find(|(_, v)| header_is(v, wanted))
+                .map(|(c, _)| *c)
+        };
+        if let Some(category) = col(&["Kategori", "Budsjettpost"]) {
+            let applied = col(&["Omsøkt", "Søkt beløp", "Søkt"]);
+            let cost = col(&["Kostnad", "Totalkostnad", "Kostnader"]);
+            if applied.is_some() || cost.is_some() {
+                return Some(BudgetColumns {
+                    header_row: row,
+                    category,
+                    description: col(&["Beskrivelse", "Tiltak", "Post"]),
+                    cost,
+                    own: col(&["Egenandel", "Egenfinansiering", "Egen innsats"]),
+                    applied,
+                });
+            }
+        }
+    }
+    None
+}
+
+fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
+    let name = sheet.name.clone();
+    let Some(cols) = find_budget_header(sheet) else {
+        parsed.problems.push(Problem::error_in(
+            Some(&name),
+            "Fant ikke overskriftsraden (Kategori, Beskrivelse, Kostnad, Egenandel, Omsøkt beløp).",
+        ));
+        return;
+    };
+    let mut totals = (Kroner::ZERO, Kroner::ZERO, Kroner::ZERO);
+    let mut total_row_seen = false;
+    for row in sheet
+        .used_rows()
+        .into_iter()
+        .filter(|r| *r > cols.header_row)
+    {
+        if sheet.row_is_empty(row) {
+            continue;
+        }
+        let first_text = sheet
+            .cells
+            .range((row, 0)..=(row, u32::MAX))
+            .find_map(|(_, v)| matches!(v, CellValue::Text(_)).then(|| v.text()));
+        if first_text.as_deref().is_some_and(is_total_label) {
+            check_total_row(sheet, row, &cols, totals, parsed);
+            total_row_seen = true;
+            break;
+        }
+        let read_amount = |col: Option<u32>, parsed: &mut ParsedApplication| -> Option<Kroner> {
+            let col = col?;
+            let value = sheet.get(row, col)?;
+            match amount(value) {
+                Ok(a) => Some(a),
+                Err(message) => {
+                    parsed
+                        .problems
+                        .push(Problem::error_at(&name, row, col, message));
+                    None
+                }
+            }
+        };
+        let cost = read_amount(cols.cost, parsed);
+        let own = read_amount(cols.own, parsed);
+        let mut applied = read_amount(cols.applied, parsed);
+        let category = sheet.text(row, cols.category).unwrap_or_default();
+        let description = cols
+            .description
+            .and_then(|c| sheet.text(row, c))
+            .unwrap_or_default();
+        // A row of only zeros (formulas copied down) is an empty row.
+        let nothing = category.is_empty()
+            && description.is_empty()
+            && [cost, own, applied]
+                .iter()
+                .all(|a| a.is_none_or(Kroner::is_zero));
+        if nothing {
+            continue;
+        }
+        let canonical = BUDGET_CATEGORIES
+            .iter()
+            .find(|c| fold_name(c) == fold_name(&category));
+        let index = parsed.input.budget_lines.len();
+        parsed.cells.insert(
+            format!("budget_lines[{index}].category"),
+            (
+                name.clone(),
+                format!("{}{}", column_name(cols.category), row + 1),
+            ),
+        );
+        if canonical.is_none() {
+            parsed.problems.push(Problem::error_at(
+                &name,
+                row,
+                cols.category,
+                if category.is_empty() {
+                    format!(
+                        "Kategori mangler. Velg en av: {}.",
+                        BUDGET_CATEGORIES.join(", ")
+                    )
+                } else {
+                    format!(
+                        "«{category}» er ikke en kategori. Velg en av: {}.",
+                        BUDGET_CATEGORIES.join(", ")
+                    )
+                },
+            ));
+        }
+        // Only cost and own contribution given: the rest is what is applied for.
+        if applied.is_none()
+            && let (Some(c), Some(o)) = (cost, own)
+            && c >= o
+        {
+            applied = Some(c - o);
+        }
+        if let (Some(c), Some(o), Some(a)) = (cost, own, applied)
+            && c != o + a
+        {
+            parsed.problems.push(Problem::error_at(
+                &name,
+                row,
+                cols.cost.unwrap_or(cols.category),
+                format!("Kostnad ({c}) er ikke egenandel ({o}) + omsøkt beløp ({a})."),
+            ));
+        }
+        let index = parsed.input.budget_lines.len();
+        for (field, col) in [
+            ("description", cols.description),
+            ("applied", cols.applied.or(cols.cost)),
+            ("own_contribution", cols.own),
+        ] {
+            if let Some(col) = col {
+                parsed.cells.insert(
+                    format!("budget_lines[{index}].{field}"),
+                    (name.clone(), format!("{}{}", column_name(col), row + 1)),
+                );
+            }
+        }
+        let own = own.unwrap_or_default();
+        let applied_amount = applied.unwrap_or_default();
+        totals = (
+            totals.0 + applied_amount + own,
+            totals.1 + own,
+            totals.2 + applied_amount,
+        );
+        parsed.input.budget_lines.push(BudgetLineInput {
+            category: canonical.map(|c| c.to_string()).unwrap_or(category),
+            description,
+            applied: applied.map(|a| a.to_api_string()).unwrap_or_default(),
+            own_contribution: own.to_api_string(),
+        });
+    }
+    if parsed.input.budget_lines.is_empty() && parsed.problems.is_empty() {
+        parsed.problems.push(Problem::error_in(
+            Some(&name),
+            "Budsjettet har ingen linjer. Fyll ut minst én budsjettpost.",
+        ));
+    }
+    if !total_row_seen && parsed.input.budget_lines.len() > 1 {
+        parsed.problems.push(Problem::warning_in(
+            Some(&name),
+            "Fant ingen sum-rad; summene er regnet ut av linjene.",
+        ));
+    }
+}
+
+/// A total row is checked against the lines: a mismatch names both numbers.
+fn check_total_row(
+    sheet: &Grid,
+    row: u32,
+    cols: &BudgetColumns,
+    (cost, own, applied): (Kroner, Kroner, Kroner),
+    parsed: &mut ParsedApplication,
+) {
+    for (col, lines_sum, label) in [
+        (cols.cost, cost, "kostnad"),
+        (cols.own, own, "egenandel"),
+        (cols.applied, applied, "omsøkt beløp"),
+    ] {
+        let Some(col) = col else { continue };
+        let Some(value) = sheet.get(row, col) else {
+            continue;
+        };
+        match amount(value) {
+            Ok(stated) if stated != lines_sum => parsed.problems.push(Problem::error_at(
+                &sheet.name,
+                row,
+                col,
+                format!(
+                    "Sum {label} i sum-raden ({stated}) stemmer ikke med summen av linjene ({lines_sum})."
+                ),
+            )),
+            Ok(_) => {}
+            Err(message) => parsed
+                .problems
+                .push(Problem::error_at(&sheet.name, row, col, message)),
+        }
+    }
+}

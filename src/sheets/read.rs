@@ -1,0 +1,202 @@
+//! Reading a workbook into [`Grid`]s with calamine. This runs in the child process
+//! (see [`super::isolate`]); CSV is read in-process, since the csv reader is bounded by
+//! the file's size.
+
+use std::io::{Cursor, Read, Write};
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+
+use super::detect::{Format, Limits};
+use super::{CellValue, Grid, ReaderOutput, Workbook};
+
+fn cell_value(data: &Data) -> Option<CellValue> {
+    match data {
+        Data::Empty => None,
+        Data::String(s) if s.trim().is_empty() => None,
+        Data::String(s) => Some(CellValue::Text(s.clone())),
+        Data::Int(i) => Some(CellValue::Number(i.to_string())),
+        // Rust prints the shortest text that reads back to the same double, so 600000 stays
+        // "600000" and 1234.5 stays "1234.5"; from there on it is exact decimal arithmetic.
+        Data::Float(f) if f.is_finite() => Some(CellValue::Number(format!("{f}"))),
+        Data::Float(_) => Some(CellValue::Error("#NUM!".into())),
+        Data::Bool(b) => Some(CellValue::Bool(*b)),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if dt.is_datetime() => Some(CellValue::Date(t.date())),
+            _ => Some(CellValue::Number(format!("{}", dt.as_f64()))),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(CellValue::Text(s.clone())),
+        Data::Error(e) => Some(CellValue::Error(format!("{e}"))),
+    }
+}
+
+/// Reads every sheet of an xlsx, xls or ods file.
+pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Workbook, String> {
+    let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
+        "Regnearket kunne ikke leses; filen er skadet eller i et format vi ikke kjenner."
+            .to_string()
+    })?;
+    let names = workbook.sheet_names();
+    if names.len() > limits.max_sheets {
+        return Err(format!(
+            "Arbeidsboken har {} ark; høyst {} er tillatt.",
+            names.len(),
+            limits.max_sheets
+        ));
+    }
+    let mut sheets = Vec::new();
+    let mut cells_seen = 0usize;
+    for name in names {
+        let range = workbook
+            .worksheet_range(&name)
+            .map_err(|_| format!("Arket «{name}» kunne ikke leses; filen er skadet."))?;
+        cells_seen =
+            cells_seen.saturating_add(range.get_size().0.saturating_mul(range.get_size().1));
+        if cells_seen > limits.max_cells {
+            return Err(format!(
+                "Arbeidsboken er for stor (mer enn {} celler).",
+                limits.max_cells
+            ));
+        }
+        let mut grid = Grid {
+            name: name.clone(),
+            ..Default::default()
+        };
+        if let Some((row0, col0)) = range.start() {
+            for (r, row) in range.rows().enumerate() {
+                for (c, data) in row.iter().enumerate() {
+                    if let Some(value) = cell_value(data) {
+                        grid.cells.insert((row0 + r as u32, col0 + c as u32), value);
+                    }
+                }
+            }
+        }
+        sheets.push(grid);
+    }
+    Ok(Workbook {
+        format: format.as_str().to_string(),
+        sheets,
+    })
+}
+
+/// Decodes text as UTF-8 (with or without BOM), else as Windows-1252.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => bytes.iter().map(|b| windows_1252(*b)).collect(),
+    }
+}
+
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+        _ => char::from(b),
+    }
+}
+
+/// Reads a CSV file (semicolon, comma or tab separated) as one sheet named `CSV`.
+pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
+    let text = decode_text(bytes);
+    // The separator is the one most lines have: a title line above the table may
+    // well contain a comma in a semicolon-separated file.
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .collect();
+    let delimiter = [b';', b'\t', b',']
+        .into_iter()
+        .max_by_key(|d| {
+            let d = char::from(*d);
+            let lines = sample.iter().filter(|l| l.contains(d)).count();
+            (
+                lines,
+                sample.iter().map(|l| l.matches(d).count()).sum::<usize>(),
+            )
+        })
+        .unwrap_or(b';');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut grid = Grid {
+        name: "CSV".into(),
+        ..Default::default()
+    };
+    for (r, record) in reader.records().enumerate() {
+        let record =
+            record.map_err(|e| format!("CSV-filen kunne ikke leses (linje {}): {e}", r + 1))?;
+        for (c, field) in record.iter().enumerate() {
+            if !field.trim().is_empty() {
+                grid.cells
+                    .insert((r as u32, c as u32), CellValue::Text(field.to_string()));
+            }
+        }
+    }
+    Ok(Workbook {
+        format: Format::Csv.as_str().into(),
+        sheets: vec![grid],
+    })
+}
+
+/// The child process's whole job: the file on standard input (its format named in
+/// `format`), the workbook or an error message as JSON on standard output.
+pub fn child_main(format: &str) -> std::io::Result<()> {
+    limit_own_resources();
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let result = match Format::parse(format) {
+        Some(f) => read_workbook(&bytes, f, &Limits::default()),
+        None => Err(format!("unknown format {format}")),
+    };
+    let output = match result {
+        Ok(workbook) => ReaderOutput::Workbook(workbook),
+        Err(message) => ReaderOutput::Error(message),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &output)?;
+    out.flush()
+}
+
+/// Caps the child's memory and CPU time, so a crafted file that makes the reader
+/// allocate without bound or loop ends the child, not the server.
+fn limit_own_resources() {
+    #[cfg(unix)]
+    // SAFETY: setrlimit only changes this process's own limits; the structs are valid.
+    unsafe {
+        let memory = libc::rlimit {
+            rlim_cur: 2 * 1024 * 1024 * 1024,
+            rlim_max: 2 * 1024 * 1024 * 1024,
+        };
+        libc::setrlimit(libc::RLIMIT_AS, &memory);
+        let cpu = libc::rlimit {
+            rlim_cur: 20,
+            rlim_max: 25,
+        };
+        libc::setrlimit(libc::RLIMIT_CPU, &cpu);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_in_both_encodings() {
+        let utf8 = "\u{feff}søker;tildelt\nSnåsa;512 534\n";
+        let wb = read_csv(utf8.as_bytes()).unwrap();
+        assert_eq!(wb.sheets[0].text(1, 0).as_deref(), Some("Snåsa"));
+        assert_eq!(wb.sheets[0].text(0, 0).as_deref(), Some("søker"));
+        let cp1252: Vec<u8> = b"s\xf8ker;tildelt\nSn\xe5sa;512534\n".to_vec();
+        let wb = read_csv(&cp1252).unwrap();
+        assert_eq!(wb.sheets[0].text(1, 0).as_deref(), Some("Snåsa"));
+        let comma = read_csv(b"soker,tildelt\nBjugn,600000\n").unwrap();
+        assert_eq!(comma.sheets[0].text(1, 1).as_deref(), Some("600000"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Reading values the way people type them into spreadsheets.
+
+use rust_decimal::Decimal;
+
+use super::CellValue;
+use crate::domain::Kroner;
+use crate::domain::kommune::{Kommunenummer, fold_name};
+use crate::domain::money::MoneyError;
+
+/// An amount from a cell: a number, or text in Norwegian form (`600 000`, `kr 600 000,-`).
+pub fn amount(value: &CellValue) -> Result<Kroner, String> {
+    match value {
+        CellValue::Number(n) => {
+            let decimal: Decimal = n
+                .parse()
+                .map_err(|_| format!("«{}» er ikke et beløp.", value.display()))?;
+            Kroner::from_decimal(decimal).map_err(|e| match e {
+                MoneyError::NotAnAmount(_) => format!("«{}» er ikke et beløp.", value.display()),
+                other => other.to_string(),
+            })
+        }
+        CellValue::Text(t) => Kroner::parse(t).map_err(|e| e.to_string()),
+        other => Err(format!("«{}» er ikke et beløp.", other.display())),
+    }
+}
+
+/// A kommunenummer from a cell; a number that lost its leading zero (301) is 0301.
+pub fn kommunenummer(value: &CellValue) -> Result<Kommunenummer, String> {
+    let text = match value {
+        CellValue::Number(n) => n.trim_end_matches(".0").to_string(),
+        other => other.text(),
+    };
+    Kommunenummer::parse(&text).map_err(|e| e.to_string())
+}
+
+/// Whether a header cell names one of `wanted` (folded: case, spaces, æøå spellings).
+pub fn header_is(value: &CellValue, wanted: &[&str]) -> bool {
+    let text = fold_name(&value.text());
+    wanted
+        .iter()
+        .any(|w| text == fold_name(w) || text.starts_with(&fold_name(w)))
+}
+
+/// The labels a total row starts with.
+pub fn is_total_label(text: &str) -> bool {
+    let folded = fold_name(text);
+    [
+        "sum",
+        "totalt",
+        "total",
+        "tildelt",
+        "i alt",
+        "sum totalt",
+        "totalsum",
+    ]
+    .iter()
+    .any(|l| folded == *l || folded.starts_with(&format!("{l} ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> CellValue {
+        CellValue::Number(s.into())
+    }
+    fn t(s: &str) -> CellValue {
+        CellValue::Text(s.into())
+    }
+
+    #[test]
+    fn amounts_as_numbers_or_norwegian_text() {
+        assert_eq!(amount(&n("600000")), Ok(Kroner::from_whole(600_000)));
+        assert_eq!(amount(&n("1234.5")), Ok(Kroner::from_ore(123_450)));
+        assert_eq!(amount(&t("600\u{a0}000")), Ok(Kroner::from_whole(600_000)));
+        assert_eq!(amount(&t("600.000")), Ok(Kroner::from_whole(600_000)));
+        assert_eq!(amount(&t("kr 600 000,-")), Ok(Kroner::from_whole(600_000)));
+        assert_eq!(amount(&t("1 234,50")), Ok(Kroner::from_ore(123_450)));
+        assert_eq!(
+            amount(&t("12 000,5O")),
+            Err("«12 000,5O» er ikke et beløp.".into())
+        );
+        assert!(amount(&n("1234.567")).unwrap_err().contains("desimaler"));
+        assert!(amount(&n("-5")).unwrap_err().contains("negativt"));
+    }
+
+    #[test]
+    fn kommunenummer_with_lost_zero() {
+        assert_eq!(kommunenummer(&n("301")).unwrap().as_str(), "0301");
+        assert_eq!(kommunenummer(&t("5001")).unwrap().as_str(), "5001");
+        assert!(kommunenummer(&t("Oslo")).is_err());
+    }
+
+    #[test]
+    fn total_rows() {
+        for label in ["Sum", "SUM", "Totalt", "Tildelt", "I alt"] {
+            assert!(is_total_label(label), "{label}");
+        }
+        assert!(!is_total_label("Summit kommune"));
+        assert!(!is_total_label("Trondheim"));
+    }
+}

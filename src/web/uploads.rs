@@ -1,0 +1,834 @@
+//! Uploads, shared by the pages, the API and the command line: a file becomes a
+//! preview (kept with the original, also when rejected), and a preview without errors
+//! becomes an application or a set of allocated amounts when confirmed.
+
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::domain::Kroner;
+use crate::domain::application::{ApplicationInput, ApplicationStatus, BudgetLine};
+use crate::domain::audit::Actor;
+use crate::domain::kommune::{Kommunenummer, Register, Successor, name_matches};
+use crate::domain::round::Round;
+use crate::domain::user::Principal;
+use crate::error::{AppError, AppResult};
+use crate::sheets::detect::{Format, Limits, detect};
+use crate::sheets::isolate::Isolation;
+use crate::sheets::{Problem, Severity, Workbook, allocations, application, read};
+use crate::store::{NewApplication, Upload};
+
+/// Upload limits and the isolated reader.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    pub limits: Limits,
+    pub isolation: Isolation,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        UploadSettings {
+            limits: Limits::default(),
+            isolation: Isolation::current_exe(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadKind {
+    Application,
+    Allocations,
+}
+
+impl UploadKind {
+    pub fn parse(s: &str) -> Result<UploadKind, AppError> {
+        match s.trim() {
+            "" | "application" => Ok(UploadKind::Application),
+            "allocations" => Ok(UploadKind::Allocations),
+            other => Err(AppError::invalid(
+                "kind",
+                format!("«{other}» er ikke en type opplasting (application eller allocations)."),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadKind::Application => "application",
+            UploadKind::Allocations => "allocations",
+        }
+    }
+}
+
+/// A problem as the API and the preview page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemOut {
+    pub sheet: Option<String>,
+    pub cell: Option<String>,
+    pub message: String,
+}
+
+/// The application an upload would store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplicationPreview {
+    /// The applicant as it will be stored (`org:ID` or a kommunenummer).
+    pub applicant_ref: Option<String>,
+    pub applicant_name: Option<String>,
+    pub kommunenummer: Option<String>,
+    pub input: ApplicationInput,
+    pub requested: Option<Kroner>,
+    pub budget_lines: Vec<BudgetLine>,
+    /// When the applicant already has an application in the round: it gets a new version.
+    pub replaces_application: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllocationPreviewRow {
+    pub sheet: String,
+    pub cell: String,
+    pub applicant: String,
+    pub applicant_ref: Option<String>,
+    pub resolved_name: Option<String>,
+    pub kommunenummer: Option<String>,
+    pub amount: Kroner,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllocationsPreview {
+    pub rows: Vec<AllocationPreviewRow>,
+    pub total: Kroner,
+    pub pool: Kroner,
+    /// The round's allocated total after the import.
+    pub allocated_after: Kroner,
+}
+
+/// What an upload would store, and what is wrong with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Preview {
+    pub kind: UploadKind,
+    pub format: Option<String>,
+    pub errors: Vec<ProblemOut>,
+    pub warnings: Vec<ProblemOut>,
+    pub application: Option<ApplicationPreview>,
+    pub allocations: Option<AllocationsPreview>,
+}
+
+impl Preview {
+    fn new(kind: UploadKind, format: Option<Format>) -> Self {
+        Preview {
+            kind,
+            format: format.map(|f| f.as_str().to_string()),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            application: None,
+            allocations: None,
+        }
+    }
+
+    fn add(&mut self, problems: &[Problem]) {
+        for p in problems {
+            let out = ProblemOut {
+                sheet: p.sheet.clone(),
+                cell: p.cell.clone(),
+                message: p.message.clone(),
+            };
+            match p.severity {
+                Severity::Error => self.errors.push(out),
+                Severity::Warning => self.warnings.push(out),
+            }
+        }
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.errors.push(ProblemOut {
+            sheet: None,
+            cell: None,
+            message: message.into(),
+        });
+    }
+}
+
+/// The stored upload with its preview, as the API answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadBody {
+    pub id: i64,
+    pub round_id: i64,
+    pub status: String,
+    pub filename: String,
+    pub size_bytes: i64,
+    pub application_id: Option<i64>,
+    pub uploaded_by: String,
+    #[serde(flatten)]
+    pub preview: Preview,
+}
+
+impl UploadBody {
+    pub fn new(upload: &Upload) -> AppResult<Self> {
+        let preview: Preview = serde_json::from_str(&upload.result)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+        Ok(UploadBody {
+            id: upload.id,
+            round_id: upload.round_id,
+            status: upload.status.clone(),
+            filename: upload.filename.clone(),
+            size_bytes: upload.size_bytes,
+            application_id: upload.application_id,
+            uploaded_by: upload.uploaded_by_name.clone(),
+            preview,
+        })
+    }
+}
+
+/// Reads a file into a workbook, in the isolated reader (CSV in-process).
+async fn read_file(
+    state: &AppState,
+    bytes: &[u8],
+    allow_csv: bool,
+    preview: &mut Preview,
+) -> Option<Workbook> {
+    let format = match detect(bytes, &state.uploads.limits, allow_csv) {
+        Ok(f) => f,
+        Err(message) => {
+            preview.error(message);
+            return None;
+        }
+    };
+    preview.format = Some(format.as_str().to_string());
+    let result = match format {
+        Format::Csv => read::read_csv(bytes),
+        other => state.uploads.isolation.read(bytes, other).await,
+    };
+    match result {
+        Ok(workbook) => Some(workbook),
+        Err(message) => {
+            preview.error(message);
+            None
+        }
+    }
+}
+
+/// Receives a file: reads it, builds the preview, keeps the original. Returns the
+/// upload's id; the preview says whether it can be confirmed.
+pub async fn receive(
+    state: &AppState,
+    user: &Principal,
+    actor: &Actor,
+    round: &Round,
+    kind: UploadKind,
+    filename: &str,
+    bytes: &[u8],
+) -> AppResult<i64> {
+    if kind == UploadKind::Allocations && !user.has(crate::domain::user::Role::Saksbehandler) {
+        return Err(AppError::Forbidden(
+            "Bare saksbehandlere kan importere tildelinger.".into(),
+        ));
+    }
+    let mut preview = Preview::new(kind, None);
+    let workbook = read_file(state, bytes, kind == UploadKind::Allocations, &mut preview).await;
+    let register = state.store.register().await?;
+    let mut organisation_id = user.limited_to_organisation();
+    let mut application_id = None;
+    if let Some(workbook) = workbook {
+        match kind {
+            UploadKind::Application => {
+                let p = application_preview(state, user, round, &register, &workbook, &mut preview)
+                    .await?;
+                if user.limited_to_organisation().is_none() {
+                    organisation_id = p
+                        .applicant_ref
+                        .as_deref()
+                        .and_then(|r| r.strip_prefix("org:"))
+                        .and_then(|id| id.parse().ok());
+                }
+                application_id = p.replaces_application;
+                preview.application = Some(p);
+            }
+            UploadKind::Allocations => {
+                let p =
+                    allocations_preview(state, round, &register, &workbook, &mut preview).await?;
+                preview.allocations = Some(p);
+            }
+        }
+    }
+    let rejected = !preview.errors.is_empty();
+    let result = serde_json::to_string(&preview)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("preview json: {e}")))?;
+    let name = clean_filename(filename);
+    state
+        .store
+        .create_upload(
+            crate::store::NewUpload {
+                round_id: round.id,
+                organisation_id,
+                application_id,
+                kind: kind.as_str(),
+                filename: &name,
+                format: preview.format.as_deref(),
+                content: bytes,
+                rejected,
+                result,
+            },
+            actor,
+        )
+        .await
+}
+
+/// A file name fit for a header and a page: no path, no control characters.
+fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "opplasting".into()
+    } else {
+        cleaned
+    }
+}
+
+async fn application_preview(
+    state: &AppState,
+    user: &Principal,
+    round: &Round,
+    register: &Register,
+    workbook: &Workbook,
+    preview: &mut Preview,
+) -> AppResult<ApplicationPreview> {
+    let mut parsed = application::parse(workbook);
+    let mut applicant_ref = None;
+    let mut applicant_name = None;
+    let mut number = parsed.kommunenummer.clone();
+    let applicant_cell = parsed.cells.get("applicant").cloned();
+    let problem_at =
+        |cell: &Option<(String, String)>, severity: Severity, message: String| Problem {
+            severity,
+            sheet: cell.as_ref().map(|c| c.0.clone()),
+            cell: cell.as_ref().map(|c| c.1.clone()),
+            message,
+        };
+    match user.limited_to_organisation() {
+        Some(org) => {
+            let own = state.store.organisation_name(org).await?;
+            applicant_ref = Some(format!("org:{org}"));
+            applicant_name = Some(own.clone());
+            if let Some(typed) = &parsed.applicant_name
+                && !name_matches(&own, typed)
+            {
+                parsed.problems.push(problem_at(
+                    &applicant_cell,
+                    Severity::Warning,
+                    format!("Skjemaet oppgir søker «{typed}», men du søker for {own}. Søknaden lagres for {own}."),
+                ));
+            }
+        }
+        None => {
+            // A number of an earlier division is followed to the round's year.
+            if let Some(n) = &number
+                && register.lookup(n, round.year).is_none()
+            {
+                let year = register.division_year_for(round.year).unwrap_or(round.year);
+                let cell = parsed.cells.get("kommunenummer").cloned();
+                match register.successor(n, 2000, year) {
+                    Successor::Became { municipality, .. }
+                    | Successor::Unchanged { municipality } => {
+                        parsed.problems.push(problem_at(
+                            &cell,
+                            Severity::Warning,
+                            format!(
+                                "Kommunenummer {n} finnes ikke i {}; det er nå {} {}, som brukes.",
+                                round.year, municipality.number, municipality.name
+                            ),
+                        ));
+                        number = Some(municipality.number);
+                    }
+                    Successor::Split { parts } => {
+                        parsed.problems.push(problem_at(
+                            &cell,
+                            Severity::Error,
+                            format!(
+                                "Kommunenummer {n} ble delt mellom {}; oppgi riktig nåværende kommunenummer.",
+                                parts.iter().map(|p| format!("{} {}", p.number, p.name)).collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                        number = None;
+                    }
+                    Successor::Unknown => {
+                        parsed.problems.push(problem_at(
+                            &cell,
+                            Severity::Error,
+                            format!("Kommunenummer {n} finnes ikke i kommuneregisteret."),
+                        ));
+                        number = None;
+                    }
+                }
+            }
+            let typed = parsed.applicant_name.clone().unwrap_or_default();
+            let by_number = number.as_ref().and_then(|n| register.lookup(n, round.year));
+            let by_name = register
+                .division_year_for(round.year)
+                .map(|y| register.municipalities(y))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| !typed.is_empty() && name_matches(&m.name, &typed));
+            if let (Some(a), Some(b)) = (&by_number, &by_name)
+                && a.number != b.number
+            {
+                parsed.problems.push(problem_at(
+                    &applicant_cell,
+                    Severity::Warning,
+                    format!(
+                        "Søker «{typed}» og kommunenummer {} ({}) stemmer ikke overens; kommunenummeret brukes.",
+                        a.number, a.name
+                    ),
+                ));
+            }
+            if let Some(m) = by_number.or(by_name) {
+                applicant_name = Some(m.name.clone());
+                applicant_ref = Some(m.number.to_string());
+                number = Some(m.number);
+            } else if let Some((id, name)) = state.store.find_organisation(None, &typed).await? {
+                applicant_ref = Some(format!("org:{id}"));
+                applicant_name = Some(name);
+            } else if !typed.is_empty() || parsed.kommunenummer.is_some() {
+                parsed.problems.push(problem_at(
+                    &applicant_cell,
+                    Severity::Error,
+                    format!(
+                        "«{typed}» er verken en kommune i {} eller en registrert organisasjon.",
+                        round.year
+                    ),
+                ));
+            } else {
+                parsed.problems.push(problem_at(
+                    &applicant_cell,
+                    Severity::Error,
+                    "Søker mangler. Fyll ut søker eller kommunenummer.".into(),
+                ));
+            }
+        }
+    }
+    // An applicant that already has an application in the round gets a new version of it.
+    let organisation = match (&applicant_ref, &number) {
+        (Some(r), _) if r.starts_with("org:") => r[4..].parse::<i64>().ok(),
+        (_, Some(n)) => state
+            .store
+            .find_organisation(Some(n), "")
+            .await?
+            .map(|(id, _)| id),
+        _ => None,
+    };
+    let mut replaces = None;
+    if let Some(org) = organisation {
+        let existing = state
+            .store
+            .round_applications(round.id)
+            .await?
+            .into_iter()
+            .find(|a| a.organisation_id == org);
+        if let Some(existing) = existing {
+            let allowed = match user.limited_to_organisation() {
+                Some(_) => existing.status.editable(),
+                None => !matches!(
+                    existing.status,
+                    ApplicationStatus::Granted
+                        | ApplicationStatus::Rejected
+                        | ApplicationStatus::Draft
+                ),
+            };
+            if allowed {
+                replaces = Some(existing.id);
+                parsed.problems.push(Problem::warning_in(
+                    None,
+                    format!(
+                        "{} har allerede en søknad i runden; den får en ny versjon.",
+                        existing.applicant
+                    ),
+                ));
+            } else {
+                parsed.problems.push(Problem::error_in(
+                    None,
+                    format!(
+                        "{} har allerede en søknad i runden som er {} og ikke kan erstattes.",
+                        existing.applicant,
+                        existing.status.label().to_lowercase()
+                    ),
+                ));
+            }
+        }
+    }
+    if !round.status.allows_allocation() {
+        parsed.problems.push(Problem::error_in(
+            None,
+            format!(
+                "Runden «{}» er avgjort og tar ikke imot søknader.",
+                round.name
+            ),
+        ));
+    }
+    let mut input = parsed.input.clone();
+    input.applicant = applicant_ref.clone().unwrap_or_default();
+    let (requested, budget_lines) = match input.validate() {
+        Ok(fields) => (Some(fields.requested), fields.budget_lines),
+        Err(errors) => {
+            let relevant = crate::domain::validation::FieldErrors(
+                errors
+                    .0
+                    .into_iter()
+                    .filter(|e| e.field != "applicant")
+                    .collect(),
+            );
+            parsed.add_field_errors(&relevant);
+            (None, Vec::new())
+        }
+    };
+    preview.add(&parsed.problems);
+    Ok(ApplicationPreview {
+        applicant_ref,
+        applicant_name,
+        kommunenummer: number.map(|n| n.to_string()),
+        input,
+        requested,
+        budget_lines,
+        replaces_application: replaces,
+    })
+}
+
+async fn allocations_preview(
+    state: &AppState,
+    round: &Round,
+    register: &Register,
+    workbook: &Workbook,
+    preview: &mut Preview,
+) -> AppResult<AllocationsPreview> {
+    let parsed = allocations::parse(workbook);
+    let mut problems = parsed.problems.clone();
+    let existing = state.store.round_applications(round.id).await?;
+    let division = register.division_year_for(round.year).unwrap_or(round.year);
+    let mut rows = Vec::new();
+    let mut replaced = Kroner::ZERO;
+    let mut seen: Vec<String> = Vec::new();
+    for row in &parsed.rows {
+        let (row_no, col) = split_cell(&row.cell);
+        let mut found: Option<(String, String, Option<Kommunenummer>)> = None;
+        if let Some(n) = &row.kommunenummer {
+            match register.successor(n, 2000, division) {
+                Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
+                    let m = register.lookup(n, round.year).unwrap_or(municipality);
+                    found = Some((m.number.to_string(), m.name.clone(), Some(m.number)));
+                }
+                Successor::Split { parts } => problems.push(Problem::error_at(
+                    &row.sheet,
+                    row_no,
+                    col.saturating_sub(1),
+                    format!(
+                        "{n} {} ble delt mellom {}; oppgi riktig kommune.",
+                        row.applicant,
+                        parts
+                            .iter()
+                            .map(|p| format!("{} {}", p.number, p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+                Successor::Unknown => {}
+            }
+        }
+        if found.is_none() {
+            let in_division = register.municipalities(division);
+            if let Some(m) = in_division
+                .iter()
+                .find(|m| name_matches(&m.name, &row.applicant))
+            {
+                found = Some((m.number.to_string(), m.name.clone(), Some(m.number.clone())));
+            } else if let Some((id, name)) =
+                state.store.find_organisation(None, &row.applicant).await?
+            {
+                found = Some((format!("org:{id}"), name, None));
+            } else {
+                // An old name (Bjugn in a 2026 round) is followed through the register.
+                let older = register
+                    .division_years()
+                    .into_iter()
+                    .flat_map(|y| register.municipalities(y))
+                    .find(|m| name_matches(&m.name, &row.applicant));
+                if let Some(old) = older
+                    && let Successor::Became { municipality, .. }
+                    | Successor::Unchanged { municipality } =
+                        register.successor(&old.number, 2000, division)
+                {
+                    problems.push(Problem::warning_at(
+                        &row.sheet,
+                        row_no,
+                        0,
+                        format!(
+                            "{} {} heter nå {} {}; beløpet føres dit.",
+                            old.number, old.name, municipality.number, municipality.name
+                        ),
+                    ));
+                    found = Some((
+                        municipality.number.to_string(),
+                        municipality.name.clone(),
+                        Some(municipality.number),
+                    ));
+                }
+            }
+        }
+        match &found {
+            Some((reference, name, _)) => {
+                if seen.contains(reference) {
+                    problems.push(Problem::error_at(
+                        &row.sheet,
+                        row_no,
+                        0,
+                        format!("{name} står flere ganger i tabellen."),
+                    ));
+                }
+                seen.push(reference.clone());
+                let org_id = match reference.strip_prefix("org:") {
+                    Some(id) => id.parse().ok(),
+                    None => state
+                        .store
+                        .find_organisation(Kommunenummer::parse(reference).ok().as_ref(), "")
+                        .await?
+                        .map(|(id, _)| id),
+                };
+                if let Some(org) = org_id
+                    && let Some(app) = existing
+                        .iter()
+                        .find(|a| a.organisation_id == org && a.status != ApplicationStatus::Draft)
+                {
+                    replaced = replaced + app.allocated.unwrap_or_default();
+                }
+            }
+            None => problems.push(Problem::error_at(
+                &row.sheet,
+                row_no,
+                0,
+                format!(
+                    "«{}» er verken en kommune i {} eller en registrert organisasjon.",
+                    row.applicant, round.year
+                ),
+            )),
+        }
+        rows.push(AllocationPreviewRow {
+            sheet: row.sheet.clone(),
+            cell: row.cell.clone(),
+            applicant: row.applicant.clone(),
+            applicant_ref: found.as_ref().map(|f| f.0.clone()),
+            resolved_name: found.as_ref().map(|f| f.1.clone()),
+            kommunenummer: found
+                .as_ref()
+                .and_then(|f| f.2.as_ref().map(|k| k.to_string())),
+            amount: row.amount,
+        });
+    }
+    let current: Kroner = existing.iter().filter_map(|a| a.allocated).sum();
+    let allocated_after = current - replaced + parsed.total;
+    if allocated_after > round.pool {
+        problems.push(Problem::error_in(
+            None,
+            format!(
+                "Importen gir {allocated_after} tildelt i runden, mer enn rammen på {}.",
+                round.pool
+            ),
+        ));
+    }
+    if !round.status.allows_allocation() {
+        problems.push(Problem::error_in(
+            None,
+            format!(
+                "Runden «{}» er avgjort; tildelinger kan ikke endres.",
+                round.name
+            ),
+        ));
+    }
+    preview.add(&problems);
+    Ok(AllocationsPreview {
+        rows,
+        total: parsed.total,
+        pool: round.pool,
+        allocated_after,
+    })
+}
+
+/// `B7` → (6, 1).
+fn split_cell(cell: &str) -> (u32, u32) {
+    let letters: String = cell
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let row: u32 = cell[letters.len()..].parse().unwrap_or(1);
+    let col = letters
+        .chars()
+        .fold(0u32, |acc, c| acc * 26 + (c as u32 - 'A' as u32 + 1));
+    (row.saturating_sub(1), col.saturating_sub(1))
+}
+
+/// What confirming stored.
+pub enum Confirmed {
+    Application(i64),
+    Allocations(usize),
+}
+
+/// Stores a preview without errors. Only its uploader's side may confirm: the
+/// organisation's own users, or officers.
+pub async fn confirm(
+    state: &AppState,
+    user: &Principal,
+    actor: &Actor,
+    upload: &Upload,
+) -> AppResult<Confirmed> {
+    let body = UploadBody::new(upload)?;
+    if upload.status != "preview" || !body.preview.errors.is_empty() {
+        return Err(AppError::Conflict(match upload.status.as_str() {
+            "confirmed" => "Opplastingen er allerede bekreftet.".into(),
+            _ => "Opplastingen har feil og kan ikke bekreftes. Rett feilene i filen og last den opp på nytt.".into(),
+        }));
+    }
+    let register = state.store.register().await?;
+    match body.preview.kind {
+        UploadKind::Application => {
+            let p = body
+                .preview
+                .application
+                .ok_or_else(|| AppError::Conflict("Opplastingen har ingen søknad.".into()))?;
+            let fields = p.input.validate()?;
+            let how = if user.limited_to_organisation().is_some() {
+                NewApplication::DRAFT
+            } else {
+                NewApplication::REGISTERED
+            };
+            let id = state
+                .store
+                .confirm_application_upload(
+                    upload.id,
+                    &register,
+                    &fields,
+                    p.replaces_application,
+                    how,
+                    actor,
+                )
+                .await?;
+            Ok(Confirmed::Application(id))
+        }
+        UploadKind::Allocations => {
+            if !user.has(crate::domain::user::Role::Saksbehandler) {
+                return Err(AppError::Forbidden(
+                    "Bare saksbehandlere kan importere tildelinger.".into(),
+                ));
+            }
+            let p = body
+                .preview
+                .allocations
+                .ok_or_else(|| AppError::Conflict("Opplastingen har ingen tildelinger.".into()))?;
+            let rows: Vec<(String, Kroner)> = p
+                .rows
+                .iter()
+                .filter_map(|r| r.applicant_ref.clone().map(|a| (a, r.amount)))
+                .collect();
+            let n = state
+                .store
+                .confirm_allocations_upload(upload.id, &register, &rows, actor)
+                .await?;
+            Ok(Confirmed::Allocations(n))
+        }
+    }
+}
+
+/// The upload if the user may see it: officers all, a kommune user its organisation's.
+pub async fn visible_upload(state: &AppState, user: &Principal, id: i64) -> AppResult<Upload> {
+    let upload = state.store.upload(id).await?;
+    if let Some(org) = user.limited_to_organisation()
+        && upload.organisation_id != Some(org)
+    {
+        return Err(AppError::not_found("opplastingen"));
+    }
+    Ok(upload)
+}
+
+/// The content type of an original file, by what it was recognised as.
+pub fn content_type(format: Option<&str>) -> &'static str {
+    match format {
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("xls") => "application/vnd.ms-excel",
+        Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
+        Some("csv") => "text/csv; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The `file` (and `kind`) fields of a multipart upload.
+pub async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+) -> AppResult<(String, Vec<u8>, UploadKind)> {
+    let mut file = None;
+    let mut kind = UploadKind::Application;
+    loop {
+        let field = multipart.next_field().await.map_err(|e| {
+            AppError::BadRequest(format!(
+                "Opplastingen kunne ikke leses ({}). Filen kan være for stor.",
+                e.body_text()
+            ))
+        })?;
+        let Some(field) = field else { break };
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("opplasting").to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    AppError::BadRequest(
+                        "Filen kunne ikke tas imot (avbrutt eller for stor).".into(),
+                    )
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            Some("kind") => {
+                let text = field.text().await.unwrap_or_default();
+                kind = UploadKind::parse(&text)?;
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| AppError::invalid("file", "Velg en fil å laste opp (feltet «file»)."))?;
+    Ok((name, bytes, kind))
+}
+
+/// The round's application workbook, for a kommune user filled in with its
+/// organisation and its draft, if it has one.
+pub async fn template_for(state: &AppState, user: &Principal, round: &Round) -> AppResult<Vec<u8>> {
+    let mut applicant: Option<(String, Option<String>)> = None;
+    let mut prefill = None;
+    if let Some(org) = user.limited_to_organisation() {
+        let name = state.store.organisation_name(org).await?;
+        let knr = state
+            .store
+            .user(user.user_id)
+            .await?
+            .organisation_kommunenummer;
+        applicant = Some((name, knr));
+        let own = state
+            .store
+            .round_applications(round.id)
+            .await?
+            .into_iter()
+            .find(|a| a.organisation_id == org);
+        if let Some(existing) = own
+            && existing.status.editable()
+        {
+            let app = state.store.application(existing.id).await?;
+            applicant = Some((
+                app.summary.applicant.clone(),
+                app.summary.kommunenummer.as_ref().map(|k| k.to_string()),
+            ));
+            prefill = Some(crate::web::pages::applications::input_of(&app));
+        }
+    }
+    crate::sheets::template::application_workbook(
+        round,
+        applicant.as_ref().map(|(n, k)| (n.as_str(), k.as_deref())),
+        prefill.as_ref(),
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
+}
