@@ -579,6 +579,12 @@ async fn hostile_and_broken_files_get_a_clear_message_and_are_kept() {
             fixture("zip-bomb-lying.xlsx"),
             "kunne ikke leses",
         ),
+        // Found by the fuzzer: calamine 0.38 panics on this .xls (utils.rs, slice index).
+        (
+            "calamine-panic.xls",
+            fixture("calamine-panic.xls"),
+            "Regnearket kunne ikke leses",
+        ),
         (
             "avbrutt.xlsx",
             good[..good.len() / 2].to_vec(),
