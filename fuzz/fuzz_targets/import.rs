@@ -13,7 +13,25 @@ use libfuzzer_sys::fuzz_target;
 use tilskudd::sheets::detect::{Format, Limits, detect};
 use tilskudd::sheets::{allocations, application, read};
 
+/// libFuzzer's panic hook aborts on every panic, also inside `catch_unwind`; this one
+/// lets calamine's own panics unwind (to be caught below) and aborts on all others.
+fn abort_unless_calamine() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_calamine = info
+                .location()
+                .is_some_and(|l| l.file().contains("/calamine-"));
+            if !in_calamine {
+                previous(info);
+            }
+        }));
+    });
+}
+
 fuzz_target!(|bytes: &[u8]| {
+    abort_unless_calamine();
     let limits = Limits::default();
     let Ok(format) = detect(bytes, &limits, true) else {
         return;

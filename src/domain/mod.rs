@@ -3,6 +3,7 @@
 //! Nothing in here does I/O, talks SQL or renders HTML; `store`, `sheets` and `web`
 //! depend on this module, never the other way round.
 
+pub mod allocation;
 pub mod application;
 pub mod audit;
 pub mod county;
