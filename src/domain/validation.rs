@@ -121,14 +121,16 @@ where
     enum Raw {
         Text(String),
         Int(i64),
-        Float(f64),
+        // Anything else (a number with decimals, true, a list) is refused without ever
+        // being read as a float.
+        Other(serde::de::IgnoredAny),
     }
     match Raw::deserialize(deserializer)? {
         Raw::Text(text) => Ok(text),
         Raw::Int(n) => Ok(n.to_string()),
-        Raw::Float(n) => Err(serde::de::Error::custom(format!(
-            "expected a string: {n} must be sent as text to stay exact"
-        ))),
+        Raw::Other(_) => Err(serde::de::Error::custom(
+            "må være tekst eller et heltall; et beløp med desimaler sendes som tekst, for eksempel \"125000.50\", så det forblir eksakt",
+        )),
     }
 }
 
