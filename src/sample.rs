@@ -35,10 +35,15 @@ const DEMO_BUDGET: &str = include_str!("../sample-data/demo-2026-budsjett.csv");
 const KPR_COORDINATOR: &str = include_str!("../sample-data/kpr-koordinator-nasjonalt.csv");
 const KPR_PLAN: &str = include_str!("../sample-data/kpr-individuell-plan-nasjonalt.csv");
 const KPR_NEED: &str = include_str!("../sample-data/kpr-2021-etter-bistandsbehov.csv");
+const SYNTHETIC_TRONDELAG: &str = include_str!("../sample-data/demo-trondelag-statistikk.csv");
 
 pub const INDICATOR_RECIPIENTS: &str = "mottakere";
 pub const INDICATOR_COORDINATOR: &str = "andel_koordinator";
 pub const INDICATOR_PLAN: &str = "andel_individuell_plan";
+pub const INDICATOR_INHABITANTS: &str = "innbyggere";
+
+/// How synthetic figures are labelled wherever they are shown or exported.
+pub const SYNTHETIC_LABEL: &str = "syntetiske demotall";
 
 /// What `load` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +180,15 @@ pub async fn load(store: &Store) -> anyhow::Result<SampleOutcome> {
     load_organisations(&mut tx, &register).await?;
     let historical = load_2019_round(&mut tx, &register).await?;
     let demo = load_demo_round(&mut tx, &register).await?;
-    let observations = load_statistics(&mut tx).await?;
+    let national = load_statistics(&mut tx).await?;
+    let synthetic = load_synthetic_statistics(&mut tx, &register).await?;
+    let observations = national + synthetic;
     load_demo_users(&mut tx, &register).await?;
     tx.audit(NewAuditEvent::new(
         &actor(),
         "sample.loaded",
         format!(
-            "Lastet eksempeldata: kommuneregisteret, runden Trøndelag 2019 ({historical} søknader), demorunden Trøndelag 2026 ({demo} søknader) og {observations} observasjoner fra KPR"
+            "Lastet eksempeldata: kommuneregisteret, runden Trøndelag 2019 ({historical} søknader), demorunden Trøndelag 2026 ({demo} søknader), {national} observasjoner fra KPR og {synthetic} syntetiske demotall for kommunene i Trøndelag"
         ),
     ))
     .await?;
@@ -521,4 +528,237 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
         insert_observation(tx, o).await?;
     }
     Ok(observations.len())
+}
+
+/// The columns of `demo-trondelag-statistikk.csv`, in order.
+const SYNTHETIC_COLUMNS: [&str; 7] = [
+    "kommunenummer",
+    "navn",
+    "aar",
+    "innbyggere",
+    "mottakere",
+    "andel_koordinator_prosent",
+    "andel_individuell_plan_prosent",
+];
+
+#[derive(Deserialize)]
+struct SyntheticCsv {
+    kommunenummer: String,
+    navn: String,
+    aar: i32,
+    innbyggere: String,
+    mottakere: String,
+    andel_koordinator_prosent: String,
+    andel_individuell_plan_prosent: String,
+}
+
+/// The header row (after the `#` comments) must be exactly `columns`.
+fn check_header(name: &str, text: &str, columns: &[&str]) -> anyhow::Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .with_context(|| format!("{name}: kan ikke lese overskriftsraden"))?;
+    let found: Vec<&str> = header.iter().collect();
+    if found != columns {
+        bail!(
+            "{name}: overskriftsraden er «{}», ventet «{}»",
+            found.join(";"),
+            columns.join(";")
+        );
+    }
+    Ok(())
+}
+
+/// A whole number of people, `0` or more.
+fn count(text: &str) -> Result<u32, String> {
+    text.parse::<u32>()
+        .map_err(|_| format!("«{text}» er ikke et helt antall"))
+}
+
+/// A share in percent, 0–100 with at most one decimal (`12.6`).
+fn percent(text: &str) -> Result<String, String> {
+    let d = text
+        .parse::<Decimal>()
+        .map_err(|_| format!("«{text}» er ikke et tall (bruk desimalpunktum)"))?;
+    if d.scale() > 1 || d.is_sign_negative() || d > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "«{text}» er ikke en andel mellom 0 og 100 med høyst én desimal"
+        ));
+    }
+    Ok(d.to_string())
+}
+
+/// Reads `text` (as `demo-trondelag-statistikk.csv`) into observations, every one
+/// marked `synthetic`; names file, row and problem when something is wrong.
+pub fn synthetic_observations(
+    file: &str,
+    text: &str,
+    register: &Register,
+) -> anyhow::Result<Vec<NewObservation>> {
+    check_header(file, text, &SYNTHETIC_COLUMNS)?;
+    let rows: Vec<SyntheticCsv> = read_rows(file, text)?;
+    if rows.is_empty() {
+        bail!("{file}: ingen rader");
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut observations = Vec::with_capacity(rows.len() * 4);
+    for (i, row) in rows.iter().enumerate() {
+        let at = |message: String| anyhow!("{file}, rad {} ({}): {message}", i + 1, row.navn);
+        let number = knr(&row.kommunenummer).map_err(|e| at(e.to_string()))?;
+        if !(2000..=2100).contains(&row.aar) {
+            return Err(at(format!("året {} er urimelig", row.aar)));
+        }
+        if register.name_of(&number, row.aar).is_none() {
+            return Err(at(format!("{number} finnes ikke i kommuneregisteret")));
+        }
+        if !seen.insert((number.clone(), row.aar)) {
+            return Err(at(format!("{number} {} står to ganger", row.aar)));
+        }
+        let inhabitants = count(&row.innbyggere).map_err(at)?;
+        let recipients = count(&row.mottakere).map_err(at)?;
+        if recipients > inhabitants {
+            return Err(at("flere mottakere enn innbyggere".into()));
+        }
+        let coordinator = percent(&row.andel_koordinator_prosent).map_err(at)?;
+        let plan = percent(&row.andel_individuell_plan_prosent).map_err(at)?;
+        for (indicator, value) in [
+            (INDICATOR_INHABITANTS, inhabitants.to_string()),
+            (INDICATOR_RECIPIENTS, recipients.to_string()),
+            (INDICATOR_COORDINATOR, coordinator),
+            (INDICATOR_PLAN, plan),
+        ] {
+            observations.push(NewObservation {
+                indicator,
+                region: number.as_str().to_string(),
+                year: row.aar,
+                need_level: None,
+                age_group: None,
+                value: Some(value),
+                symbol: None,
+                synthetic: true,
+            });
+        }
+    }
+    Ok(observations)
+}
+
+/// The synthetic per-municipality figures for Trøndelag (`demo-trondelag-statistikk.csv`).
+/// A malformed file stops the whole load.
+async fn load_synthetic_statistics(tx: &mut Tx, register: &Register) -> anyhow::Result<usize> {
+    use crate::store::{insert_observation, upsert_indicator};
+    let observations = synthetic_observations(
+        "demo-trondelag-statistikk.csv",
+        SYNTHETIC_TRONDELAG,
+        register,
+    )?;
+    upsert_indicator(
+        tx,
+        INDICATOR_INHABITANTS,
+        "Innbyggere",
+        "antall",
+        "Syntetiske demotall (sample-data/make_synthetic_statistics.py); KPR gir bare nasjonale tall",
+    )
+    .await?;
+    for o in &observations {
+        insert_observation(tx, o).await?;
+    }
+    Ok(observations.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn register_from_files() -> Register {
+        let (divisions, changes) = register().unwrap();
+        Register::new(
+            divisions
+                .iter()
+                .flat_map(|(y, ms)| ms.iter().map(move |m| (*y, m.clone()))),
+            changes,
+        )
+    }
+
+    const HEADER: &str = "kommunenummer;navn;aar;innbyggere;mottakere;andel_koordinator_prosent;andel_individuell_plan_prosent\n";
+
+    fn parse(text: &str) -> anyhow::Result<Vec<NewObservation>> {
+        synthetic_observations("test.csv", text, &register_from_files())
+    }
+
+    #[test]
+    fn the_synthetic_file_covers_every_trondelag_division_and_is_all_synthetic() {
+        let observations = parse(SYNTHETIC_TRONDELAG).unwrap();
+        assert!(observations.iter().all(|o| o.synthetic));
+        let count = |year: i32| {
+            observations
+                .iter()
+                .filter(|o| o.year == year && o.indicator == INDICATOR_INHABITANTS)
+                .count()
+        };
+        assert_eq!(
+            (2016..=2024).map(count).collect::<Vec<_>>(),
+            [48, 48, 47, 48, 38, 38, 38, 38, 38]
+        );
+        let value = |region: &str, year: i32, indicator: &str| {
+            observations
+                .iter()
+                .find(|o| o.region == region && o.year == year && o.indicator == indicator)
+                .and_then(|o| o.value.clone())
+        };
+        // Snillfjord until 2019, then shared between Orkland, Hitra and Heim.
+        assert!(value("5012", 2019, INDICATOR_INHABITANTS).is_some());
+        assert!(value("5012", 2020, INDICATOR_INHABITANTS).is_none());
+        // Trondheim with Klæbu from 2020 is about the sum of the two.
+        let n = |r, y| -> i64 { value(r, y, INDICATOR_INHABITANTS).unwrap().parse().unwrap() };
+        let sum_2019 = n("5001", 2019) + n("5030", 2019);
+        assert!((n("5001", 2020) - sum_2019).abs() * 50 < sum_2019);
+        let share = value("5001", 2023, INDICATOR_COORDINATOR).unwrap();
+        assert!(share.parse::<Decimal>().unwrap() > Decimal::from(5));
+    }
+
+    #[test]
+    fn a_malformed_file_is_refused_with_file_row_and_reason() {
+        let wrong_header = "kommunenummer;navn;aar;innbyggere;mottakere\n5001;Trondheim;2023;1;1\n";
+        let e = parse(wrong_header).unwrap_err().to_string();
+        assert!(e.contains("test.csv: overskriftsraden"), "{e}");
+
+        for (row, expected) in [
+            (
+                "5001;Trondheim;2023;200000;9000;12.55;5.0",
+                "høyst én desimal",
+            ),
+            ("5001;Trondheim;2023;200000;9000;12,5;5.0", "desimalpunktum"),
+            ("5001;Trondheim;2023;200000;9000;101;5.0", "mellom 0 og 100"),
+            (
+                "5001;Trondheim;2023;2000x0;9000;12.5;5.0",
+                "ikke et helt antall",
+            ),
+            ("5001;Trondheim;2023;100;9000;12.5;5.0", "flere mottakere"),
+            (
+                "9876;Ukjent;2023;100;9;12.5;5.0",
+                "finnes ikke i kommuneregisteret",
+            ),
+            ("50x1;Trondheim;2023;100;9;12.5;5.0", "rad 1"),
+            ("5001;Trondheim;20x3;100;9;12.5;5.0", "rad 1"),
+        ] {
+            let e = parse(&format!("{HEADER}{row}\n")).unwrap_err();
+            let e = format!("{e:#}");
+            assert!(e.contains(expected), "{row}: {e}");
+        }
+        let twice = format!(
+            "{HEADER}5001;Trondheim;2023;100;9;12.5;5.0\n5001;Trondheim;2023;100;9;12.5;5.0\n"
+        );
+        let e = parse(&twice).unwrap_err().to_string();
+        assert!(e.contains("rad 2") && e.contains("to ganger"), "{e}");
+        assert!(
+            parse(HEADER)
+                .unwrap_err()
+                .to_string()
+                .contains("ingen rader")
+        );
+    }
 }

@@ -21,6 +21,10 @@ const APPLICANT_OR_OFFICER: &[&str] = &["saksbehandler", "godkjenner", "trondhei
 const APPLICANT: &[&str] = &["trondheim"];
 const AUDIT: &[&str] = &["admin", "saksbehandler", "godkjenner"];
 const ADMIN: &[&str] = &["admin"];
+const OFFICE: &[&str] = &["admin", "saksbehandler", "godkjenner", "leser"];
+const APPROVER: &[&str] = &["godkjenner"];
+/// Those who declare impartiality: officers and approvers (the demo godkjenner is both).
+const DECLARES: &[&str] = &["saksbehandler", "godkjenner"];
 
 fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
     vec![
@@ -55,6 +59,12 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("POST", "/applications/{id}", APPLICANT),
         ("POST", "/applications/{id}/submit", APPLICANT),
         ("POST", "/applications/{id}/allocation", OFFICER),
+        ("GET", "/rounds/{id}/criteria", OFFICE),
+        ("POST", "/rounds/{id}/criteria", OFFICER),
+        ("POST", "/criteria/{id}", OFFICER),
+        ("POST", "/criteria/{id}/delete", OFFICER),
+        ("POST", "/applications/{id}/impartiality", DECLARES),
+        ("POST", "/applications/{id}/assessment", OFFICER),
         ("GET", "/audit", AUDIT),
         (
             "GET",
@@ -90,9 +100,17 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("PUT", "/api/v1/applications/{id}", APPLICANT),
         ("POST", "/api/v1/applications/{id}/submit", APPLICANT),
         ("PUT", "/api/v1/applications/{id}/allocation", OFFICER),
+        ("GET", "/api/v1/rounds/{id}/criteria", OFFICE),
+        ("POST", "/api/v1/rounds/{id}/criteria", OFFICER),
+        ("PUT", "/api/v1/criteria/{id}", OFFICER),
+        ("DELETE", "/api/v1/criteria/{id}", OFFICER),
+        ("GET", "/api/v1/applications/{id}/assessment", OFFICE),
+        ("PUT", "/api/v1/applications/{id}/assessment", OFFICER),
+        ("POST", "/api/v1/applications/{id}/impartiality", DECLARES),
         ("GET", "/api/v1/audit", AUDIT),
         ("GET", "/api/v1/municipalities", ALL_ROLES),
         ("GET", "/api/v1/statistics/national", ALL_ROLES),
+        ("GET", "/api/v1/statistics/municipalities", ALL_ROLES),
         ("POST", "/api/v1/session", PUBLIC),
         ("DELETE", "/api/v1/session", LOGGED_IN),
         ("GET", "/api/v1/me", LOGGED_IN),
@@ -106,6 +124,34 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("PUT", "/api/v1/users/{id}", ADMIN),
         ("POST", "/api/v1/users/{id}/deactivate", ADMIN),
         ("POST", "/api/v1/users/{id}/activate", ADMIN),
+        ("GET", "/rounds/{id}/scenarios/new", OFFICER),
+        ("POST", "/rounds/{id}/scenarios", OFFICER),
+        ("GET", "/rounds/{id}/scenarios/compare", OFFICE),
+        ("GET", "/rounds/{id}/scenarios/compare.xlsx", OFFICE),
+        ("GET", "/scenarios/{id}", OFFICE),
+        ("POST", "/scenarios/{id}/recompute", OFFICER),
+        ("POST", "/scenarios/{id}/delete", OFFICER),
+        ("POST", "/scenarios/{id}/propose", OFFICER),
+        ("GET", "/decisions/{id}", OFFICE),
+        ("POST", "/decisions/{id}/approve", APPROVER),
+        ("POST", "/decisions/{id}/return", APPROVER),
+        ("GET", "/statistics/snapshots", OFFICE),
+        ("POST", "/statistics/snapshots", OFFICER),
+        ("GET", "/api/v1/rounds/{id}/scenarios", OFFICE),
+        ("POST", "/api/v1/rounds/{id}/scenarios", OFFICER),
+        ("GET", "/api/v1/rounds/{id}/scenarios/compare", OFFICE),
+        ("GET", "/api/v1/rounds/{id}/scenarios/compare.xlsx", OFFICE),
+        ("GET", "/api/v1/scenarios/{id}", OFFICE),
+        ("DELETE", "/api/v1/scenarios/{id}", OFFICER),
+        ("POST", "/api/v1/scenarios/{id}/recompute", OFFICER),
+        ("POST", "/api/v1/scenarios/{id}/propose", OFFICER),
+        ("GET", "/api/v1/rounds/{id}/decisions", OFFICE),
+        ("GET", "/api/v1/decisions/{id}", OFFICE),
+        ("POST", "/api/v1/decisions/{id}/approve", APPROVER),
+        ("POST", "/api/v1/decisions/{id}/return", APPROVER),
+        ("GET", "/api/v1/statistics/snapshots", OFFICE),
+        ("POST", "/api/v1/statistics/snapshots", OFFICER),
+        ("GET", "/api/v1/statistics/snapshots/{id}", OFFICE),
     ]
 }
 
@@ -174,6 +220,7 @@ fn concrete(path: &str, ids: &Ids) -> String {
         )
         .replace("/users/{id}", &format!("/users/{}", ids.user))
         .replace("/tokens/{id}", "/tokens/999999")
+        .replace("/criteria/{id}", "/criteria/999999")
         .replace("/uploads/{id}", &format!("/uploads/{}", ids.upload))
 }
 

@@ -203,6 +203,112 @@ async fn national_statistics_are_loaded() {
 }
 
 #[tokio::test]
+async fn synthetic_trondelag_figures_are_loaded_and_marked_synthetic() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("leser").await;
+    let stats = app
+        .get("/api/v1/statistics/municipalities?year=2023&kommunenummer=5001")
+        .await;
+    assert_eq!(stats.status, StatusCode::OK);
+    let stats = stats.json();
+    assert_eq!(stats["synthetic"], true);
+    let obs = stats["observations"].as_array().unwrap();
+    let codes: Vec<&str> = obs
+        .iter()
+        .map(|o| o["indicator_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "andel_individuell_plan",
+            "andel_koordinator",
+            "innbyggere",
+            "mottakere"
+        ]
+    );
+    for o in obs {
+        assert_eq!(o["region"], "5001");
+        assert_eq!(o["year"], 2023);
+        assert_eq!(o["synthetic"], true);
+        assert_eq!(o["note"], "syntetiske demotall");
+    }
+    let value = |code: &str| {
+        obs.iter().find(|o| o["indicator_code"] == code).unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let inhabitants: i64 = value("innbyggere").parse().unwrap();
+    let recipients: i64 = value("mottakere").parse().unwrap();
+    assert!((150_000..300_000).contains(&inhabitants), "{inhabitants}");
+    assert!(recipients * 100 > inhabitants * 3 && recipients * 100 < inhabitants * 5);
+
+    // The national series stay real, not synthetic.
+    let national = app.get("/api/v1/statistics/national").await.json();
+    assert!(
+        national["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["synthetic"] == false && o.get("note").is_none())
+    );
+
+    // Per year: Snillfjord until 2019, Heim from 2020.
+    let y2019 = app
+        .get("/api/v1/statistics/municipalities?year=2019")
+        .await
+        .json();
+    let regions = |v: &Value| -> Vec<String> {
+        v["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["region"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(regions(&y2019).contains(&"5012".to_string()));
+    let y2020 = app
+        .get("/api/v1/statistics/municipalities?year=2020")
+        .await
+        .json();
+    assert!(!regions(&y2020).contains(&"5012".to_string()));
+    assert!(regions(&y2020).contains(&"5055".to_string()));
+
+    let bad = app
+        .get("/api/v1/statistics/municipalities?year=tjuetjuetre&kommunenummer=50")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = bad.json();
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["year", "kommunenummer"]);
+
+    let page = app.get("/statistikk?aar=2023").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("<td>5001</td>"))
+        .expect("a row for 5001");
+    assert!(row.contains("Trondheim - Tråante"), "{row}");
+    assert!(row.contains("syntetiske demotall"), "{row}");
+    let shown = tilskudd::domain::Kroner::from_whole(inhabitants).to_input_string();
+    assert!(row.contains(&shown), "{shown} in {row}");
+    assert!(row.contains(&format!(
+        "{} %",
+        value("andel_koordinator").replace('.', ",")
+    )));
+    assert!(html.contains("Kommunene 2023 (inndelingen det året) – syntetiske demotall"));
+
+    let page = app.get("/statistikk?aar=1066").await.text();
+    assert!(page.contains("Det finnes ingen kommunetall for «1066». Viser 2024."));
+}
+
+#[tokio::test]
 async fn health_check_answers_when_the_database_does() {
     let app = TestApp::new_as("saksbehandler").await;
     let response = app.get("/healthz").await;

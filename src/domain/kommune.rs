@@ -229,6 +229,30 @@ impl Register {
         })
     }
 
+    /// The name `number` had during `year`: the name a later code change took it from, or
+    /// else the name the latest earlier change gave it, or else as [`Register::name_of`].
+    /// Unlike a division lookup, this knows years between divisions (Trondheim in 2018,
+    /// «Trondheim - Tråante» from 2023).
+    pub fn name_in_year(&self, number: &Kommunenummer, year: i32) -> Option<String> {
+        let later = self
+            .changes
+            .iter()
+            .filter(|c| &c.old_number == number && c.effective.year() > year)
+            .min_by_key(|c| c.effective);
+        if let Some(c) = later {
+            return Some(c.old_name.clone());
+        }
+        let earlier = self
+            .changes
+            .iter()
+            .filter(|c| &c.new_number == number && c.effective.year() <= year)
+            .max_by_key(|c| c.effective);
+        if let Some(c) = earlier {
+            return Some(c.new_name.clone());
+        }
+        self.name_of(number, year)
+    }
+
     /// Follows the code changes from the number as it was in `from_year` to the division
     /// in force in `to_year`.
     pub fn successor(&self, number: &Kommunenummer, from_year: i32, to_year: i32) -> Successor {
@@ -494,6 +518,27 @@ mod tests {
         // Across two changes: 1627 (2017) → 5017 (2018) → 5057 (2020).
         let s = register().successor(&nr("1627"), 2017, 2020);
         assert_eq!(s.single().map(|m| m.number.as_str()), Some("5057"));
+    }
+
+    #[test]
+    fn names_follow_the_year_between_divisions() {
+        let mut r = register();
+        r.changes.push(change(
+            "5001",
+            "Trondheim",
+            "5001",
+            "Trondheim - Tråante",
+            "2023-01-01",
+        ));
+        assert_eq!(r.name_in_year(&nr("5001"), 2022).unwrap(), "Trondheim");
+        assert_eq!(
+            r.name_in_year(&nr("5001"), 2023).unwrap(),
+            "Trondheim - Tråante"
+        );
+        assert_eq!(r.name_in_year(&nr("1627"), 2016).unwrap(), "Bjugn");
+        assert_eq!(r.name_in_year(&nr("5057"), 2021).unwrap(), "Ørland");
+        assert_eq!(r.name_in_year(&nr("5055"), 2024).unwrap(), "Heim");
+        assert!(r.name_in_year(&nr("9999"), 2024).is_none());
     }
 
     #[test]

@@ -5,12 +5,15 @@
 
 pub mod allocation;
 pub mod application;
+pub mod assessment;
 pub mod audit;
 pub mod county;
 pub mod date;
+pub mod decision;
 pub mod kommune;
 pub mod money;
 pub mod round;
+pub mod scenario;
 pub mod user;
 pub mod validation;
 

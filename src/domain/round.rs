@@ -181,7 +181,8 @@ impl RoundInput {
     }
 }
 
-fn parse_rounding_unit(text: &str) -> Result<Kroner, String> {
+/// A rounding unit as typed: one of [`ROUNDING_UNITS`] kroner.
+pub fn parse_rounding_unit(text: &str) -> Result<Kroner, String> {
     let allowed = "1, 10, 100 eller 1 000 kr";
     if text.trim().is_empty() {
         return Err(format!("Avrundingsenhet må fylles ut ({allowed})."));

@@ -8,6 +8,7 @@
 
 pub mod allocations;
 pub mod application;
+pub mod comparison;
 pub mod detect;
 pub mod isolate;
 pub mod read;

@@ -210,6 +210,16 @@ impl Store {
                 round.name
             )));
         }
+        if let Some(user_id) = actor.user_id
+            && super::assessment::declaration_in(&mut tx, application_id, user_id)
+                .await?
+                .is_some_and(|d| d.conflict)
+        {
+            return Err(AppError::Forbidden(format!(
+                "Du har erklært deg inhabil for søknaden fra {} og kan ikke sette tildelingen.",
+                current.applicant
+            )));
+        }
         let status = current
             .status
             .after_allocation()

@@ -6,10 +6,13 @@
 //! same transaction ([`Tx::audit`]).
 
 mod applications;
+mod assessment;
 mod audit;
+mod decisions;
 mod organisations;
 mod register;
 mod rounds;
+mod scenarios;
 mod statistics;
 mod uploads;
 mod users;
@@ -25,12 +28,15 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use applications::{NewApplication, insert_application};
+pub use assessment::{ApplicationAssessment, Conflict, CriterionScore, Declaration, decimal_text};
 pub use audit::{AUDIT_PAGE_LIMIT, AuditEvent, AuditFilter};
+pub use decisions::Decision;
 pub use organisations::ApplicantChoice;
 pub use organisations::{ensure_municipality_organisation, insert_collaboration};
 pub use register::{insert_changes, insert_division};
 pub use rounds::RoundOrigin;
 pub use rounds::insert_round;
+pub use scenarios::{Computed, SnapshotSummary, StoredScenario, claimants, frozen_applicants};
 pub use statistics::{NewObservation, ObservationRow};
 pub use statistics::{insert_observation, upsert_indicator};
 pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};

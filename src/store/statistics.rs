@@ -81,4 +81,33 @@ impl Store {
         )
         .await
     }
+
+    /// Observations for municipalities (every region but `0000`), optionally only one
+    /// year and one kommunenummer, by year, region and indicator.
+    pub async fn municipal_observations(
+        &self,
+        year: Option<i32>,
+        region: Option<&str>,
+    ) -> AppResult<Vec<ObservationRow>> {
+        self.fetch_all(
+            sql("SELECT o.indicator_code, i.name AS indicator_name, i.unit, o.region, o.year, o.need_level, \
+                 o.age_group, o.value, o.symbol, o.synthetic \
+                 FROM observations o JOIN indicators i ON i.code = o.indicator_code \
+                 WHERE o.region <> '0000' AND ($1 IS NULL OR o.year = $1) AND ($2 IS NULL OR o.region = $2) \
+                 ORDER BY o.year, o.region, o.indicator_code, o.need_level, o.age_group")
+            .bind(year.map(i64::from))
+            .bind(region),
+        )
+        .await
+    }
+
+    /// The years for which some municipality has an observation, oldest first.
+    pub async fn municipal_observation_years(&self) -> AppResult<Vec<i64>> {
+        let years: Vec<(i64,)> = self
+            .fetch_all(sql(
+                "SELECT DISTINCT year FROM observations WHERE region <> '0000' ORDER BY year",
+            ))
+            .await?;
+        Ok(years.into_iter().map(|(y,)| y).collect())
+    }
 }

@@ -336,6 +336,12 @@ pub mod roles {
     pub const AUDIT: &[Role] = &[Role::Admin, Role::Saksbehandler];
     /// Users and organisations.
     pub const ADMIN: &[Role] = &[Role::Admin];
+    /// Reading what only the office sees: scenarios, decisions, assessments.
+    pub const OFFICE: &[Role] = crate::domain::user::OFFICE_ROLES;
+    /// Approving or returning a proposed decision (the second pair of eyes).
+    pub const APPROVER: &[Role] = &[Role::Godkjenner];
+    /// Declaring impartiality: officers assess, approvers approve; both must be impartial.
+    pub const DECLARES_IMPARTIALITY: &[Role] = &[Role::Saksbehandler, Role::Godkjenner];
 }
 
 /// Checks a login and opens a session: throttled per username and per address, every

@@ -65,6 +65,22 @@ fn json_field_error(path: &str, serde_message: &str) -> AppError {
         };
         return AppError::invalid(&full, format!("Feltet «{full}» mangler."));
     }
+    if let Some(field) = serde_message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let parent = path.trim_end_matches(field).trim_end_matches('.');
+        let full = if parent.is_empty() || parent == "." {
+            field.to_string()
+        } else {
+            format!("{parent}.{field}")
+        };
+        let known = serde_message
+            .split_once("expected one of ")
+            .map(|(_, list)| format!(" Kjente felt: {}.", list.replace('`', "")))
+            .unwrap_or_default();
+        return AppError::invalid(&full, format!("Ukjent felt «{full}».{known}"));
+    }
     let expected = if serde_message.contains("expected a string") {
         " (forventet tekst, f.eks. \"125000.50\" for beløp)"
     } else if serde_message.contains("expected i64")

@@ -2,6 +2,7 @@
 //! the health check. Handlers are thin: they parse input, call the domain and the store,
 //! and render. Every route is registered with the access it requires ([`auth::Routes`]).
 
+mod allocation_views;
 mod api;
 mod assets;
 pub mod auth;

@@ -2,6 +2,10 @@
 //! pages. Amounts are decimal strings in kroner (`"13914871"`, `"125000.50"`).
 
 mod account;
+mod allocation;
+
+pub(crate) use allocation::comparison_xlsx;
+mod assessment;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -48,6 +52,7 @@ pub fn routes() -> Routes {
         .get("/audit", audit, audit_log)
         .get("/municipalities", read, municipalities)
         .get("/statistics/national", read, national_statistics)
+        .get("/statistics/municipalities", read, municipal_statistics)
         .get(
             "/rounds/{id}/template.xlsx",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -74,6 +79,8 @@ pub fn routes() -> Routes {
             upload_file,
         )
         .merge(account::routes())
+        .merge(allocation::routes())
+        .merge(assessment::routes())
 }
 
 pub async fn not_found() -> AppError {
@@ -323,6 +330,86 @@ async fn national_statistics(State(state): State<AppState>) -> AppResult<Json<se
     Ok(Json(
         json!({ "region": "0000", "observations": observations }),
     ))
+}
+
+#[derive(Deserialize)]
+struct MunicipalStatisticsQuery {
+    #[serde(default)]
+    year: Option<String>,
+    #[serde(default)]
+    kommunenummer: Option<String>,
+}
+
+/// An observation as the API gives it: synthetic figures carry `"note": "syntetiske demotall"`.
+#[derive(serde::Serialize)]
+struct MunicipalObservation {
+    #[serde(flatten)]
+    row: crate::store::ObservationRow,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
+}
+
+/// `GET /api/v1/statistics/municipalities?year=&kommunenummer=`: observations for
+/// municipalities (both filters optional). Synthetic demonstration figures have
+/// `synthetic: true` and `note: "syntetiske demotall"`.
+async fn municipal_statistics(
+    State(state): State<AppState>,
+    Query(query): Query<MunicipalStatisticsQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    let mut errors = crate::domain::validation::FieldErrors::new();
+    let year = match query
+        .year
+        .as_deref()
+        .map(str::trim)
+        .filter(|y| !y.is_empty())
+    {
+        None => None,
+        Some(text) => match text.parse::<i32>() {
+            Ok(y) => Some(y),
+            Err(_) => {
+                errors.add("year", format!("«{text}» er ikke et årstall."));
+                None
+            }
+        },
+    };
+    let region = match query
+        .kommunenummer
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        None => None,
+        Some(text) => match crate::domain::kommune::Kommunenummer::parse(text) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                errors.add("kommunenummer", e.to_string());
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let observations: Vec<MunicipalObservation> = state
+        .store
+        .municipal_observations(year, region.as_ref().map(|k| k.as_str()))
+        .await?
+        .into_iter()
+        .map(|row| MunicipalObservation {
+            note: row.synthetic.then_some(crate::sample::SYNTHETIC_LABEL),
+            row,
+        })
+        .collect();
+    let any_synthetic = observations.iter().any(|o| o.row.synthetic);
+    Ok(Json(json!({
+        "year": year,
+        "kommunenummer": region.as_ref().map(|k| k.as_str()),
+        "synthetic": any_synthetic,
+        "note": any_synthetic.then_some(
+            "Tall merket syntetiske demotall er oppdiktet for demonstrasjon; kildene gir bare nasjonale tall."
+        ),
+        "observations": observations,
+    })))
 }
 
 async fn template(

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::security::{hash_password, new_token, verify_password};
 use crate::store::ApiTokenSummary;
 use crate::web::AppState;
+use crate::web::allocation_views::local_time;
 use crate::web::auth::{
     Access, CurrentUser, MaybeUser, Routes, clear_session_cookie, client_address, log_in,
     session_cookie,
@@ -169,12 +170,6 @@ struct TokenLine {
     last_used: String,
 }
 
-fn oslo(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Oslo)
-        .format("%d.%m.%Y %H:%M")
-        .to_string()
-}
-
 async fn account_page_for(state: &AppState, user: &Principal) -> AppResult<AccountPage> {
     let summary = state.store.user(user.user_id).await?;
     let tokens = state
@@ -183,8 +178,11 @@ async fn account_page_for(state: &AppState, user: &Principal) -> AppResult<Accou
         .await?
         .into_iter()
         .map(|t| TokenLine {
-            created: oslo(t.created_at),
-            last_used: t.last_used_at.map(oslo).unwrap_or_else(|| "aldri".into()),
+            created: local_time(t.created_at),
+            last_used: t
+                .last_used_at
+                .map(local_time)
+                .unwrap_or_else(|| "aldri".into()),
             token: t,
         })
         .collect();

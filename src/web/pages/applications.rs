@@ -51,7 +51,7 @@ const APPLICANT_EVENTS: [&str; 3] = [
 
 #[derive(Template)]
 #[template(path = "applications/show.html")]
-struct ShowPage {
+pub(super) struct ShowPage {
     layout: Layout,
     round: Round,
     application: ApplicationBody,
@@ -63,6 +63,8 @@ struct ShowPage {
     editable: bool,
     versions: Vec<VersionLine>,
     uploads: Vec<crate::store::Upload>,
+    /// «Vurdering», for office roles only.
+    pub(super) assessment: Option<super::assessment::AssessmentSection>,
 }
 
 /// One version of the application and what changed from the one before.
@@ -176,7 +178,7 @@ struct ShowQuery {
     sendt: Option<String>,
 }
 
-async fn show_page(
+pub(super) async fn show_page(
     state: &AppState,
     user: &Principal,
     id: i64,
@@ -227,7 +229,13 @@ async fn show_page(
         .rev()
         .collect();
     let uploads = state.store.application_uploads(id).await?;
+    let assessment = if user.sees_everything() {
+        Some(super::assessment::section(state, user, id, &round).await?)
+    } else {
+        None
+    };
     Ok(ShowPage {
+        assessment,
         versions,
         uploads,
         layout: Layout::new(state, user, "runder"),

@@ -3,9 +3,11 @@
 pub mod account;
 pub mod admin;
 pub mod applications;
+pub mod assessment;
 pub mod audit;
 pub mod municipalities;
 pub mod rounds;
+pub mod scenarios;
 pub mod statistics;
 pub mod uploads;
 
@@ -27,10 +29,12 @@ pub fn routes() -> Routes {
         .merge(admin::routes())
         .merge(rounds::routes())
         .merge(applications::routes())
+        .merge(assessment::routes())
         .merge(audit::routes())
         .merge(municipalities::routes())
         .merge(statistics::routes())
         .merge(uploads::routes())
+        .merge(scenarios::routes())
 }
 
 /// What every page's layout needs to know.

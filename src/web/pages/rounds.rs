@@ -18,6 +18,7 @@ use crate::domain::{Kroner, date::format_date};
 use crate::error::{AppError, AppResult};
 use crate::store::{AuditEvent, AuditFilter, RoundOrigin};
 use crate::web::AppState;
+use crate::web::allocation_views::{DecisionBody, ScenarioBody};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
 use crate::web::scope;
@@ -72,6 +73,9 @@ struct ShowPage {
     headers: Vec<SortHeader>,
     used_percent: String,
     deadline: Option<String>,
+    /// Office users only: the round's scenarios and decisions.
+    scenarios: Vec<ScenarioBody>,
+    decisions: Vec<DecisionBody>,
 }
 
 #[derive(Deserialize)]
@@ -130,8 +134,23 @@ async fn show(
     let used_percent = Kroner::percent_of(overview.totals.allocated_total, overview.totals.pool)
         .map(|p| format!("{} %", p.to_string().replace('.', ",")))
         .unwrap_or_default();
+    let (mut scenarios, mut decisions) = (Vec::new(), Vec::new());
+    if user.sees_everything() {
+        for scenario in state.store.round_scenarios(id).await? {
+            scenarios.push(super::scenarios::scenario_body(&state, scenario).await?);
+        }
+        decisions = state
+            .store
+            .round_decisions(id)
+            .await?
+            .iter()
+            .map(DecisionBody::new)
+            .collect();
+    }
     Ok(render(&ShowPage {
         layout: Layout::new(&state, &user, "runder"),
+        scenarios,
+        decisions,
         deadline: overview.round.deadline.map(format_date),
         overview,
         rows,

@@ -1,0 +1,540 @@
+//! Statistics snapshots and scenarios (fordelingsalternativer): computed by the pure
+//! engine, stored with their inputs and results.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Store, Tx, sql};
+use crate::domain::Kroner;
+use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, Method, allocate};
+use crate::domain::application::{ApplicationStatus, ApplicationSummary};
+use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::domain::decision::FrozenApplicant;
+use crate::domain::round::Round;
+use crate::domain::scenario::{ClaimSource, ScenarioSpec, build_input, error_field};
+use crate::error::{AppError, AppResult};
+use crate::sample::{INDICATOR_COORDINATOR, INDICATOR_INHABITANTS, INDICATOR_RECIPIENTS};
+
+/// A named, frozen copy of the statistics.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SnapshotSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub observations: i64,
+    pub synthetic: i64,
+}
+
+/// A scenario as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredScenario {
+    pub id: i64,
+    pub round_id: i64,
+    pub spec: ScenarioSpec,
+    pub rounding_unit: Kroner,
+    pub input: AllocationInput,
+    pub result: AllocationResult,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub computed_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScenarioRow {
+    id: i64,
+    round_id: i64,
+    parameters: String,
+    rounding_unit_ore: i64,
+    inputs: String,
+    result: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    computed_at: DateTime<Utc>,
+    version: i64,
+}
+
+impl ScenarioRow {
+    fn into_scenario(self) -> AppResult<StoredScenario> {
+        let json = |what: &str, text: &str| {
+            AppError::Internal(anyhow::anyhow!(
+                "scenario {}: bad {what} JSON: {text}",
+                self.id
+            ))
+        };
+        Ok(StoredScenario {
+            id: self.id,
+            round_id: self.round_id,
+            spec: serde_json::from_str(&self.parameters)
+                .map_err(|e| json("parameters", &e.to_string()))?,
+            rounding_unit: Kroner::from_ore(self.rounding_unit_ore),
+            input: serde_json::from_str(&self.inputs)
+                .map_err(|e| json("inputs", &e.to_string()))?,
+            result: serde_json::from_str(&self.result)
+                .map_err(|e| json("result", &e.to_string()))?,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            computed_at: self.computed_at,
+            version: self.version,
+        })
+    }
+}
+
+const SCENARIO_BY_ID: &str = "SELECT id, round_id, parameters, rounding_unit_ore, inputs, result, \
+     created_by, created_at, computed_at, version FROM scenarios WHERE id = $1";
+
+const SCENARIOS_OF_ROUND: &str = "SELECT id, round_id, parameters, rounding_unit_ore, inputs, result, \
+     created_by, created_at, computed_at, version FROM scenarios WHERE round_id = $1 ORDER BY id";
+
+/// What a computation produced, before it is stored.
+pub struct Computed {
+    pub input: AllocationInput,
+    pub result: AllocationResult,
+    pub unit: Kroner,
+}
+
+/// The applications a scenario shares the pool between: every one that has been sent in.
+pub fn claimants(applications: &[ApplicationSummary]) -> Vec<&ApplicationSummary> {
+    applications
+        .iter()
+        .filter(|a| a.status != ApplicationStatus::Draft)
+        .collect()
+}
+
+pub fn frozen_applicants(applications: &[ApplicationSummary]) -> Vec<FrozenApplicant> {
+    claimants(applications)
+        .into_iter()
+        .map(|a| FrozenApplicant {
+            application_id: a.id,
+            applicant: a.applicant.clone(),
+            kommunenummer: a.kommunenummer.as_ref().map(ToString::to_string),
+        })
+        .collect()
+}
+
+impl Store {
+    // ---------------------------------------------------------------- snapshots
+
+    /// Freezes every observation there is now under `name`.
+    pub async fn create_snapshot(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        actor: &Actor,
+    ) -> AppResult<i64> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("name", "Navn må fylles ut."));
+        }
+        if name.chars().count() > 200 {
+            return Err(AppError::invalid("name", "Navn kan ha høyst 200 tegn."));
+        }
+        let mut tx = self.begin().await?;
+        let taken: Option<(i64,)> = tx
+            .fetch_optional(sql("SELECT id FROM statistics_snapshots WHERE name = $1").bind(name))
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::invalid(
+                "name",
+                format!("Det finnes allerede et øyeblikksbilde med navnet «{name}»."),
+            ));
+        }
+        let id = tx
+            .insert(
+                sql(
+                    "INSERT INTO statistics_snapshots (name, description, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(name)
+                .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+                .bind(&actor.name)
+                .bind(Utc::now()),
+            )
+            .await?;
+        let copied = tx
+            .execute(
+                sql("INSERT INTO snapshot_observations (snapshot_id, indicator_code, region, year, need_level, \
+                     age_group, value, symbol, synthetic) \
+                     SELECT $1, indicator_code, region, year, need_level, age_group, value, symbol, synthetic \
+                     FROM observations")
+                .bind(id),
+            )
+            .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "statistics.snapshot_created",
+            format!("Lagret øyeblikksbildet «{name}» av statistikken ({copied} observasjoner)"),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn snapshots(&self) -> AppResult<Vec<SnapshotSummary>> {
+        self.fetch_all(sql(
+            "SELECT s.id, s.name, s.description, s.created_by, s.created_at, \
+             CAST(COUNT(o.id) AS BIGINT) AS observations, \
+             CAST(COALESCE(SUM(CASE WHEN o.synthetic THEN 1 ELSE 0 END), 0) AS BIGINT) AS synthetic \
+             FROM statistics_snapshots s LEFT JOIN snapshot_observations o ON o.snapshot_id = s.id \
+             GROUP BY s.id, s.name, s.description, s.created_by, s.created_at ORDER BY s.id DESC",
+        ))
+        .await
+    }
+
+    pub async fn snapshot(&self, id: i64) -> AppResult<SnapshotSummary> {
+        self.snapshots()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| AppError::not_found("øyeblikksbildet av statistikken"))
+    }
+
+    /// The formula's indicators per region for one year of a snapshot (totals only, not
+    /// the breakdowns by need or age).
+    async fn snapshot_indicators(
+        &self,
+        snapshot_id: i64,
+        year: i32,
+    ) -> AppResult<BTreeMap<String, Indicators>> {
+        let rows: Vec<(String, String, Option<String>)> = self
+            .fetch_all(
+                sql("SELECT indicator_code, region, value FROM snapshot_observations \
+                     WHERE snapshot_id = $1 AND year = $2 AND need_level IS NULL AND age_group IS NULL \
+                     AND indicator_code IN ($3, $4, $5)")
+                .bind(snapshot_id)
+                .bind(year)
+                .bind(INDICATOR_INHABITANTS)
+                .bind(INDICATOR_RECIPIENTS)
+                .bind(INDICATOR_COORDINATOR),
+            )
+            .await?;
+        let mut out: BTreeMap<String, Indicators> = BTreeMap::new();
+        for (code, region, value) in rows {
+            let Some(value) = value.and_then(|v| v.parse::<Decimal>().ok()) else {
+                continue;
+            };
+            let entry = out.entry(region).or_default();
+            match code.as_str() {
+                c if c == INDICATOR_INHABITANTS => entry.inhabitants = Some(value),
+                c if c == INDICATOR_RECIPIENTS => entry.home_service_recipients = Some(value),
+                _ => entry.coordinator_coverage_percent = Some(value),
+            }
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- scenarios
+
+    /// Builds the engine's input for `spec` from the round as it is now.
+    pub async fn scenario_input(
+        &self,
+        round: &Round,
+        spec: &ScenarioSpec,
+    ) -> AppResult<AllocationInput> {
+        let applications = self.round_applications(round.id).await?;
+        let scores = self.weighted_scores(round.id).await?;
+        let recommended = self.recommended_amounts(round.id).await?;
+        let indicators = match (&spec.method, spec.snapshot_id) {
+            (Method::Formel(_), Some(snapshot_id)) => {
+                self.snapshot(snapshot_id).await.map_err(|_| {
+                    AppError::invalid(
+                        "parameters.snapshot_id",
+                        format!("Øyeblikksbildet {snapshot_id} av statistikken finnes ikke."),
+                    )
+                })?;
+                let year = spec.indicator_year.unwrap_or(round.year - 1);
+                Some(self.snapshot_indicators(snapshot_id, year).await?)
+            }
+            _ => None,
+        };
+        let mut sources = Vec::new();
+        for a in claimants(&applications) {
+            let indicators = match &indicators {
+                None => Indicators::default(),
+                Some(by_region) => {
+                    let regions: Vec<String> = match &a.kommunenummer {
+                        Some(k) => vec![k.to_string()],
+                        None => self
+                            .organisation_members(a.organisation_id)
+                            .await?
+                            .into_iter()
+                            .map(|m| m.number.to_string())
+                            .collect(),
+                    };
+                    combine_regions(by_region, &regions)
+                }
+            };
+            sources.push(ClaimSource {
+                application_id: a.id,
+                requested: a.requested,
+                score: scores.get(&a.id).copied(),
+                recommended: recommended.get(&a.id).copied(),
+                allocated: a.allocated,
+                indicators,
+            });
+        }
+        let unit = spec.rounding_unit.unwrap_or(round.rounding_unit);
+        build_input(round.pool, unit, spec, &sources).map_err(AppError::Invalid)
+    }
+
+    /// Computes `spec` on the round as it is now.
+    pub async fn compute(&self, round: &Round, spec: &ScenarioSpec) -> AppResult<Computed> {
+        let input = self.scenario_input(round, spec).await?;
+        let result =
+            allocate(&input).map_err(|e| AppError::invalid(error_field(&e), e.to_string()))?;
+        Ok(Computed {
+            unit: input.unit,
+            input,
+            result,
+        })
+    }
+
+    pub async fn create_scenario(
+        &self,
+        round_id: i64,
+        spec: &ScenarioSpec,
+        actor: &Actor,
+    ) -> AppResult<i64> {
+        let round = self.round(round_id).await?;
+        let computed = self.compute(&round, spec).await?;
+        let mut tx = self.begin().await?;
+        let taken: Option<(i64,)> = tx
+            .fetch_optional(
+                sql("SELECT id FROM scenarios WHERE round_id = $1 AND name = $2")
+                    .bind(round_id)
+                    .bind(&spec.name),
+            )
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::invalid(
+                "name",
+                format!(
+                    "Det finnes allerede et alternativ med navnet «{}» i runden.",
+                    spec.name
+                ),
+            ));
+        }
+        let now = Utc::now();
+        let id = tx
+            .insert(
+                sql("INSERT INTO scenarios (round_id, name, method, parameters, rounding_unit_ore, snapshot_id, \
+                     indicator_year, inputs, result, allocated_ore, unplaced_ore, created_by, created_at, computed_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1) RETURNING id")
+                .bind(round_id)
+                .bind(&spec.name)
+                .bind(spec.method.code())
+                .bind(to_json(spec)?)
+                .bind(computed.unit.ore())
+                .bind(spec.snapshot_id)
+                .bind(spec.indicator_year.map(i64::from))
+                .bind(to_json(&computed.input)?)
+                .bind(to_json(&computed.result)?)
+                .bind(computed.result.allocated.ore())
+                .bind(computed.result.unplaced.ore())
+                .bind(&actor.name)
+                .bind(now),
+            )
+            .await?;
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "scenario.created",
+                format!(
+                    "Fordelingsalternativet «{}» ({}) beregnet: {} fordelt, {} ikke fordelt",
+                    spec.name,
+                    spec.method.label().to_lowercase(),
+                    computed.result.allocated,
+                    computed.result.unplaced
+                ),
+            )
+            .round(round_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Computes a scenario again on the round as it is now (after applications changed).
+    pub async fn recompute_scenario(&self, id: i64, actor: &Actor) -> AppResult<()> {
+        let scenario = self.scenario(id).await?;
+        let round = self.round(scenario.round_id).await?;
+        let computed = self.compute(&round, &scenario.spec).await?;
+        let mut tx = self.begin().await?;
+        ensure_not_pending(&mut tx, id, "beregnes på nytt").await?;
+        let updated = tx
+            .execute(
+                sql("UPDATE scenarios SET rounding_unit_ore = $1, inputs = $2, result = $3, allocated_ore = $4, \
+                     unplaced_ore = $5, computed_at = $6, version = version + 1 WHERE id = $7 AND version = $8")
+                .bind(computed.unit.ore())
+                .bind(to_json(&computed.input)?)
+                .bind(to_json(&computed.result)?)
+                .bind(computed.result.allocated.ore())
+                .bind(computed.result.unplaced.ore())
+                .bind(Utc::now())
+                .bind(id)
+                .bind(scenario.version),
+            )
+            .await?;
+        if updated != 1 {
+            return Err(AppError::Conflict(
+                "Alternativet ble beregnet på nytt av noen andre samtidig; last siden på nytt."
+                    .into(),
+            ));
+        }
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "scenario.recomputed",
+                format!(
+                    "Fordelingsalternativet «{}» beregnet på nytt: {} fordelt (før {})",
+                    scenario.spec.name, computed.result.allocated, scenario.result.allocated
+                ),
+            )
+            .round(scenario.round_id)
+            .change(
+                "allocated",
+                Some(scenario.result.allocated.to_string()),
+                Some(computed.result.allocated.to_string()),
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Deletes a scenario that no decision refers to.
+    pub async fn delete_scenario(&self, id: i64, actor: &Actor) -> AppResult<()> {
+        let scenario = self.scenario(id).await?;
+        let mut tx = self.begin().await?;
+        let (used,): (i64,) = tx
+            .fetch_one(
+                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM decisions WHERE scenario_id = $1")
+                    .bind(id),
+            )
+            .await?;
+        if used > 0 {
+            return Err(AppError::Conflict(format!(
+                "«{}» er lagt fram som vedtak og blir stående i historikken; det kan ikke slettes.",
+                scenario.spec.name
+            )));
+        }
+        tx.execute(sql("DELETE FROM scenarios WHERE id = $1").bind(id))
+            .await?;
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "scenario.deleted",
+                format!("Fordelingsalternativet «{}» slettet", scenario.spec.name),
+            )
+            .round(scenario.round_id),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn scenario(&self, id: i64) -> AppResult<StoredScenario> {
+        let row: ScenarioRow = self
+            .fetch_optional(sql(SCENARIO_BY_ID).bind(id))
+            .await?
+            .ok_or_else(|| AppError::not_found("fordelingsalternativet"))?;
+        row.into_scenario()
+    }
+
+    pub async fn round_scenarios(&self, round_id: i64) -> AppResult<Vec<StoredScenario>> {
+        let rows: Vec<ScenarioRow> = self
+            .fetch_all(sql(SCENARIOS_OF_ROUND).bind(round_id))
+            .await?;
+        rows.into_iter().map(ScenarioRow::into_scenario).collect()
+    }
+
+    /// Whether the scenario's stored input is what the round gives now; a scenario computed
+    /// before an application changed must be computed again before it is proposed.
+    pub async fn scenario_is_current(&self, scenario: &StoredScenario) -> AppResult<bool> {
+        let round = self.round(scenario.round_id).await?;
+        Ok(match self.scenario_input(&round, &scenario.spec).await {
+            Ok(input) => input == scenario.input,
+            Err(AppError::Invalid(_)) => false,
+            Err(other) => return Err(other),
+        })
+    }
+}
+
+/// Counts summed over an IKS's member municipalities; the coordinator share weighted by
+/// recipients. A member without figures makes the total unknown rather than too small.
+fn combine_regions(by_region: &BTreeMap<String, Indicators>, regions: &[String]) -> Indicators {
+    if regions.is_empty() {
+        return Indicators::default();
+    }
+    let members: Vec<Option<&Indicators>> = regions.iter().map(|r| by_region.get(r)).collect();
+    if let [single] = members.as_slice() {
+        return single.cloned().unwrap_or_default();
+    }
+    let sum = |get: fn(&Indicators) -> Option<Decimal>| -> Option<Decimal> {
+        members
+            .iter()
+            .map(|m| m.and_then(get))
+            .try_fold(Decimal::ZERO, |acc, v| v.map(|v| acc + v))
+    };
+    let inhabitants = sum(|i| i.inhabitants);
+    let recipients = sum(|i| i.home_service_recipients);
+    let covered = sum(|i| Some(i.home_service_recipients? * i.coordinator_coverage_percent?));
+    let coverage = match (covered, recipients) {
+        (Some(c), Some(r)) if !r.is_zero() => Some((c / r).round_dp(1)),
+        _ => None,
+    };
+    Indicators {
+        inhabitants,
+        home_service_recipients: recipients,
+        coordinator_coverage_percent: coverage,
+    }
+}
+
+/// Refuses to change a scenario that waits for approval.
+pub(super) async fn ensure_not_pending(tx: &mut Tx, scenario_id: i64, what: &str) -> AppResult<()> {
+    let (pending,): (i64,) = tx
+        .fetch_one(
+            sql("SELECT CAST(COUNT(*) AS BIGINT) FROM decisions WHERE scenario_id = $1 AND status = 'proposed'")
+                .bind(scenario_id),
+        )
+        .await?;
+    if pending > 0 {
+        return Err(AppError::Conflict(format!(
+            "Alternativet er lagt fram som vedtak og kan ikke {what} før forslaget er godkjent eller sendt tilbake."
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn to_json(value: &impl Serialize) -> AppResult<String> {
+    serde_json::to_string(value).map_err(|e| AppError::Internal(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ind(inhabitants: i64, recipients: i64, coverage: &str) -> Indicators {
+        Indicators {
+            inhabitants: Some(Decimal::from(inhabitants)),
+            home_service_recipients: Some(Decimal::from(recipients)),
+            coordinator_coverage_percent: Some(coverage.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn members_are_summed_and_coverage_weighted_by_recipients() {
+        let by_region = BTreeMap::from([
+            ("5020".to_string(), ind(1000, 100, "10")),
+            ("5021".to_string(), ind(3000, 300, "20")),
+        ]);
+        let combined = combine_regions(&by_region, &["5020".into(), "5021".into()]);
+        assert_eq!(combined, ind(4000, 400, "17.5"));
+        let missing = combine_regions(&by_region, &["5020".into(), "5099".into()]);
+        assert_eq!(missing.inhabitants, None);
+        assert_eq!(missing.coordinator_coverage_percent, None);
+    }
+}

@@ -1,0 +1,273 @@
+//! Scenarios, their comparison, decisions and statistics snapshots in the JSON API.
+
+use axum::Json;
+use axum::extract::{FromRequest, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::created;
+use crate::domain::audit::Actor;
+use crate::domain::scenario::Comparison;
+use crate::domain::scenario::ScenarioInput;
+use crate::error::{AppError, AppResult};
+use crate::sheets::comparison::comparison_workbook;
+use crate::store::SnapshotSummary;
+use crate::web::AppState;
+use crate::web::allocation_views::{DecisionBody, ScenarioBody};
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::{ApiJson, Id};
+use crate::web::pages::scenarios::{comparison_for, scenario_body};
+
+pub fn routes() -> Routes {
+    let office = Access::Roles(roles::OFFICE);
+    let officer = Access::Roles(roles::OFFICER);
+    let approver = Access::Roles(roles::APPROVER);
+    Routes::default()
+        .get("/rounds/{id}/scenarios", office, list_scenarios)
+        .post("/rounds/{id}/scenarios", officer, create_scenario)
+        .get("/rounds/{id}/scenarios/compare", office, compare)
+        .get("/rounds/{id}/scenarios/compare.xlsx", office, compare_xlsx)
+        .get("/scenarios/{id}", office, get_scenario)
+        .delete("/scenarios/{id}", officer, delete_scenario)
+        .post("/scenarios/{id}/recompute", officer, recompute)
+        .post("/scenarios/{id}/propose", officer, propose)
+        .get("/rounds/{id}/decisions", office, list_decisions)
+        .get("/decisions/{id}", office, get_decision)
+        .post("/decisions/{id}/approve", approver, approve)
+        .post("/decisions/{id}/return", approver, return_decision)
+        .get("/statistics/snapshots", office, list_snapshots)
+        .post("/statistics/snapshots", officer, create_snapshot)
+        .get("/statistics/snapshots/{id}", office, get_snapshot)
+}
+
+async fn list_scenarios(
+    State(state): State<AppState>,
+    Id(round_id): Id,
+) -> AppResult<Json<Vec<ScenarioBody>>> {
+    state.store.round(round_id).await?;
+    let mut bodies = Vec::new();
+    for scenario in state.store.round_scenarios(round_id).await? {
+        bodies.push(scenario_body(&state, scenario).await?);
+    }
+    Ok(Json(bodies))
+}
+
+async fn create_scenario(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+    ApiJson(input): ApiJson<ScenarioInput>,
+) -> AppResult<Response> {
+    let spec = input.validate()?;
+    let id = state
+        .store
+        .create_scenario(round_id, &spec, &Actor::from(&user))
+        .await?;
+    let body = scenario_body(&state, state.store.scenario(id).await?).await?;
+    Ok(created(format!("/api/v1/scenarios/{id}"), body))
+}
+
+async fn get_scenario(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<ScenarioBody>> {
+    Ok(Json(
+        scenario_body(&state, state.store.scenario(id).await?).await?,
+    ))
+}
+
+async fn delete_scenario(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    state.store.delete_scenario(id, &Actor::from(&user)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+async fn recompute(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<ScenarioBody>> {
+    state
+        .store
+        .recompute_scenario(id, &Actor::from(&user))
+        .await?;
+    Ok(Json(
+        scenario_body(&state, state.store.scenario(id).await?).await?,
+    ))
+}
+
+async fn compare(
+    State(state): State<AppState>,
+    Id(round_id): Id,
+    RawQuery(query): RawQuery,
+) -> AppResult<Json<Comparison>> {
+    Ok(Json(
+        comparison_for(&state, round_id, query.as_deref()).await?,
+    ))
+}
+
+async fn compare_xlsx(
+    State(state): State<AppState>,
+    Id(round_id): Id,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
+    comparison_xlsx(&state, &comparison).await
+}
+
+pub(crate) async fn comparison_xlsx(
+    state: &AppState,
+    comparison: &Comparison,
+) -> AppResult<Response> {
+    let round = state.store.round(comparison.round_id).await?;
+    let bytes = comparison_workbook(&round, comparison)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
+    let filename = format!("sammenligning-runde-{}.xlsx", round.id);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProposeBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// An optional JSON body: none at all is the same as `{}`.
+async fn optional_body<T: serde::de::DeserializeOwned + Default>(
+    request: axum::extract::Request,
+) -> AppResult<T> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| {
+        AppError::BadRequest("Kunne ikke lese forespørselen (for stor eller avbrutt).".into())
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    let ApiJson(body) = ApiJson::<T>::from_request(request, &()).await?;
+    Ok(body)
+}
+
+async fn propose(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(scenario_id): Id,
+    request: axum::extract::Request,
+) -> AppResult<Response> {
+    let body: ProposeBody = optional_body(request).await?;
+    let id = state
+        .store
+        .propose_decision(scenario_id, body.reason.as_deref(), &Actor::from(&user))
+        .await?;
+    let decision = DecisionBody::new(&state.store.decision(id).await?);
+    Ok(created(format!("/api/v1/decisions/{id}"), decision))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    request: axum::extract::Request,
+) -> AppResult<Json<DecisionBody>> {
+    let body: ReviewBody = optional_body(request).await?;
+    state
+        .store
+        .approve_decision(id, body.comment.as_deref(), &Actor::from(&user))
+        .await?;
+    Ok(Json(DecisionBody::new(&state.store.decision(id).await?)))
+}
+
+async fn return_decision(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    request: axum::extract::Request,
+) -> AppResult<Json<DecisionBody>> {
+    let body: ReviewBody = optional_body(request).await?;
+    state
+        .store
+        .return_decision(
+            id,
+            body.comment.as_deref().unwrap_or(""),
+            &Actor::from(&user),
+        )
+        .await?;
+    Ok(Json(DecisionBody::new(&state.store.decision(id).await?)))
+}
+
+async fn list_decisions(
+    State(state): State<AppState>,
+    Id(round_id): Id,
+) -> AppResult<Json<Vec<DecisionBody>>> {
+    state.store.round(round_id).await?;
+    Ok(Json(
+        state
+            .store
+            .round_decisions(round_id)
+            .await?
+            .iter()
+            .map(DecisionBody::new)
+            .collect(),
+    ))
+}
+
+async fn get_decision(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<DecisionBody>> {
+    Ok(Json(DecisionBody::new(&state.store.decision(id).await?)))
+}
+
+async fn list_snapshots(State(state): State<AppState>) -> AppResult<Json<Vec<SnapshotSummary>>> {
+    Ok(Json(state.store.snapshots().await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+async fn create_snapshot(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    ApiJson(body): ApiJson<SnapshotBody>,
+) -> AppResult<Response> {
+    let id = state
+        .store
+        .create_snapshot(&body.name, body.description.as_deref(), &Actor::from(&user))
+        .await?;
+    Ok(created(
+        format!("/api/v1/statistics/snapshots/{id}"),
+        state.store.snapshot(id).await?,
+    ))
+}
+
+async fn get_snapshot(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> AppResult<Json<SnapshotSummary>> {
+    Ok(Json(state.store.snapshot(id).await?))
+}

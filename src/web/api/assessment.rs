@@ -1,0 +1,126 @@
+//! Assessment in the API: criteria of a round, an application's assessment and the
+//! caller's impartiality declaration. Same rules and messages as the pages.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::created;
+use crate::domain::assessment::{AssessmentInput, CriterionInput, DeclarationInput};
+use crate::domain::audit::Actor;
+use crate::error::AppResult;
+use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::{ApiJson, Id};
+use crate::web::pages::assessment::{AssessmentBody, assessment_body, criteria_body};
+use crate::web::scope;
+
+pub fn routes() -> Routes {
+    let office = Access::Roles(roles::OFFICE);
+    let officer = Access::Roles(roles::OFFICER);
+    Routes::default()
+        .get("/rounds/{id}/criteria", office, list_criteria)
+        .post("/rounds/{id}/criteria", officer, add_criterion)
+        .put("/criteria/{id}", officer, update_criterion)
+        .delete("/criteria/{id}", officer, delete_criterion)
+        .get("/applications/{id}/assessment", office, get_assessment)
+        .put("/applications/{id}/assessment", officer, save_assessment)
+        .post(
+            "/applications/{id}/impartiality",
+            Access::Roles(roles::DECLARES_IMPARTIALITY),
+            declare,
+        )
+}
+
+async fn list_criteria(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+) -> AppResult<Json<serde_json::Value>> {
+    Ok(Json(criteria_body(&state, &user, round_id).await?))
+}
+
+async fn criterion_body(state: &AppState, id: i64) -> AppResult<serde_json::Value> {
+    let (round_id, criterion) = state.store.criterion(id).await?;
+    let mut value = serde_json::to_value(criterion).unwrap_or_default();
+    value["round_id"] = json!(round_id);
+    Ok(value)
+}
+
+async fn add_criterion(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+    ApiJson(input): ApiJson<CriterionInput>,
+) -> AppResult<Response> {
+    scope::round(&state, &user, round_id).await?;
+    let fields = input.validate()?;
+    let id = state
+        .store
+        .add_criterion(round_id, &fields, &Actor::from(&user))
+        .await?;
+    Ok(created(
+        format!("/api/v1/criteria/{id}"),
+        criterion_body(&state, id).await?,
+    ))
+}
+
+async fn update_criterion(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<CriterionInput>,
+) -> AppResult<Json<serde_json::Value>> {
+    state.store.criterion(id).await?;
+    let fields = input.validate()?;
+    state
+        .store
+        .update_criterion(id, &fields, &Actor::from(&user))
+        .await?;
+    Ok(Json(criterion_body(&state, id).await?))
+}
+
+async fn delete_criterion(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    state
+        .store
+        .delete_criterion(id, &Actor::from(&user))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn get_assessment(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<AssessmentBody>> {
+    Ok(Json(assessment_body(&state, &user, id).await?))
+}
+
+async fn save_assessment(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<AssessmentInput>,
+) -> AppResult<Json<AssessmentBody>> {
+    scope::application(&state, &user, id).await?;
+    state.store.save_assessment(id, &input, &user).await?;
+    Ok(Json(assessment_body(&state, &user, id).await?))
+}
+
+async fn declare(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<DeclarationInput>,
+) -> AppResult<Json<AssessmentBody>> {
+    scope::application(&state, &user, id).await?;
+    let fields = input.validate()?;
+    state.store.declare_impartiality(id, &user, &fields).await?;
+    Ok(Json(assessment_body(&state, &user, id).await?))
+}
