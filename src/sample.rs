@@ -16,6 +16,7 @@ use crate::domain::application::{ApplicationFields, ApplicationStatus, BudgetLin
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{CodeChange, Kommunenummer, Municipality, Register};
 use crate::domain::round::{DEFAULT_SCHEME, RoundFields, RoundStatus};
+use crate::domain::statistics as stats;
 use crate::store::{NewApplication, NewObservation, RoundOrigin, Store, Tx};
 
 fn actor() -> Actor {
@@ -36,14 +37,6 @@ const KPR_COORDINATOR: &str = include_str!("../sample-data/kpr-koordinator-nasjo
 const KPR_PLAN: &str = include_str!("../sample-data/kpr-individuell-plan-nasjonalt.csv");
 const KPR_NEED: &str = include_str!("../sample-data/kpr-2021-etter-bistandsbehov.csv");
 const SYNTHETIC_TRONDELAG: &str = include_str!("../sample-data/demo-trondelag-statistikk.csv");
-
-pub const INDICATOR_RECIPIENTS: &str = "mottakere";
-pub const INDICATOR_COORDINATOR: &str = "andel_koordinator";
-pub const INDICATOR_PLAN: &str = "andel_individuell_plan";
-pub const INDICATOR_INHABITANTS: &str = "innbyggere";
-
-/// How synthetic figures are labelled wherever they are shown or exported.
-pub const SYNTHETIC_LABEL: &str = "syntetiske demotall";
 
 /// What `load` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,7 +418,7 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     let source = "KPR (Kommunalt pasient- og brukerregister), tidligere IPLOS; nasjonale tabeller";
     upsert_indicator(
         tx,
-        INDICATOR_RECIPIENTS,
+        stats::RECIPIENTS,
         "Mottakere av helsetjenester i hjemmet og/eller praktisk bistand",
         "antall",
         source,
@@ -433,7 +426,7 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     .await?;
     upsert_indicator(
         tx,
-        INDICATOR_COORDINATOR,
+        stats::COORDINATOR,
         "Andel mottakere med koordinator",
         "prosent",
         source,
@@ -441,7 +434,7 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     .await?;
     upsert_indicator(
         tx,
-        INDICATOR_PLAN,
+        stats::PLAN,
         "Andel mottakere med virksom individuell plan",
         "prosent",
         source,
@@ -477,7 +470,7 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     for row in read_rows::<Coordinator>("kpr-koordinator-nasjonalt.csv", KPR_COORDINATOR)? {
         recipients.insert(row.aar, row.mottakere);
         observations.push(observation(
-            INDICATOR_COORDINATOR,
+            stats::COORDINATOR,
             row.aar,
             &row.andel_med_koordinator_prosent,
         ));
@@ -485,13 +478,13 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     for row in read_rows::<Plan>("kpr-individuell-plan-nasjonalt.csv", KPR_PLAN)? {
         recipients.insert(row.aar, row.mottakere);
         observations.push(observation(
-            INDICATOR_PLAN,
+            stats::PLAN,
             row.aar,
             &row.andel_med_individuell_plan_prosent,
         ));
     }
     for (year, count) in &recipients {
-        observations.push(observation(INDICATOR_RECIPIENTS, *year, count));
+        observations.push(observation(stats::RECIPIENTS, *year, count));
     }
     for row in read_rows::<Need>("kpr-2021-etter-bistandsbehov.csv", KPR_NEED)? {
         let need = Some(row.bistandsbehov.clone());
@@ -500,26 +493,26 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
             age_group: age.map(str::to_string),
             ..observation(indicator, 2021, value)
         };
-        observations.push(with(INDICATOR_RECIPIENTS, None, &row.mottakere));
-        observations.push(with(INDICATOR_COORDINATOR, None, &row.koordinator_prosent));
+        observations.push(with(stats::RECIPIENTS, None, &row.mottakere));
+        observations.push(with(stats::COORDINATOR, None, &row.koordinator_prosent));
         observations.push(with(
-            INDICATOR_COORDINATOR,
+            stats::COORDINATOR,
             Some("under 67 år"),
             &row.koordinator_under_67_prosent,
         ));
         observations.push(with(
-            INDICATOR_COORDINATOR,
+            stats::COORDINATOR,
             Some("67 år og over"),
             &row.koordinator_over_67_prosent,
         ));
-        observations.push(with(INDICATOR_PLAN, None, &row.ip_prosent));
+        observations.push(with(stats::PLAN, None, &row.ip_prosent));
         observations.push(with(
-            INDICATOR_PLAN,
+            stats::PLAN,
             Some("under 67 år"),
             &row.ip_under_67_prosent,
         ));
         observations.push(with(
-            INDICATOR_PLAN,
+            stats::PLAN,
             Some("67 år og over"),
             &row.ip_over_67_prosent,
         ));
@@ -626,10 +619,10 @@ pub fn synthetic_observations(
         let coordinator = percent(&row.andel_koordinator_prosent).map_err(at)?;
         let plan = percent(&row.andel_individuell_plan_prosent).map_err(at)?;
         for (indicator, value) in [
-            (INDICATOR_INHABITANTS, inhabitants.to_string()),
-            (INDICATOR_RECIPIENTS, recipients.to_string()),
-            (INDICATOR_COORDINATOR, coordinator),
-            (INDICATOR_PLAN, plan),
+            (stats::INHABITANTS, inhabitants.to_string()),
+            (stats::RECIPIENTS, recipients.to_string()),
+            (stats::COORDINATOR, coordinator),
+            (stats::PLAN, plan),
         ] {
             observations.push(NewObservation {
                 indicator,
@@ -657,7 +650,7 @@ async fn load_synthetic_statistics(tx: &mut Tx, register: &Register) -> anyhow::
     )?;
     upsert_indicator(
         tx,
-        INDICATOR_INHABITANTS,
+        stats::INHABITANTS,
         "Innbyggere",
         "antall",
         "Syntetiske demotall (sample-data/make_synthetic_statistics.py); KPR gir bare nasjonale tall",
@@ -696,7 +689,7 @@ mod tests {
         let count = |year: i32| {
             observations
                 .iter()
-                .filter(|o| o.year == year && o.indicator == INDICATOR_INHABITANTS)
+                .filter(|o| o.year == year && o.indicator == stats::INHABITANTS)
                 .count()
         };
         assert_eq!(
@@ -710,13 +703,13 @@ mod tests {
                 .and_then(|o| o.value.clone())
         };
         // Snillfjord until 2019, then shared between Orkland, Hitra and Heim.
-        assert!(value("5012", 2019, INDICATOR_INHABITANTS).is_some());
-        assert!(value("5012", 2020, INDICATOR_INHABITANTS).is_none());
+        assert!(value("5012", 2019, stats::INHABITANTS).is_some());
+        assert!(value("5012", 2020, stats::INHABITANTS).is_none());
         // Trondheim with Klæbu from 2020 is about the sum of the two.
-        let n = |r, y| -> i64 { value(r, y, INDICATOR_INHABITANTS).unwrap().parse().unwrap() };
+        let n = |r, y| -> i64 { value(r, y, stats::INHABITANTS).unwrap().parse().unwrap() };
         let sum_2019 = n("5001", 2019) + n("5030", 2019);
         assert!((n("5001", 2020) - sum_2019).abs() * 50 < sum_2019);
-        let share = value("5001", 2023, INDICATOR_COORDINATOR).unwrap();
+        let share = value("5001", 2023, stats::COORDINATOR).unwrap();
         assert!(share.parse::<Decimal>().unwrap() > Decimal::from(5));
     }
 

@@ -14,6 +14,7 @@ pub mod kommune;
 pub mod money;
 pub mod round;
 pub mod scenario;
+pub mod statistics;
 pub mod user;
 pub mod validation;
 

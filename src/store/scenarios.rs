@@ -15,8 +15,8 @@ use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::FrozenApplicant;
 use crate::domain::round::Round;
 use crate::domain::scenario::{ClaimSource, ScenarioSpec, build_input, error_field};
+use crate::domain::statistics as stats;
 use crate::error::{AppError, AppResult};
-use crate::sample::{INDICATOR_COORDINATOR, INDICATOR_INHABITANTS, INDICATOR_RECIPIENTS};
 
 /// A named, frozen copy of the statistics.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -208,9 +208,9 @@ impl Store {
                      AND indicator_code IN ($3, $4, $5)")
                 .bind(snapshot_id)
                 .bind(year)
-                .bind(INDICATOR_INHABITANTS)
-                .bind(INDICATOR_RECIPIENTS)
-                .bind(INDICATOR_COORDINATOR),
+                .bind(stats::INHABITANTS)
+                .bind(stats::RECIPIENTS)
+                .bind(stats::COORDINATOR),
             )
             .await?;
         let mut out: BTreeMap<String, Indicators> = BTreeMap::new();
@@ -220,8 +220,8 @@ impl Store {
             };
             let entry = out.entry(region).or_default();
             match code.as_str() {
-                c if c == INDICATOR_INHABITANTS => entry.inhabitants = Some(value),
-                c if c == INDICATOR_RECIPIENTS => entry.home_service_recipients = Some(value),
+                c if c == stats::INHABITANTS => entry.inhabitants = Some(value),
+                c if c == stats::RECIPIENTS => entry.home_service_recipients = Some(value),
                 _ => entry.coordinator_coverage_percent = Some(value),
             }
         }

@@ -396,7 +396,9 @@ async fn municipal_statistics(
         .await?
         .into_iter()
         .map(|row| MunicipalObservation {
-            note: row.synthetic.then_some(crate::sample::SYNTHETIC_LABEL),
+            note: row
+                .synthetic
+                .then_some(crate::domain::statistics::SYNTHETIC_LABEL),
             row,
         })
         .collect();

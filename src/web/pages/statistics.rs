@@ -8,11 +8,8 @@ use serde::Deserialize;
 
 use super::{Layout, render};
 use crate::domain::kommune::{Kommunenummer, Register};
+use crate::domain::statistics::{self as stats, SYNTHETIC_LABEL};
 use crate::error::AppResult;
-use crate::sample::{
-    INDICATOR_COORDINATOR, INDICATOR_INHABITANTS, INDICATOR_PLAN, INDICATOR_RECIPIENTS,
-    SYNTHETIC_LABEL,
-};
 use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
@@ -83,10 +80,10 @@ struct StatisticsQuery {
 
 /// The indicators shown per municipality, in this order; others follow by code.
 const MUNICIPAL_ORDER: [&str; 4] = [
-    INDICATOR_INHABITANTS,
-    INDICATOR_RECIPIENTS,
-    INDICATOR_COORDINATOR,
-    INDICATOR_PLAN,
+    stats::INHABITANTS,
+    stats::RECIPIENTS,
+    stats::COORDINATOR,
+    stats::PLAN,
 ];
 
 /// The per-municipality table for one year: a row per kommunenummer, a column per
