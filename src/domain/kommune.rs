@@ -118,6 +118,15 @@ impl Successor {
     }
 }
 
+/// A municipality of an earlier year that is (part of) one of a later division.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Predecessor {
+    pub number: Kommunenummer,
+    pub name: String,
+    /// Only part of it went here: it was split.
+    pub partial: bool,
+}
+
 /// The municipality register: the divisions we know and the code changes between them.
 #[derive(Debug, Clone, Default)]
 pub struct Register {
@@ -318,6 +327,56 @@ impl Register {
         }
     }
 
+    /// The numbers, as they were in `year`, whose area is now (in the division in force
+    /// in `division_year`) part of `number`: the inverse of [`Register::successor`]. A part
+    /// is `partial` when that old municipality was split and only some of it went here
+    /// (Snillfjord 5012 → Heim, Hitra and Orkland in 2020).
+    pub fn predecessors(
+        &self,
+        number: &Kommunenummer,
+        division_year: i32,
+        year: i32,
+    ) -> Vec<Predecessor> {
+        let mut current: BTreeMap<Kommunenummer, bool> = BTreeMap::from([(number.clone(), false)]);
+        let mut dates: BTreeMap<NaiveDate, Vec<&CodeChange>> = BTreeMap::new();
+        for c in &self.changes {
+            let y = c.effective.year();
+            if y > year && y <= division_year {
+                dates.entry(c.effective).or_default().push(c);
+            }
+        }
+        // Walk back through the changes, newest first.
+        for changes in dates.values().rev() {
+            let mut earlier: BTreeMap<Kommunenummer, bool> = BTreeMap::new();
+            for (n, partial) in &current {
+                let sources: Vec<&CodeChange> = changes
+                    .iter()
+                    .copied()
+                    .filter(|c| &c.new_number == n)
+                    .collect();
+                if sources.is_empty() {
+                    *earlier.entry(n.clone()).or_default() |= *partial;
+                    continue;
+                }
+                for source in sources {
+                    let split = changes
+                        .iter()
+                        .any(|o| o.old_number == source.old_number && o.new_number != *n);
+                    *earlier.entry(source.old_number.clone()).or_default() |= *partial || split;
+                }
+            }
+            current = earlier;
+        }
+        current
+            .into_iter()
+            .map(|(number, partial)| Predecessor {
+                name: self.name_in_year(&number, year).unwrap_or_default(),
+                number,
+                partial,
+            })
+            .collect()
+    }
+
     /// Every recorded change that involves `number`, as old or new, oldest first.
     pub fn history(&self, number: &Kommunenummer) -> Vec<HistoryEntry> {
         let mut entries = Vec::new();
@@ -503,6 +562,30 @@ mod tests {
         assert!(Kommunenummer::parse("30").is_err());
         assert!(Kommunenummer::parse("50011").is_err());
         assert!(Kommunenummer::parse("50a1").is_err());
+    }
+
+    #[test]
+    fn predecessors_invert_merges_and_mark_splits() {
+        let r = register();
+        let parts = r.predecessors(&nr("5057"), 2020, 2019);
+        let numbers: Vec<&str> = parts.iter().map(|p| p.number.as_str()).collect();
+        assert_eq!(numbers, ["5015", "5017"]);
+        assert!(parts.iter().all(|p| !p.partial));
+        // Through two changes: Bjugn was 1627 in 2017.
+        let parts = r.predecessors(&nr("5057"), 2020, 2017);
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.number.as_str() == "1627" && p.name == "Bjugn")
+        );
+        // Orkland got part of Snillfjord.
+        let parts = r.predecessors(&nr("5059"), 2020, 2019);
+        assert_eq!(parts.len(), 1);
+        assert!(parts[0].partial && parts[0].number.as_str() == "5012");
+        // Nothing changed after the year asked for.
+        let parts = r.predecessors(&nr("5057"), 2020, 2020);
+        assert_eq!(parts.len(), 1);
+        assert!(!parts[0].partial && parts[0].number.as_str() == "5057");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod date;
 pub mod decision;
 pub mod kommune;
 pub mod money;
+pub mod report;
 pub mod round;
 pub mod scenario;
 pub mod statistics;

@@ -89,8 +89,8 @@ pub fn indicator(code: &str) -> Option<&'static Indicator> {
     INDICATORS.iter().find(|i| i.code == code)
 }
 
-/// SSB's symbols for a cell without a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// SSB's symbols for a cell without a number. Serialised as the symbol itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Symbol {
     /// `..`: the figure is missing (not yet available).
     Missing,
@@ -131,6 +131,12 @@ impl Symbol {
 
     pub fn parse(s: &str) -> Option<Symbol> {
         Symbol::ALL.into_iter().find(|sym| sym.as_str() == s.trim())
+    }
+}
+
+impl Serialize for Symbol {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
