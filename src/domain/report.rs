@@ -646,6 +646,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
     let data_years: BTreeSet<i32> = municipal.iter().map(|o| o.year).collect();
     let last_year = data_years.last().copied().unwrap_or(grant_year);
     let years: Vec<i32> = ((grant_year - 1)..=last_year.max(grant_year)).collect();
+    let shown_years: BTreeSet<i32> = data_years.range((grant_year - 1)..).copied().collect();
     let harmoniser = Harmoniser {
         register,
         division_year,
@@ -688,7 +689,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         let mut cells: BTreeMap<&'static str, BTreeMap<i32, Value>> = BTreeMap::new();
         let mut notes: Vec<String> = Vec::new();
         let mut synthetic = false;
-        for year in data_years.iter().copied().filter(|y| *y >= grant_year - 1) {
+        for year in shown_years.iter().copied() {
             for indicator in MUNICIPAL_INDICATORS {
                 if let Some(h) = harmoniser.cell(&target.number, year, indicator) {
                     synthetic |= h.synthetic;
@@ -706,7 +707,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         if cells.is_empty() && grant.is_none() {
             continue;
         }
-        mapping.extend(mapping_lines(register, division_year, target, &data_years));
+        mapping.extend(mapping_lines(register, division_year, target, &shown_years));
         let empty = BTreeMap::new();
         let series = |code: &'static str| cells.get(code).unwrap_or(&empty);
         let count_near_grant = |code: &'static str| {
@@ -1081,7 +1082,11 @@ mod tests {
         assert_eq!(orland.coordinator.latest, Value::Number(d("15.0")));
         assert_eq!(orland.coordinator.latest_year, Some(2021));
         assert_eq!(orland.coordinator.change_pp, Some(d("2.5")));
-        assert!(orland.notes[0].contains("Bjugn (5017)"), "{:?}", orland.notes);
+        assert!(
+            orland.notes[0].contains("Bjugn (5017)"),
+            "{:?}",
+            orland.notes
+        );
         // 600 000 kr over 400 recipients in 2018 (no 2019 figure).
         assert_eq!(orland.recipients, Some(d("400")));
         assert_eq!(orland.per_recipient, Some(Kroner::from_whole(1500)));
@@ -1108,7 +1113,12 @@ mod tests {
         // Agdenes's share is missing, so the merged share is missing, not a guess.
         assert_eq!(orkland.coordinator.before, Value::Symbol(Symbol::Missing));
         assert_eq!(orkland.recipients, Some(d("750")));
-        assert!(orkland.notes.iter().any(|n| n.contains("Snillfjord (5012)")));
+        assert!(
+            orkland
+                .notes
+                .iter()
+                .any(|n| n.contains("Snillfjord (5012)"))
+        );
         assert_eq!(report.splits.len(), 1);
         let split = &report.splits[0];
         assert_eq!(split.kommunenummer, "5012");

@@ -11,6 +11,7 @@ mod audit;
 mod decisions;
 mod organisations;
 mod register;
+mod report;
 mod rounds;
 mod scenarios;
 mod statistics;

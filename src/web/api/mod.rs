@@ -6,6 +6,7 @@ mod allocation;
 
 pub(crate) use allocation::comparison_xlsx;
 mod assessment;
+mod report;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -81,6 +82,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(allocation::routes())
         .merge(assessment::routes())
+        .merge(report::routes())
 }
 
 pub async fn not_found() -> AppError {

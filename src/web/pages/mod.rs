@@ -6,6 +6,7 @@ pub mod applications;
 pub mod assessment;
 pub mod audit;
 pub mod municipalities;
+pub mod report;
 pub mod rounds;
 pub mod scenarios;
 pub mod statistics;
@@ -35,6 +36,7 @@ pub fn routes() -> Routes {
         .merge(statistics::routes())
         .merge(uploads::routes())
         .merge(scenarios::routes())
+        .merge(report::routes())
 }
 
 /// What every page's layout needs to know.
