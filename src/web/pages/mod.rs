@@ -7,6 +7,7 @@ pub mod assessment;
 pub mod audit;
 pub mod municipalities;
 pub mod report;
+pub mod round_export;
 pub mod rounds;
 pub mod scenarios;
 pub mod statistics;
@@ -29,6 +30,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(rounds::routes())
+        .merge(round_export::routes())
         .merge(applications::routes())
         .merge(assessment::routes())
         .merge(audit::routes())
