@@ -86,6 +86,8 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/api/v1/uploads/{id}/file", APPLICANT_OR_OFFICER),
         ("GET", "/kommuner", ALL_ROLES),
         ("GET", "/statistikk", ALL_ROLES),
+        ("POST", "/statistikk/import", OFFICER),
+        ("POST", "/api/v1/statistics/uploads", OFFICER),
         ("GET", "/api/v1/rounds", ALL_ROLES),
         ("POST", "/api/v1/rounds", OFFICER),
         ("GET", "/api/v1/rounds/{id}", ALL_ROLES),
@@ -277,7 +279,7 @@ async fn every_route_checks_login_and_role() {
         .store
         .create_upload(
             tilskudd::store::NewUpload {
-                round_id: demo,
+                round_id: Some(demo),
                 organisation_id: Some(trondheim_org),
                 application_id: None,
                 kind: "application",

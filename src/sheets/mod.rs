@@ -12,6 +12,7 @@ pub mod comparison;
 pub mod detect;
 pub mod isolate;
 pub mod read;
+pub mod statistics;
 pub mod template;
 pub mod text;
 

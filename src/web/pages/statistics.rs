@@ -2,20 +2,43 @@
 //! data: synthetic demonstration figures for Trøndelag, marked as such).
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Multipart, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::domain::audit::Actor;
 use crate::domain::kommune::{Kommunenummer, Register};
 use crate::domain::statistics::{self as stats, SYNTHETIC_LABEL};
 use crate::error::AppResult;
 use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::uploads::{read_upload_form, receive_statistics};
 
 pub fn routes() -> Routes {
-    Routes::default().get("/statistikk", Access::Roles(roles::ALL), page)
+    Routes::default()
+        .get("/statistikk", Access::Roles(roles::ALL), page)
+        .post("/statistikk/import", Access::Roles(roles::OFFICER), import)
+}
+
+/// The import form's target: the file becomes a preview at `/uploads/{id}`.
+async fn import(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let form = read_upload_form(multipart).await?;
+    let id = receive_statistics(
+        &state,
+        &user,
+        &Actor::from(&user),
+        form.indicator.as_deref(),
+        &form.filename,
+        &form.bytes,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
 /// A value as Norwegians read it: decimal comma, `%` for shares, grouped thousands.
@@ -64,6 +87,8 @@ struct Page {
     municipal: Option<MunicipalTable>,
     year_problem: Option<String>,
     synthetic_label: &'static str,
+    /// The indicators to choose from in the import form.
+    indicators: &'static [stats::Indicator],
 }
 
 impl Page {
@@ -201,5 +226,6 @@ async fn page(
         municipal,
         year_problem,
         synthetic_label: SYNTHETIC_LABEL,
+        indicators: &stats::INDICATORS,
     }))
 }
