@@ -119,7 +119,7 @@ async fn stored(app: &TestApp, kommunenummer: &str, indicator: &str) -> Vec<Valu
         .collect()
 }
 
-fn year_of<'a>(observations: &'a [Value], year: i64) -> &'a Value {
+fn year_of(observations: &[Value], year: i64) -> &Value {
     let found: Vec<&Value> = observations.iter().filter(|o| o["year"] == year).collect();
     assert_eq!(found.len(), 1, "{observations:#?}");
     found[0]
