@@ -54,6 +54,20 @@ enum ImportCommand {
         dry_run: bool,
         file: std::path::PathBuf,
     },
+    /// Import statistics from an SSB/KPR file (semicolon CSV with decimal comma, or
+    /// .xlsx, .xls, .ods; long or wide table). Prints the problems by cell and how many
+    /// observations are new, changed and unchanged; exits 0 only when the import would be
+    /// (with --dry-run) or was stored.
+    Statistics {
+        /// The indicator of a table with one value column, when its heading does not say
+        /// (innbyggere, mottakere, andel_koordinator, andel_individuell_plan).
+        #[arg(long)]
+        indicator: Option<String>,
+        /// Show what would be stored, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -110,6 +124,11 @@ async fn main() -> anyhow::Result<()> {
             dry_run,
             file,
         }) => import_allocations(store, round, dry_run, &file).await,
+        Command::Import(ImportCommand::Statistics {
+            indicator,
+            dry_run,
+            file,
+        }) => import_statistics(store, indicator.as_deref(), dry_run, &file).await,
         Command::InternalReadWorkbook { .. } => Ok(()),
     }
 }
@@ -318,6 +337,93 @@ async fn import_allocations(
         "Lagret {} tildelinger i «{}».",
         table.rows.len(),
         round.name
+    );
+    Ok(())
+}
+
+/// The command line acts as an officer.
+fn command_line_officer() -> tilskudd::domain::user::Principal {
+    tilskudd::domain::user::Principal {
+        user_id: 0,
+        username: "kommandolinjen".into(),
+        display_name: "Kommandolinjen".into(),
+        roles: vec![tilskudd::domain::user::Role::Saksbehandler],
+        organisation_id: None,
+        must_change_password: false,
+    }
+}
+
+/// `tilskudd import statistics`: the same preview and confirmation as the statistics page.
+async fn import_statistics(
+    store: Store,
+    indicator: Option<&str>,
+    dry_run: bool,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use tilskudd::web::uploads::{self, Confirmed, UploadBody};
+    let bytes =
+        std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
+    let state = AppState::new(store.clone(), false);
+    let actor = Actor::system("kommandolinjen (tilskudd import statistics)");
+    let officer = command_line_officer();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = uploads::receive_statistics(&state, &officer, &actor, indicator, &name, &bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let upload = store
+        .upload(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    for p in &body.preview.warnings {
+        println!("advarsel: {}", located(p));
+    }
+    for p in &body.preview.errors {
+        println!("feil: {}", located(p));
+    }
+    let Some(table) = &body.preview.statistics else {
+        anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
+    };
+    println!(
+        "{} tall: {} nye, {} endrede, {} uendrede.",
+        table.observations.len(),
+        table.counts.new,
+        table.counts.changed,
+        table.counts.unchanged
+    );
+    for row in &table.changed_sample {
+        println!(
+            "endret: {} {} {} {}: {} → {}",
+            row.cell,
+            row.indicator,
+            row.region,
+            row.year,
+            row.old.as_deref().unwrap_or(""),
+            row.display
+        );
+    }
+    if !body.preview.errors.is_empty() {
+        anyhow::bail!(
+            "{} feil; ingenting er lagret (opplasting {id})",
+            body.preview.errors.len()
+        );
+    }
+    if dry_run {
+        println!("Prøvekjøring: ingenting er lagret (opplasting {id}).");
+        return Ok(());
+    }
+    let Confirmed::Statistics(counts) = uploads::confirm(&state, &officer, &actor, &upload)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+    else {
+        anyhow::bail!("opplasting {id} er ikke statistikk");
+    };
+    println!(
+        "Lagret: {} nye, {} endrede, {} uendrede.",
+        counts.new, counts.changed, counts.unchanged
     );
     Ok(())
 }

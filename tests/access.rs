@@ -90,6 +90,8 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/statistikk", ALL_ROLES),
         ("GET", "/statistikk.xlsx", ALL_ROLES),
         ("GET", "/statistikk.csv", ALL_ROLES),
+        ("POST", "/statistikk/import", OFFICER),
+        ("POST", "/api/v1/statistics/uploads", OFFICER),
         ("GET", "/api/v1/rounds", ALL_ROLES),
         ("POST", "/api/v1/rounds", OFFICER),
         ("GET", "/api/v1/rounds/{id}", ALL_ROLES),
@@ -283,7 +285,7 @@ async fn every_route_checks_login_and_role() {
         .store
         .create_upload(
             tilskudd::store::NewUpload {
-                round_id: demo,
+                round_id: Some(demo),
                 organisation_id: Some(trondheim_org),
                 application_id: None,
                 kind: "application",

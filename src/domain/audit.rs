@@ -91,6 +91,8 @@ pub fn action_label(action: &str) -> &'static str {
         "round.updated" => "Runde endret",
         "application.created" => "Søknad registrert",
         "application.allocation_set" => "Tildeling endret",
+        "statistics.imported" => "Statistikk importert",
+        "statistics.changed" => "Statistikktall erstattet ved import",
         "organisation.created" => "Søker opprettet",
         "sample.loaded" => "Eksempeldata lastet",
         "application.updated" => "Søknad endret",

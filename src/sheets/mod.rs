@@ -19,6 +19,7 @@ pub mod export;
 pub mod isolate;
 pub mod read;
 pub mod round_export;
+pub mod statistics;
 pub mod statistics_export;
 pub mod template;
 pub mod text;

@@ -132,10 +132,17 @@ pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
     for (r, record) in reader.records().enumerate() {
         let record =
             record.map_err(|e| format!("CSV-filen kunne ikke leses (linje {}): {e}", r + 1))?;
+        // The reader skips blank lines; the line number keeps cell names (`CSV!C7`) where
+        // a spreadsheet program opening the file would show the cell.
+        let row = record
+            .position()
+            .map(|p| p.line().saturating_sub(1))
+            .and_then(|line| u32::try_from(line).ok())
+            .unwrap_or(r as u32);
         for (c, field) in record.iter().enumerate() {
             if !field.trim().is_empty() {
                 grid.cells
-                    .insert((r as u32, c as u32), CellValue::Text(field.to_string()));
+                    .insert((row, c as u32), CellValue::Text(field.to_string()));
             }
         }
     }
@@ -198,5 +205,8 @@ mod tests {
         assert_eq!(wb.sheets[0].text(1, 0).as_deref(), Some("Snåsa"));
         let comma = read_csv(b"soker,tildelt\nBjugn,600000\n").unwrap();
         assert_eq!(comma.sheets[0].text(1, 1).as_deref(), Some("600000"));
+        // A blank line is an empty row, as in a spreadsheet program.
+        let blank = read_csv(b"Tittel\n\nregion;2021\n5001;5\n").unwrap();
+        assert_eq!(blank.sheets[0].text(3, 1).as_deref(), Some("5"));
     }
 }

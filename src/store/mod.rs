@@ -38,7 +38,9 @@ pub use register::{insert_changes, insert_division};
 pub use rounds::RoundOrigin;
 pub use rounds::insert_round;
 pub use scenarios::{Computed, SnapshotSummary, StoredScenario, claimants, frozen_applicants};
-pub use statistics::{IndicatorRow, NewObservation, ObservationRow};
+pub use statistics::{
+    ImportCounts, IndicatorRow, NewObservation, ObservationKey, ObservationRow, observation_label,
+};
 pub use statistics::{insert_observation, upsert_indicator};
 pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};
 pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};

@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult};
 
 /// An upload about to be stored.
 pub struct NewUpload<'a> {
-    pub round_id: i64,
+    /// `None` for statistics, which belong to no round.
+    pub round_id: Option<i64>,
     pub organisation_id: Option<i64>,
     pub application_id: Option<i64>,
     pub kind: &'a str,
@@ -29,7 +30,7 @@ pub struct NewUpload<'a> {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Upload {
     pub id: i64,
-    pub round_id: i64,
+    pub round_id: Option<i64>,
     pub organisation_id: Option<i64>,
     pub application_id: Option<i64>,
     pub kind: String,
@@ -111,8 +112,10 @@ impl Store {
                 "upload.received"
             },
             summary,
-        )
-        .round(upload.round_id);
+        );
+        if let Some(round) = upload.round_id {
+            event = event.round(round);
+        }
         if let Some(app) = upload.application_id {
             event = event.application(app);
         }
@@ -170,17 +173,16 @@ impl Store {
         actor: &Actor,
     ) -> AppResult<i64> {
         let upload = self.upload(upload_id).await?;
+        let round_id = round_of(&upload)?;
         let mut tx = self.begin().await?;
         mark_confirmed(&mut tx, &upload).await?;
         let application_id = match existing {
             Some(id) => {
-                lock_round(&mut tx, upload.round_id).await?;
+                lock_round(&mut tx, round_id).await?;
                 replace_content(&mut tx, id, fields).await?;
                 id
             }
-            None => {
-                insert_application(&mut tx, upload.round_id, register, fields, how, actor).await?
-            }
+            None => insert_application(&mut tx, round_id, register, fields, how, actor).await?,
         };
         tx.execute(
             sql("UPDATE uploads SET application_id = $1 WHERE id = $2")
@@ -198,7 +200,7 @@ impl Store {
                     upload.filename
                 ),
             )
-            .round(upload.round_id)
+            .round(round_id)
             .application(application_id),
         )
         .await?;
@@ -217,10 +219,11 @@ impl Store {
         actor: &Actor,
     ) -> AppResult<usize> {
         let upload = self.upload(upload_id).await?;
+        let round_id = round_of(&upload)?;
         let mut tx = self.begin().await?;
         mark_confirmed(&mut tx, &upload).await?;
-        lock_round(&mut tx, upload.round_id).await?;
-        let round = round_in(&mut tx, upload.round_id).await?;
+        lock_round(&mut tx, round_id).await?;
+        let round = round_in(&mut tx, round_id).await?;
         if !round.status.allows_allocation() {
             return Err(AppError::Conflict(format!(
                 "Runden «{}» er avgjort; tildelinger kan ikke endres.",
@@ -320,7 +323,14 @@ impl Store {
     }
 }
 
-async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()> {
+/// The round of an application or allocations upload (statistics have none).
+fn round_of(upload: &Upload) -> AppResult<i64> {
+    upload
+        .round_id
+        .ok_or_else(|| AppError::Conflict("Opplastingen hører ikke til en runde.".into()))
+}
+
+pub(super) async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()> {
     let updated = tx
         .execute(
             sql("UPDATE uploads SET status = 'confirmed', confirmed_at = $1 WHERE id = $2 AND status = 'preview'")

@@ -10,12 +10,13 @@ use crate::domain::application::{ApplicationInput, ApplicationStatus, BudgetLine
 use crate::domain::audit::Actor;
 use crate::domain::kommune::{Kommunenummer, Register, Successor, name_matches};
 use crate::domain::round::Round;
+use crate::domain::statistics as stats;
 use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
 use crate::sheets::detect::{Format, Limits, detect};
 use crate::sheets::isolate::Isolation;
 use crate::sheets::{Problem, Severity, Workbook, allocations, application, read};
-use crate::store::{NewApplication, Upload};
+use crate::store::{ImportCounts, NewApplication, NewObservation, Upload};
 
 /// Upload limits and the isolated reader.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ impl Default for UploadSettings {
 pub enum UploadKind {
     Application,
     Allocations,
+    /// Statistics from SSB/KPR; belongs to no round.
+    Statistics,
 }
 
 impl UploadKind {
@@ -45,9 +48,12 @@ impl UploadKind {
         match s.trim() {
             "" | "application" => Ok(UploadKind::Application),
             "allocations" => Ok(UploadKind::Allocations),
+            "statistics" => Ok(UploadKind::Statistics),
             other => Err(AppError::invalid(
                 "kind",
-                format!("«{other}» er ikke en type opplasting (application eller allocations)."),
+                format!(
+                    "«{other}» er ikke en type opplasting (application, allocations eller statistics)."
+                ),
             )),
         }
     }
@@ -56,6 +62,7 @@ impl UploadKind {
         match self {
             UploadKind::Application => "application",
             UploadKind::Allocations => "allocations",
+            UploadKind::Statistics => "statistics",
         }
     }
 }
@@ -102,6 +109,42 @@ pub struct AllocationsPreview {
     pub allocated_after: Kroner,
 }
 
+/// One observation a statistics upload would store, and what it does to the stored one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatisticsRow {
+    /// `CSV!C7`.
+    pub cell: String,
+    pub indicator: String,
+    pub region: String,
+    pub region_name: Option<String>,
+    pub year: i32,
+    pub need_level: Option<String>,
+    pub age_group: Option<String>,
+    /// The exact decimal (`"12.6"`), or `None` with `symbol`.
+    pub value: Option<String>,
+    pub symbol: Option<String>,
+    /// As the pages show it: `12,6 %`, `9 512`, `..`.
+    pub display: String,
+    /// `new`, `changed` or `unchanged`.
+    pub change: String,
+    /// The stored value it replaces, as shown (for `changed`).
+    pub old: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatisticsPreview {
+    pub layout: Option<String>,
+    /// The indicators in the file, by code.
+    pub indicators: Vec<String>,
+    pub observations: Vec<StatisticsRow>,
+    pub counts: ImportCounts,
+    /// Some of the changed observations, old → new, for the reader to check.
+    pub changed_sample: Vec<StatisticsRow>,
+}
+
+/// How many changed observations the preview lists.
+const CHANGED_SAMPLE: usize = 20;
+
 /// What an upload would store, and what is wrong with it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Preview {
@@ -111,6 +154,8 @@ pub struct Preview {
     pub warnings: Vec<ProblemOut>,
     pub application: Option<ApplicationPreview>,
     pub allocations: Option<AllocationsPreview>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<StatisticsPreview>,
 }
 
 impl Preview {
@@ -122,6 +167,7 @@ impl Preview {
             warnings: Vec::new(),
             application: None,
             allocations: None,
+            statistics: None,
         }
     }
 
@@ -152,7 +198,8 @@ impl Preview {
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadBody {
     pub id: i64,
-    pub round_id: i64,
+    /// `None` for statistics uploads.
+    pub round_id: Option<i64>,
     pub status: String,
     pub filename: String,
     pub size_bytes: i64,
@@ -218,6 +265,12 @@ pub async fn receive(
     filename: &str,
     bytes: &[u8],
 ) -> AppResult<i64> {
+    if kind == UploadKind::Statistics {
+        return Err(AppError::invalid(
+            "kind",
+            "Statistikk lastes opp fra statistikksiden, ikke til en runde.",
+        ));
+    }
     if kind == UploadKind::Allocations && !user.has(crate::domain::user::Role::Saksbehandler) {
         return Err(AppError::Forbidden(
             "Bare saksbehandlere kan importere tildelinger.".into(),
@@ -248,6 +301,7 @@ pub async fn receive(
                     allocations_preview(state, round, &register, &workbook, &mut preview).await?;
                 preview.allocations = Some(p);
             }
+            UploadKind::Statistics => {}
         }
     }
     let rejected = !preview.errors.is_empty();
@@ -258,7 +312,7 @@ pub async fn receive(
         .store
         .create_upload(
             crate::store::NewUpload {
-                round_id: round.id,
+                round_id: Some(round.id),
                 organisation_id,
                 application_id,
                 kind: kind.as_str(),
@@ -670,6 +724,7 @@ fn split_cell(cell: &str) -> (u32, u32) {
 pub enum Confirmed {
     Application(i64),
     Allocations(usize),
+    Statistics(ImportCounts),
 }
 
 /// Stores a preview without errors. Only its uploader's side may confirm: the
@@ -734,6 +789,23 @@ pub async fn confirm(
                 .await?;
             Ok(Confirmed::Allocations(n))
         }
+        UploadKind::Statistics => {
+            may_import_statistics(user)?;
+            let p = body
+                .preview
+                .statistics
+                .ok_or_else(|| AppError::Conflict("Opplastingen har ingen statistikk.".into()))?;
+            let observations = p
+                .observations
+                .iter()
+                .map(new_observation)
+                .collect::<AppResult<Vec<_>>>()?;
+            let counts = state
+                .store
+                .confirm_statistics_upload(upload.id, &observations, actor)
+                .await?;
+            Ok(Confirmed::Statistics(counts))
+        }
     }
 }
 
@@ -761,10 +833,26 @@ pub fn content_type(format: Option<&str>) -> &'static str {
 
 /// The `file` (and `kind`) fields of a multipart upload.
 pub async fn read_multipart(
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> AppResult<(String, Vec<u8>, UploadKind)> {
+    let form = read_upload_form(multipart).await?;
+    Ok((form.filename, form.bytes, form.kind))
+}
+
+/// The fields of an upload form.
+pub struct UploadForm {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub kind: UploadKind,
+    /// The indicator chosen for a statistics file (empty: read from the headings).
+    pub indicator: Option<String>,
+}
+
+/// The `file`, `kind` and `indicator` fields of a multipart upload.
+pub async fn read_upload_form(mut multipart: axum::extract::Multipart) -> AppResult<UploadForm> {
     let mut file = None;
     let mut kind = UploadKind::Application;
+    let mut indicator = None;
     loop {
         let field = multipart.next_field().await.map_err(|e| {
             AppError::BadRequest(format!(
@@ -787,12 +875,21 @@ pub async fn read_multipart(
                 let text = field.text().await.unwrap_or_default();
                 kind = UploadKind::parse(&text)?;
             }
+            Some("indicator") => {
+                let text = field.text().await.unwrap_or_default();
+                indicator = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+            }
             _ => {}
         }
     }
-    let (name, bytes) =
+    let (filename, bytes) =
         file.ok_or_else(|| AppError::invalid("file", "Velg en fil å laste opp (feltet «file»)."))?;
-    Ok((name, bytes, kind))
+    Ok(UploadForm {
+        filename,
+        bytes,
+        kind,
+        indicator,
+    })
 }
 
 /// The round's application workbook, for a kommune user filled in with its
@@ -831,4 +928,175 @@ pub async fn template_for(state: &AppState, user: &Principal, round: &Round) -> 
         prefill.as_ref(),
     )
     .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
+}
+
+/// Only officers import statistics.
+fn may_import_statistics(user: &Principal) -> AppResult<()> {
+    if user.has(crate::domain::user::Role::Saksbehandler) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Bare saksbehandlere kan importere statistikk.".into(),
+        ))
+    }
+}
+
+/// The indicator a user chose by code (`andel_koordinator`), if any.
+pub fn chosen_indicator(code: Option<&str>) -> AppResult<Option<&'static stats::Indicator>> {
+    match code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(code) => stats::indicator(code).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                "indicator",
+                format!(
+                    "«{code}» er ikke en indikator. Kjente indikatorer: {}.",
+                    stats::known_indicators()
+                ),
+            )
+        }),
+    }
+}
+
+/// Receives a statistics file (SSB/KPR CSV or a workbook): reads it, checks it against
+/// the register and what is stored, keeps the original. Returns the upload's id.
+pub async fn receive_statistics(
+    state: &AppState,
+    user: &Principal,
+    actor: &Actor,
+    indicator: Option<&str>,
+    filename: &str,
+    bytes: &[u8],
+) -> AppResult<i64> {
+    may_import_statistics(user)?;
+    let chosen = chosen_indicator(indicator)?;
+    let mut preview = Preview::new(UploadKind::Statistics, None);
+    if let Some(workbook) = read_file(state, bytes, true, &mut preview).await {
+        let register = state.store.register().await?;
+        let parsed = crate::sheets::statistics::parse(&workbook, chosen, &register);
+        let mut codes: Vec<&'static str> = parsed
+            .observations
+            .iter()
+            .map(|o| o.indicator.code)
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let stored = state.store.stored_values(&codes).await?;
+        let existing: Vec<stats::Observation> = stored
+            .iter()
+            .map(
+                |((code, region, year, need, age), (value, _))| stats::Observation {
+                    indicator: stats::indicator(code).map(|i| i.code).unwrap_or("ukjent"),
+                    region: region.clone(),
+                    year: i32::try_from(*year).unwrap_or_default(),
+                    need_level: need.clone(),
+                    age_group: age.clone(),
+                    value: *value,
+                },
+            )
+            .collect();
+        let mut problems = parsed.problems.clone();
+        problems.extend(crate::sheets::statistics::consistency(
+            &parsed.observations,
+            &existing,
+        ));
+        preview.add(&problems);
+        let mut counts = ImportCounts::default();
+        let mut rows = Vec::with_capacity(parsed.observations.len());
+        for o in &parsed.observations {
+            let key = (
+                o.indicator.code.to_string(),
+                o.region.clone(),
+                i64::from(o.year),
+                o.need_level.map(str::to_string),
+                o.age_group.map(str::to_string),
+            );
+            let change = stats::change(stored.get(&key).copied(), o.value);
+            let old = match change {
+                stats::Change::New => {
+                    counts.new += 1;
+                    None
+                }
+                stats::Change::Unchanged => {
+                    counts.unchanged += 1;
+                    None
+                }
+                stats::Change::Changed { old, synthetic } => {
+                    counts.changed += 1;
+                    let shown = stats::display_value(old, o.indicator.unit);
+                    Some(if synthetic {
+                        format!("{shown} ({})", stats::SYNTHETIC_LABEL)
+                    } else {
+                        shown
+                    })
+                }
+            };
+            let (value, symbol) = match o.value {
+                stats::Value::Number(n) => (Some(n.to_string()), None),
+                stats::Value::Symbol(s) => (None, Some(s.as_str().to_string())),
+            };
+            rows.push(StatisticsRow {
+                cell: format!("{}!{}", o.sheet, o.cell),
+                indicator: o.indicator.code.to_string(),
+                region: o.region.clone(),
+                region_name: o.region_name.clone(),
+                year: o.year,
+                need_level: o.need_level.map(str::to_string),
+                age_group: o.age_group.map(str::to_string),
+                value,
+                symbol,
+                display: stats::display_value(o.value, o.indicator.unit),
+                change: change.code().to_string(),
+                old,
+            });
+        }
+        preview.statistics = Some(StatisticsPreview {
+            layout: parsed.layout.map(|l| l.label().to_string()),
+            indicators: codes.iter().map(|c| c.to_string()).collect(),
+            changed_sample: rows
+                .iter()
+                .filter(|r| r.change == "changed")
+                .take(CHANGED_SAMPLE)
+                .cloned()
+                .collect(),
+            observations: rows,
+            counts,
+        });
+    }
+    let rejected = !preview.errors.is_empty();
+    let result = serde_json::to_string(&preview)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("preview json: {e}")))?;
+    state
+        .store
+        .create_upload(
+            crate::store::NewUpload {
+                round_id: None,
+                organisation_id: None,
+                application_id: None,
+                kind: UploadKind::Statistics.as_str(),
+                filename: &clean_filename(filename),
+                format: preview.format.as_deref(),
+                content: bytes,
+                rejected,
+                result,
+            },
+            actor,
+        )
+        .await
+}
+
+/// A previewed row as it is stored: imported figures are never synthetic.
+fn new_observation(row: &StatisticsRow) -> AppResult<NewObservation> {
+    let indicator = stats::indicator(&row.indicator).ok_or_else(|| {
+        AppError::Conflict(format!("Indikatoren {} finnes ikke lenger.", row.indicator))
+    })?;
+    Ok(NewObservation {
+        indicator: indicator.code,
+        region: row.region.clone(),
+        year: row.year,
+        need_level: row.need_level.clone(),
+        age_group: row.age_group.clone(),
+        value: row.value.clone(),
+        symbol: row.symbol.clone(),
+        synthetic: false,
+    })
 }

@@ -54,6 +54,7 @@ pub fn routes() -> Routes {
         .get("/municipalities", read, municipalities)
         .get("/statistics/national", read, national_statistics)
         .get("/statistics/municipalities", read, municipal_statistics)
+        .post("/statistics/uploads", officer, statistics_upload)
         .get(
             "/rounds/{id}/template.xlsx",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -465,6 +466,39 @@ async fn upload(
     Ok(created(format!("/api/v1/uploads/{id}"), body))
 }
 
+/// `POST /api/v1/statistics/uploads` (multipart `file`, optional `indicator`): the
+/// preview of a statistics file, confirmed with `POST /api/v1/uploads/{id}/confirm`. A
+/// file that cannot be read at all is kept and answered with 422 and its `message`.
+async fn statistics_upload(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    multipart: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let form = super::uploads::read_upload_form(multipart).await?;
+    let id = super::uploads::receive_statistics(
+        &state,
+        &user,
+        &Actor::from(&user),
+        form.indicator.as_deref(),
+        &form.filename,
+        &form.bytes,
+    )
+    .await?;
+    let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    if body.preview.statistics.is_none() {
+        let message = body
+            .preview
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| "Filen kunne ikke leses.".into());
+        let mut value = serde_json::to_value(&body).unwrap_or_default();
+        value["message"] = json!(message);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response());
+    }
+    Ok(created(format!("/api/v1/uploads/{id}"), body))
+}
+
 async fn get_upload(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
@@ -491,6 +525,7 @@ async fn confirm_upload(
                     .unwrap_or_default();
         }
         super::uploads::Confirmed::Allocations(n) => value["imported"] = json!(n),
+        super::uploads::Confirmed::Statistics(counts) => value["imported"] = json!(counts),
     }
     Ok(Json(value))
 }

@@ -3,11 +3,12 @@
 //! as a workbook and CSV with the same figures.
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Multipart, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::domain::audit::Actor;
 use crate::domain::kommune::{Kommunenummer, Register};
 use crate::domain::statistics::{self as stats, SYNTHETIC_LABEL, SYNTHETIC_WARNING, Unit, Value};
 use crate::error::{AppError, AppResult};
@@ -20,6 +21,7 @@ use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::pages::uploads::{csv_response, xlsx_response};
+use crate::web::uploads::{read_upload_form, receive_statistics};
 
 pub fn routes() -> Routes {
     let all = Access::Roles(roles::ALL);
@@ -27,6 +29,26 @@ pub fn routes() -> Routes {
         .get("/statistikk", all, page)
         .get("/statistikk.xlsx", all, xlsx)
         .get("/statistikk.csv", all, csv)
+        .post("/statistikk/import", Access::Roles(roles::OFFICER), import)
+}
+
+/// The import form's target: the file becomes a preview at `/uploads/{id}`.
+async fn import(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let form = read_upload_form(multipart).await?;
+    let id = receive_statistics(
+        &state,
+        &user,
+        &Actor::from(&user),
+        form.indicator.as_deref(),
+        &form.filename,
+        &form.bytes,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
 /// A value as Norwegians read it: decimal comma, `%` for shares, grouped thousands.
@@ -99,6 +121,8 @@ struct Page {
     year_problem: Option<String>,
     synthetic_label: &'static str,
     synthetic_warning: &'static str,
+    /// The indicators to choose from in the import form.
+    indicators: &'static [stats::Indicator],
 }
 
 impl Page {
@@ -266,6 +290,7 @@ async fn page(
         year_problem: data.year_problem,
         synthetic_label: SYNTHETIC_LABEL,
         synthetic_warning: SYNTHETIC_WARNING,
+        indicators: &stats::INDICATORS,
     }))
 }
 

@@ -119,9 +119,22 @@ async fn upload(
 #[template(path = "uploads/show.html")]
 struct ShowPage {
     layout: Layout,
-    round: Round,
+    /// `None` for statistics, which belong to no round.
+    round: Option<Round>,
     upload: UploadBody,
 }
+
+impl ShowPage {
+    /// The value columns of the statistics preview: the indicator's name.
+    fn indicator_name(&self, code: &str) -> &'static str {
+        crate::domain::statistics::indicator(code)
+            .map(|i| i.name)
+            .unwrap_or("ukjent indikator")
+    }
+}
+
+/// How many observations the preview page lists (the API gives them all).
+pub const PREVIEW_ROWS: usize = 500;
 
 async fn show(
     State(state): State<AppState>,
@@ -129,9 +142,17 @@ async fn show(
     Id(id): Id,
 ) -> AppResult<Response> {
     let upload = visible_upload(&state, &user, id).await?;
-    let round = state.store.round(upload.round_id).await?;
+    let round = match upload.round_id {
+        Some(round) => Some(state.store.round(round).await?),
+        None => None,
+    };
+    let section = if round.is_some() {
+        "runder"
+    } else {
+        "statistikk"
+    };
     Ok(render(&ShowPage {
-        layout: Layout::new(&state, &user, "runder"),
+        layout: Layout::new(&state, &user, section),
         round,
         upload: UploadBody::new(&upload)?,
     }))
@@ -146,7 +167,11 @@ async fn confirm_upload(
     Ok(
         match confirm(&state, &user, &Actor::from(&user), &upload).await? {
             Confirmed::Application(app) => Redirect::to(&format!("/applications/{app}?lagret=1")),
-            Confirmed::Allocations(_) => Redirect::to(&format!("/rounds/{}", upload.round_id)),
+            Confirmed::Allocations(_) => match upload.round_id {
+                Some(round) => Redirect::to(&format!("/rounds/{round}")),
+                None => Redirect::to(&format!("/uploads/{id}")),
+            },
+            Confirmed::Statistics(_) => Redirect::to(&format!("/uploads/{id}")),
         }
         .into_response(),
     )

@@ -1,0 +1,683 @@
+//! Statistics from SSB/KPR files, through the HTTP upload, the page and the command line:
+//! encodings, SSB's symbols, the register check, the long and wide layouts, xlsx, the
+//! consistency warnings, re-imports and replaced values, and who may import.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::TestApp;
+use serde_json::Value;
+
+/// A multipart upload with `file` and, if given, `indicator`.
+async fn post_file(
+    app: &TestApp,
+    path: &str,
+    filename: &str,
+    bytes: &[u8],
+    indicator: Option<&str>,
+) -> common::TestResponse {
+    let boundary = "statistikk-test-grense";
+    let mut body = Vec::new();
+    if let Some(code) = indicator {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"indicator\"\r\n\r\n{code}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    app.request(
+        Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn preview(app: &TestApp, filename: &str, bytes: &[u8], indicator: Option<&str>) -> Value {
+    let response = post_file(
+        app,
+        "/api/v1/statistics/uploads",
+        filename,
+        bytes,
+        indicator,
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    response.json()
+}
+
+async fn confirm(app: &TestApp, preview: &Value) -> Value {
+    let id = preview["id"].as_i64().unwrap();
+    let response = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/confirm"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response.json()
+}
+
+fn messages(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {body}"))
+        .iter()
+        .map(|p| match (p["sheet"].as_str(), p["cell"].as_str()) {
+            (Some(s), Some(c)) => format!("{s}!{c}: {}", p["message"].as_str().unwrap()),
+            (Some(s), None) => format!("{s}: {}", p["message"].as_str().unwrap()),
+            _ => p["message"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+fn counts(body: &Value) -> (i64, i64, i64) {
+    let c = &body["statistics"]["counts"];
+    (
+        c["new"].as_i64().unwrap(),
+        c["changed"].as_i64().unwrap(),
+        c["unchanged"].as_i64().unwrap(),
+    )
+}
+
+/// Text as Windows-1252 (the Norwegian letters are all in its Latin-1 part).
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+async fn officer() -> TestApp {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    app
+}
+
+/// The stored observations of one municipality and indicator, as the API gives them.
+async fn stored(app: &TestApp, kommunenummer: &str, indicator: &str) -> Vec<Value> {
+    let body = app
+        .get(&format!(
+            "/api/v1/statistics/municipalities?kommunenummer={kommunenummer}"
+        ))
+        .await
+        .json();
+    body["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["indicator_code"] == indicator)
+        .cloned()
+        .collect()
+}
+
+fn year_of(observations: &[Value], year: i64) -> &Value {
+    let found: Vec<&Value> = observations.iter().filter(|o| o["year"] == year).collect();
+    assert_eq!(found.len(), 1, "{observations:#?}");
+    found[0]
+}
+
+/// An SSB-style table: a title line, quoted fields, semicolons, decimal comma, and all
+/// four symbols; Bjugn with its years, as SSB writes a municipality that is gone.
+const SSB_COORDINATOR: &str = "\"12345: Andel mottakere med koordinator (prosent)\"\n\
+\"region\";\"år\";\"Andel mottakere med koordinator (prosent)\"\n\
+\"5001 Trondheim\";\"2015\";\"12,6\"\n\
+\"5055 Heim\";\"2021\";\"..\"\n\
+\"5057 Ørland\";\"2021\";\":\"\n\
+\"5017 Bjugn (2018-2019)\";\"2019\";\"-\"\n\
+\"5053 Inderøy\";\"2021\";\".\"\n\
+\n\
+\"Kilde: KPR\"\n";
+
+async fn check_symbols_stored(app: &TestApp) {
+    for (region, year, symbol) in [
+        ("5055", 2021, ".."),
+        ("5057", 2021, ":"),
+        ("5017", 2019, "-"),
+        ("5053", 2021, "."),
+    ] {
+        let all = stored(app, region, "andel_koordinator").await;
+        let o = year_of(&all, year);
+        assert_eq!(o["symbol"], symbol, "{region} {year}");
+        assert!(o["value"].is_null(), "{region} {year}: never 0");
+        assert_eq!(o["synthetic"], false);
+    }
+    let trondheim = stored(app, "5001", "andel_koordinator").await;
+    assert_eq!(year_of(&trondheim, 2015)["value"], "12.6");
+    let page = app.get("/statistikk?aar=2021").await.text();
+    for symbol in ["..", ":", "."] {
+        assert!(
+            page.contains(&format!("<td class=\"num\">{symbol}</td>")),
+            "{symbol} on /statistikk"
+        );
+    }
+    let page = app.get("/statistikk?aar=2019").await.text();
+    assert!(page.contains("<td class=\"num\">-</td>"));
+}
+
+#[tokio::test]
+async fn an_ssb_csv_in_utf8_with_bom_keeps_all_four_symbols() {
+    let app = officer().await;
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(SSB_COORDINATOR.as_bytes());
+    let body = preview(&app, "koordinator.csv", &bytes, None).await;
+    assert_eq!(body["kind"], "statistics");
+    assert!(body["round_id"].is_null());
+    assert_eq!(body["status"], "preview");
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new());
+    // Bjugn's number is valid for 2019, and the names match the register.
+    assert_eq!(messages(&body, "warnings"), Vec::<String>::new());
+    let rows = body["statistics"]["observations"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["cell"], "CSV!C3");
+    assert_eq!(rows[1]["region_name"], "Heim");
+    assert_eq!(rows[2]["region_name"], "Ørland");
+    assert_eq!(rows[3]["region_name"], "Bjugn");
+    // 5001 in 2015 is new; the others replace synthetic demonstration figures.
+    assert_eq!(counts(&body), (1, 4, 0));
+    let confirmed = confirm(&app, &body).await;
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(confirmed["imported"]["new"], 1);
+    assert_eq!(confirmed["imported"]["changed"], 4);
+    check_symbols_stored(&app).await;
+}
+
+#[tokio::test]
+async fn an_ssb_csv_in_windows_1252_reads_the_norwegian_letters() {
+    let app = officer().await;
+    let bytes = windows_1252(SSB_COORDINATOR);
+    assert!(std::str::from_utf8(&bytes).is_err(), "really not UTF-8");
+    let body = preview(&app, "koordinator-1252.csv", &bytes, None).await;
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new());
+    assert_eq!(messages(&body, "warnings"), Vec::<String>::new());
+    assert_eq!(
+        body["statistics"]["observations"][2]["region_name"],
+        "Ørland"
+    );
+    confirm(&app, &body).await;
+    check_symbols_stored(&app).await;
+    // The original is kept byte for byte.
+    let id = body["id"].as_i64().unwrap();
+    let original = app.get(&format!("/api/v1/uploads/{id}/file")).await;
+    assert_eq!(original.body, bytes);
+}
+
+#[tokio::test]
+async fn a_bad_cell_is_named_and_nothing_is_stored() {
+    let app = officer().await;
+    let csv = "region;år;Andel mottakere med koordinator (prosent)\n\
+               5001 Trondheim;2015;12,6\n\
+               5055 Heim;2015;12,6x\n\
+               9999 Ukjent;2015;5\n";
+    let body = preview(&app, "feil.csv", csv.as_bytes(), None).await;
+    assert_eq!(body["status"], "rejected");
+    assert_eq!(
+        messages(&body, "errors"),
+        vec!["CSV!C3: «12,6x» er ikke et tall eller et av SSB-symbolene .. . : -".to_string()]
+    );
+    // An unknown kommunenummer is a warning with its cell, not an error.
+    let warnings = messages(&body, "warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("CSV!A4: Kommunenummer 9999 finnes ikke")),
+        "{warnings:?}"
+    );
+    let id = body["id"].as_i64().unwrap();
+    let refused = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/confirm"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert!(
+        year_of(&stored(&app, "5001", "andel_koordinator").await, 2019)["value"].is_string(),
+        "the synthetic figures are still there"
+    );
+    assert!(
+        stored(&app, "5001", "andel_koordinator")
+            .await
+            .iter()
+            .all(|o| o["year"] != 2015)
+    );
+    // The rejected original is kept too.
+    let original = app.get(&format!("/api/v1/uploads/{id}/file")).await;
+    assert_eq!(original.status, StatusCode::OK);
+    assert_eq!(original.body, csv.as_bytes());
+
+    // A heading that names no indicator: the cell and the known indicators.
+    let unknown = preview(
+        &app,
+        "ukjent.csv",
+        b"region;aar;Sykefravaer\n5001;2015;5\n",
+        None,
+    )
+    .await;
+    let errors = messages(&unknown, "errors");
+    assert!(
+        errors[0].starts_with("CSV!C1: «Sykefravaer» er ikke en indikator")
+            && errors[0].contains("andel_individuell_plan"),
+        "{errors:?}"
+    );
+    // … which the explicit choice settles.
+    let chosen = preview(
+        &app,
+        "ukjent.csv",
+        b"region;aar;Sykefravaer\n5001;2015;5\n",
+        Some("andel_individuell_plan"),
+    )
+    .await;
+    assert_eq!(messages(&chosen, "errors"), Vec::<String>::new());
+    assert_eq!(
+        chosen["statistics"]["observations"][0]["indicator"],
+        "andel_individuell_plan"
+    );
+    let wrong_choice = post_file(
+        &app,
+        "/api/v1/statistics/uploads",
+        "x.csv",
+        b"region;aar;x\n5001;2015;5\n",
+        Some("sykefravaer"),
+    )
+    .await;
+    assert_eq!(wrong_choice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong_choice.text().contains("indicator"));
+    // A file that is no table at all: kept, and a message.
+    let garbage = post_file(&app, "/api/v1/statistics/uploads", "tom.csv", b"", None).await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(garbage.json()["message"], "Filen er tom.");
+}
+
+#[tokio::test]
+async fn a_wide_table_with_years_as_columns() {
+    let app = officer().await;
+    let csv = "Mottakere av hjemmetjenester (antall)\n\
+               \n\
+               region;2014;2015\n\
+               5001 Trondheim;9 100;9 312\n\
+               5017 Bjugn (2018-2019);412;..\n\
+               Hele landet;200 000;203 000\n";
+    let body = preview(&app, "bred.csv", csv.as_bytes(), None).await;
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new());
+    let table = &body["statistics"];
+    assert!(table["layout"].as_str().unwrap().starts_with("bred"));
+    assert_eq!(table["indicators"], serde_json::json!(["mottakere"]));
+    assert_eq!(table["observations"].as_array().unwrap().len(), 6);
+    assert_eq!(table["observations"][1]["cell"], "CSV!C4");
+    confirm(&app, &body).await;
+    let trondheim = stored(&app, "5001", "mottakere").await;
+    assert_eq!(year_of(&trondheim, 2015)["value"], "9312");
+    assert_eq!(
+        year_of(&stored(&app, "5017", "mottakere").await, 2015)["symbol"],
+        ".."
+    );
+    let national = app.get("/api/v1/statistics/national").await.json();
+    assert!(
+        national["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["indicator_code"] == "mottakere"
+                && o["year"] == 2014
+                && o["value"] == "200000")
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_file_with_numbers_is_read_exactly() {
+    let app = officer().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Ark1").unwrap();
+    sheet
+        .write_string(0, 0, "Andel mottakere med virksom individuell plan")
+        .unwrap();
+    sheet.write_string(2, 0, "Kommune").unwrap();
+    sheet.write_string(2, 1, "År").unwrap();
+    sheet
+        .write_string(2, 2, "Andel med individuell plan (prosent)")
+        .unwrap();
+    // Oslo as Excel keeps a number: 301.
+    sheet.write_number(3, 0, 301).unwrap();
+    sheet.write_number(3, 1, 2015).unwrap();
+    sheet.write_number(3, 2, 4.1).unwrap();
+    sheet.write_string(4, 0, "5001 Trondheim").unwrap();
+    sheet.write_number(4, 1, 2015).unwrap();
+    sheet.write_number(4, 2, 0.3).unwrap();
+    sheet.write_string(5, 0, "5001 Trondheim").unwrap();
+    sheet.write_number(5, 1, 2014).unwrap();
+    sheet.write_string(5, 2, "12,6x").unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let body = preview(&app, "plan.xlsx", &bytes, None).await;
+    assert_eq!(body["format"], "xlsx");
+    assert_eq!(
+        messages(&body, "errors"),
+        vec!["Ark1!C6: «12,6x» er ikke et tall eller et av SSB-symbolene .. . : -".to_string()]
+    );
+    // Without the bad row: stored exactly, 0.3 is not 0.299999….
+    sheet_without_bad_row(&app).await;
+}
+
+async fn sheet_without_bad_row(app: &TestApp) {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Ark1").unwrap();
+    sheet.write_string(0, 0, "Kommune").unwrap();
+    sheet.write_string(0, 1, "År").unwrap();
+    sheet
+        .write_string(0, 2, "Andel med individuell plan (prosent)")
+        .unwrap();
+    sheet.write_number(1, 0, 301).unwrap();
+    sheet.write_number(1, 1, 2015).unwrap();
+    sheet.write_number(1, 2, 4.1).unwrap();
+    sheet.write_string(2, 0, "5001 Trondheim").unwrap();
+    sheet.write_number(2, 1, 2015).unwrap();
+    sheet.write_number(2, 2, 0.3).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let body = preview(app, "plan.xlsx", &bytes, None).await;
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new());
+    confirm(app, &body).await;
+    let oslo = stored(app, "0301", "andel_individuell_plan").await;
+    assert_eq!(year_of(&oslo, 2015)["value"], "4.1");
+    let trondheim = stored(app, "5001", "andel_individuell_plan").await;
+    assert_eq!(year_of(&trondheim, 2015)["value"], "0.3");
+}
+
+fn need_groups(total: &str, first_group: &str) -> String {
+    format!(
+        "Mottakere av hjemmetjenester etter bistandsbehov (antall)\n\
+         region;år;bistandsbehov;Mottakere av hjemmetjenester (antall)\n\
+         0 Hele landet;2021;Alle;{total}\n\
+         0 Hele landet;2021;Noe/avgrenset bistandsbehov;{first_group}\n\
+         0 Hele landet;2021;Middels til stort bistandsbehov;79 465\n\
+         0 Hele landet;2021;Omfattende bistandsbehov;36 327\n\
+         0 Hele landet;2021;Uoppgitt bistandsbehov;13 538\n"
+    )
+}
+
+#[tokio::test]
+async fn the_2021_need_groups_add_up_to_208_645() {
+    let app = officer().await;
+    // The true figures (kpr-2021-etter-bistandsbehov.csv): no warning, and the same as
+    // the sample data already holds.
+    let right = preview(
+        &app,
+        "behov.csv",
+        need_groups("208 645", "79 315").as_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(messages(&right, "errors"), Vec::<String>::new());
+    assert_eq!(messages(&right, "warnings"), Vec::<String>::new());
+    assert_eq!(counts(&right), (0, 0, 5));
+    // A part that is one off: the total's cell is named.
+    let wrong = preview(
+        &app,
+        "behov.csv",
+        need_groups("208 645", "79 316").as_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(messages(&wrong, "errors"), Vec::<String>::new());
+    assert_eq!(
+        messages(&wrong, "warnings"),
+        vec![
+            "CSV!D3: Mottakere av helsetjenester i hjemmet og/eller praktisk bistand, hele landet 2021: bistandsbehovsgruppene summerer til 208\u{a0}646, men totalen er 208\u{a0}645.".to_string()
+        ]
+    );
+    // The parts alone are checked against the total already stored.
+    let parts_only: String = need_groups("208 645", "79 316")
+        .lines()
+        .filter(|l| !l.contains(";Alle;"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let against_stored = preview(&app, "deler.csv", parts_only.as_bytes(), None).await;
+    let warnings = messages(&against_stored, "warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("CSV!D3: ") && warnings[0].contains("allerede er lagret"),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn age_shares_and_a_share_of_120_are_warned() {
+    let app = officer().await;
+    let csv = "region;år;alder;Andel mottakere med koordinator (prosent)\n\
+               5001 Trondheim;2015;Alle;120\n\
+               5001 Trondheim;2014;Alle;9\n\
+               5001 Trondheim;2014;Under 67 år;7\n\
+               5001 Trondheim;2014;67 år og over;2\n\
+               5001 Trondheim;2013;I alt;3,3\n\
+               5001 Trondheim;2013;Under 67 år;2,9\n\
+               5001 Trondheim;2013;67 år og over;0,6\n";
+    let body = preview(&app, "alder.csv", csv.as_bytes(), None).await;
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new());
+    let warnings = messages(&body, "warnings");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("CSV!D2: Andel mottakere med koordinator er 120 %"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("CSV!D6: ") && warnings[1].contains("summerer til 3,5 %"),
+        "{warnings:?}"
+    );
+    // Warnings do not block: the figures can be stored.
+    confirm(&app, &body).await;
+    let rows = stored(&app, "5001", "andel_koordinator").await;
+    let ages: Vec<&str> = rows
+        .iter()
+        .filter(|o| o["year"] == 2014)
+        .filter_map(|o| o["age_group"].as_str())
+        .collect();
+    assert_eq!(ages, vec!["67 år og over", "under 67 år"]);
+}
+
+#[tokio::test]
+async fn a_reimport_changes_nothing_and_a_changed_value_replaces_the_old_one() {
+    let app = officer().await;
+    let file = "region;år;Andel mottakere med koordinator (prosent)\n\
+                5001 Trondheim;2014;12,6\n\
+                5001 Trondheim;2015;13,0\n\
+                5055 Heim;2015;..\n";
+    let first = preview(&app, "k.csv", file.as_bytes(), None).await;
+    assert_eq!(counts(&first), (3, 0, 0));
+    confirm(&app, &first).await;
+
+    let again = preview(&app, "k.csv", file.as_bytes(), None).await;
+    assert_eq!(counts(&again), (0, 0, 3));
+    // 13 is 13,0: numbers compare as numbers.
+    let same = preview(&app, "k.csv", file.replace("13,0", "13").as_bytes(), None).await;
+    assert_eq!(counts(&same), (0, 0, 3));
+
+    let changed = file.replace("12,6", "12,9").replace(";..", ";:");
+    let body = preview(&app, "k2.csv", changed.as_bytes(), None).await;
+    assert_eq!(counts(&body), (0, 2, 1));
+    let sample = body["statistics"]["changed_sample"].as_array().unwrap();
+    assert_eq!(sample[0]["old"], "12,6 %");
+    assert_eq!(sample[0]["display"], "12,9 %");
+    let page = app
+        .get(&format!("/uploads/{}", body["id"].as_i64().unwrap()))
+        .await
+        .text();
+    assert!(page.contains("Endrede tall") && page.contains("12,6 %"));
+    confirm(&app, &body).await;
+
+    let rows = stored(&app, "5001", "andel_koordinator").await;
+    assert_eq!(year_of(&rows, 2014)["value"], "12.9");
+    assert_eq!(
+        year_of(&stored(&app, "5055", "andel_koordinator").await, 2015)["symbol"],
+        ":"
+    );
+
+    let audit = app.get("/api/v1/audit").await.json();
+    let events = audit["events"].as_array().unwrap();
+    let change = events
+        .iter()
+        .find(|e| e["action"] == "statistics.changed" && e["old_value"] == "12,6 %")
+        .unwrap_or_else(|| panic!("{events:#?}"));
+    assert_eq!(change["new_value"], "12,9 %");
+    assert_eq!(change["field"], "andel_koordinator 5001 2014");
+    assert!(events.iter().any(|e| e["action"] == "statistics.imported"
+        && e["summary"].as_str().unwrap().contains("2 endrede")));
+    let log = app.get("/audit").await.text();
+    assert!(log.contains("Statistikk importert"));
+}
+
+#[tokio::test]
+async fn the_page_form_previews_and_confirms() {
+    let app = officer().await;
+    let page = app.get("/statistikk").await.text();
+    assert!(page.contains("action=\"/statistikk/import\""));
+    let csv = "region;år;Innbyggere\n5001 Trondheim;2014;180 000\n";
+    let response = post_file(
+        &app,
+        "/statistikk/import",
+        "innbyggere.csv",
+        csv.as_bytes(),
+        Some(""),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let location = response.header("location").unwrap().to_string();
+    let preview = app.get(&location).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let html = preview.text();
+    assert!(html.contains("Statistikk som lagres (1 tall)"), "{html}");
+    assert!(html.contains("CSV!C2") && html.contains("180\u{a0}000"));
+    assert!(html.contains("Bekreft og lagre"));
+    let confirmed = app.post_form(&format!("{location}/confirm"), &[]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    let html = app.get(&location).await.text();
+    assert!(html.contains("Opplastingen er bekreftet"));
+    assert_eq!(
+        year_of(&stored(&app, "5001", "innbyggere").await, 2014)["value"],
+        "180000"
+    );
+}
+
+#[tokio::test]
+async fn kommune_users_cannot_import_or_see_statistics_uploads() {
+    let mut app = officer().await;
+    let csv = "region;år;Innbyggere\n5001 Trondheim;2014;180 000\n";
+    let body = preview(&app, "innbyggere.csv", csv.as_bytes(), None).await;
+    let id = body["id"].as_i64().unwrap();
+    app.login("trondheim").await;
+    let api = post_file(
+        &app,
+        "/api/v1/statistics/uploads",
+        "x.csv",
+        csv.as_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    let page = post_file(&app, "/statistikk/import", "x.csv", csv.as_bytes(), None).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&format!("/api/v1/uploads/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let confirm = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/confirm"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::NOT_FOUND);
+    assert!(
+        !app.get("/statistikk")
+            .await
+            .text()
+            .contains("/statistikk/import")
+    );
+    // Readers see the figures, not the import.
+    app.login("leser").await;
+    assert_eq!(
+        post_file(
+            &app,
+            "/api/v1/statistics/uploads",
+            "x.csv",
+            csv.as_bytes(),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_imports_statistics() {
+    let app = officer().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("koordinator.csv");
+    std::fs::write(&file, windows_1252(SSB_COORDINATOR)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let dry = app.cli(&["import", "statistics", "--dry-run", file]);
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        stdout.contains("5 tall: 1 nye, 4 endrede, 0 uendrede."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Prøvekjøring"));
+    assert!(
+        app.store
+            .municipal_observations(Some(2015), Some("5001"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let real = app.cli(&["import", "statistics", file]);
+    let stdout = String::from_utf8_lossy(&real.stdout);
+    assert!(
+        real.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&real.stderr)
+    );
+    assert!(
+        stdout.contains("Lagret: 1 nye, 4 endrede, 0 uendrede."),
+        "{stdout}"
+    );
+    check_symbols_stored(&app).await;
+    let again = app.cli(&["import", "statistics", "--dry-run", file]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 nye, 0 endrede, 5 uendrede"));
+
+    // An explicit indicator, and a bad cell: the cell, and a failing exit status.
+    let bad = dir.path().join("feil.csv");
+    std::fs::write(&bad, "region;år;verdi\n5001;2014;12,6x\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let refused = app.cli(&[
+        "import",
+        "statistics",
+        "--indicator",
+        "andel_koordinator",
+        bad,
+    ]);
+    assert!(!refused.status.success());
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        stdout.contains("feil: CSV!C2: «12,6x» er ikke et tall"),
+        "{stdout}"
+    );
+    let unknown = app.cli(&["import", "statistics", "--indicator", "sykefravaer", bad]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("sykefravaer"));
+}
