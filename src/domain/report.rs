@@ -306,7 +306,7 @@ impl Harmoniser<'_> {
         let mut notes = Vec::new();
         if !partial.is_empty() {
             notes.push(format!(
-                "uten den delen av {} som kom hit senere (delt kommune, tallene kan ikke deles)",
+                "uten delen av {} som kom hit senere (delt kommune)",
                 and_list(&partial)
             ));
         }
@@ -687,22 +687,28 @@ pub fn build(input: ReportInput<'_>) -> Report {
     let mut mapping = Vec::new();
     for target in &targets {
         let mut cells: BTreeMap<&'static str, BTreeMap<i32, Value>> = BTreeMap::new();
-        let mut notes: Vec<String> = Vec::new();
+        // Each note once, with the years it applies to.
+        let mut noted: Vec<(String, Vec<i32>)> = Vec::new();
         let mut synthetic = false;
         for year in shown_years.iter().copied() {
             for indicator in MUNICIPAL_INDICATORS {
                 if let Some(h) = harmoniser.cell(&target.number, year, indicator) {
                     synthetic |= h.synthetic;
                     if let Some(note) = h.note {
-                        let line = format!("{year}: {note}");
-                        if !notes.contains(&line) {
-                            notes.push(line);
+                        match noted.iter_mut().find(|(n, _)| *n == note) {
+                            Some((_, years)) if !years.contains(&year) => years.push(year),
+                            Some(_) => {}
+                            None => noted.push((note, vec![year])),
                         }
                     }
                     cells.entry(indicator).or_default().insert(year, h.value);
                 }
             }
         }
+        let mut notes: Vec<String> = noted
+            .into_iter()
+            .map(|(note, years)| format!("{}: {note}", years_text(&years)))
+            .collect();
         let grant = granted.get(&target.number);
         if cells.is_empty() && grant.is_none() {
             continue;

@@ -12,7 +12,7 @@ const WIDTH: i64 = 640;
 const HEIGHT: i64 = 320;
 const LEFT: i64 = 64;
 const RIGHT: i64 = 16;
-const TOP: i64 = 16;
+const TOP: i64 = 40;
 const BOTTOM: i64 = 48;
 
 /// Colours that keep 3:1 contrast against white and differ in lightness, and dash
@@ -152,6 +152,12 @@ fn axes(
     out
 }
 
+/// `(lo, hi)` widened by a twentieth of the span, so no point sits on the frame.
+fn padded((lo, hi): (Decimal, Decimal)) -> (Decimal, Decimal) {
+    let pad = (hi - lo) / Decimal::from(20);
+    (lo - pad, hi + pad)
+}
+
 fn bounds(values: impl Iterator<Item = Decimal>) -> Option<(Decimal, Decimal)> {
     values.fold(None, |acc, v| match acc {
         None => Some((v, v)),
@@ -183,7 +189,8 @@ pub fn line_chart(
         LEFT + 12,
         WIDTH - RIGHT - 12,
     );
-    let y = Scale::new(lo.min(Decimal::ZERO), hi, HEIGHT - BOTTOM, TOP);
+    let (_, top) = padded((lo.min(Decimal::ZERO), hi));
+    let y = Scale::new(lo.min(Decimal::ZERO), top, HEIGHT - BOTTOM, TOP);
     let x_ticks: Vec<(Decimal, String)> = (first..=last)
         .map(|year| (Decimal::from(year), year.to_string()))
         .collect();
@@ -224,14 +231,13 @@ pub fn line_chart(
             "<path d=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>",
             path.trim_end()
         ));
-        // Legend, top right, one line per series.
-        let ly = TOP + 4 + 16 * i64::try_from(index).unwrap_or(0);
+        // Legend above the plot, side by side, so it never covers a line.
+        let lx = LEFT + 220 * i64::try_from(index).unwrap_or(0);
         body.push_str(&format!(
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>\
-             <text x=\"{}\" y=\"{ly}\" dy=\"4\" font-size=\"12\">{}</text>",
-            WIDTH - RIGHT - 200,
-            WIDTH - RIGHT - 176,
-            WIDTH - RIGHT - 170,
+            "<line x1=\"{lx}\" x2=\"{}\" y1=\"14\" y2=\"14\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>\
+             <text x=\"{}\" y=\"14\" dy=\"4\" font-size=\"12\">{}</text>",
+            lx + 24,
+            lx + 30,
             escape(&s.name)
         ));
     }

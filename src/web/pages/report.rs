@@ -55,6 +55,8 @@ struct ReportPage {
     chart_rows: Vec<ChartRow>,
     scatter_chart: Option<String>,
     granted_in_rows: Kroner,
+    /// Every municipal row is synthetic: the alert says so once instead of a tag per row.
+    all_synthetic: bool,
 }
 
 impl ReportPage {
@@ -204,6 +206,7 @@ async fn page(
     );
     let granted_in_rows = report.rows.iter().map(|r| r.granted).sum();
     let preliminary = report.rounds.iter().any(|r| !r.decided);
+    let all_synthetic = !report.rows.is_empty() && report.rows.iter().all(|r| r.synthetic);
     let page = ReportPage {
         layout: Layout::new(&state, &user, "runder"),
         title: loaded.title(),
@@ -215,6 +218,7 @@ async fn page(
         chart_rows,
         scatter_chart,
         granted_in_rows,
+        all_synthetic,
         loaded,
     };
     Ok(render(&page))
