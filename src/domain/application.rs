@@ -471,3 +471,13 @@ pub struct Application {
     /// Member municipalities, for an IKS.
     pub members: Vec<super::kommune::Municipality>,
 }
+
+/// An organisation's kind (`organisations.kind`) in words for tables and exports.
+pub fn organisation_kind_label(kind: &str) -> &str {
+    match kind {
+        "kommune" => "Kommune",
+        "iks" => "Interkommunalt selskap (IKS)",
+        "annen" => "Annen organisasjon",
+        other => other,
+    }
+}

@@ -27,6 +27,9 @@ pub const COUNTRY: &str = "0000";
 /// How synthetic figures are labelled wherever they are shown or exported.
 pub const SYNTHETIC_LABEL: &str = "syntetiske demotall";
 
+/// What a reader is told wherever synthetic per-municipality figures are shown.
+pub const SYNTHETIC_WARNING: &str = "Kildene gir bare nasjonale tall. Tallene per kommune som er merket «syntetiske demotall» er oppdiktet for å vise fordelingsformelen og rapportene. De er ikke offisiell statistikk og må ikke brukes som det.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {

@@ -3,8 +3,9 @@
 //! stored, and sheet Forklaringer with the engine's explanation per applicant and scenario.
 
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
+use super::export::{Formats, difference_formula, generated_at, print_setup, sum_formula};
 use crate::domain::Kroner;
 use crate::domain::round::Round;
 use crate::domain::scenario::Comparison;
@@ -14,21 +15,8 @@ pub const EXPLANATION_SHEET: &str = "Forklaringer";
 /// The header row of both sheets (0-based).
 pub const HEADER_ROW: u32 = 3;
 
-/// Whole kroner with thousands separators; Excel shows them in the reader's locale.
-const MONEY: &str = "#,##0 \"kr\";-#,##0 \"kr\"";
-const PERCENT: &str = "+0.0%;-0.0%;0.0%";
-
-/// A1-style column letters for `col` (0-based).
-fn column_letter(col: u16) -> String {
-    let mut n = u32::from(col) + 1;
-    let mut letters = Vec::new();
-    while n > 0 {
-        let rem = ((n - 1) % 26) as u8;
-        letters.push((b'A' + rem) as char);
-        n = (n - 1) / 26;
-    }
-    letters.iter().rev().collect()
-}
+/// A difference as a signed fraction (`0.126` shows `+12,6%`).
+const DIFFERENCE_PERCENT: &str = "+0.0%;-0.0%;0.0%";
 
 fn write_kroner(
     sheet: &mut Worksheet,
@@ -43,18 +31,16 @@ fn write_kroner(
 
 pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_background_color("#DDEAF6")
-        .set_border(FormatBorder::Thin);
-    let money = Format::new().set_num_format(MONEY);
-    let percent = Format::new().set_num_format(PERCENT);
-    let bold_money = money.clone().set_bold().set_border_top(FormatBorder::Thin);
-    let bold = Format::new().set_bold();
-    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let Formats {
+        title,
+        header,
+        money,
+        bold_money,
+        bold,
+        wrap,
+        ..
+    } = Formats::default();
+    let percent = Format::new().set_num_format(DIFFERENCE_PERCENT);
 
     // Columns: Søker, Kommunenr., Omsøkt, then per scenario its amount, and for every
     // scenario after the first the difference in kr and in %.
@@ -86,9 +72,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
             "Ramme {}. Forskjeller er regnet mot «{}». Laget {}.",
             c.pool,
             c.scenarios.first().map_or("", |s| s.name.as_str()),
-            chrono::Utc::now()
-                .with_timezone(&chrono_tz::Europe::Oslo)
-                .format("%d.%m.%Y %H:%M")
+            generated_at()
         ),
     )?;
     sheet.write_string_with_format(HEADER_ROW, 0, "Søker", &header)?;
@@ -148,11 +132,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     sheet.write_string_with_format(unplaced_row, 0, "Ikke fordelt", &bold)?;
     sheet.write_string_with_format(method_row, 0, "Metode", &bold)?;
     sheet.write_string_with_format(reason_row, 0, "Hvorfor ikke fordelt", &bold)?;
-    let sum_formula = |col: u16, result: Decimal| {
-        let letter = column_letter(col);
-        Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last + 1))
-            .set_result(result.to_string())
-    };
+    let sum_formula = |col: u16, result: Decimal| sum_formula(col, first, last, result);
     let requested_sum: Decimal = c
         .lines
         .iter()
@@ -162,7 +142,6 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     sheet.write_formula_with_format(sum_row, 2, sum_formula(2, requested_sum), &bold_money)?;
     for (index, s) in c.scenarios.iter().enumerate() {
         let col = amount_cols[index];
-        let letter = column_letter(col);
         sheet.write_formula_with_format(
             sum_row,
             col,
@@ -173,8 +152,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
         sheet.write_formula_with_format(
             unplaced_row,
             col,
-            Formula::new(format!("={letter}{}-{letter}{}", pool_row + 1, sum_row + 1))
-                .set_result(s.unallocated.decimal().to_string()),
+            difference_formula(col, pool_row, sum_row, s.unallocated.decimal()),
             &bold_money,
         )?;
         sheet.write_string_with_format(
@@ -209,9 +187,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     sheet.set_row_height(HEADER_ROW, 45)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 1)?;
     sheet.autofilter(HEADER_ROW, 0, last, last_col)?;
-    sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
-    sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
+    print_setup(sheet, HEADER_ROW, None)?;
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(EXPLANATION_SHEET)?;
@@ -239,22 +215,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     }
     sheet.set_column_width(0, 34)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 1)?;
-    sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
-    sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
+    print_setup(sheet, HEADER_ROW, None)?;
 
     workbook.save_to_buffer()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::column_letter;
-
-    #[test]
-    fn column_letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
-    }
 }

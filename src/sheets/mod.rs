@@ -9,9 +9,13 @@
 pub mod allocations;
 pub mod application;
 pub mod comparison;
+pub mod csv_export;
 pub mod detect;
+pub mod export;
 pub mod isolate;
 pub mod read;
+pub mod round_export;
+pub mod statistics_export;
 pub mod template;
 pub mod text;
 

@@ -73,6 +73,17 @@ struct BudgetLineRow {
     own_contribution_ore: i64,
 }
 
+impl BudgetLineRow {
+    fn into_line(self) -> BudgetLine {
+        BudgetLine {
+            category: self.category,
+            description: self.description,
+            applied: Kroner::from_ore(self.applied_ore),
+            own_contribution: Kroner::from_ore(self.own_contribution_ore),
+        }
+    }
+}
+
 impl SummaryRow {
     fn into_summary(self) -> AppResult<ApplicationSummary> {
         let status = ApplicationStatus::parse(&self.status).ok_or_else(|| {
@@ -145,17 +156,45 @@ impl Store {
             contact_person: row.contact_person,
             email: row.email,
             allocation_reason: row.allocation_reason,
-            budget_lines: lines
-                .into_iter()
-                .map(|l| BudgetLine {
-                    category: l.category,
-                    description: l.description,
-                    applied: Kroner::from_ore(l.applied_ore),
-                    own_contribution: Kroner::from_ore(l.own_contribution_ore),
-                })
-                .collect(),
+            budget_lines: lines.into_iter().map(BudgetLineRow::into_line).collect(),
             members,
         })
+    }
+
+    /// The allocation reasons (begrunnelse) of a round's applications, by application id.
+    pub async fn round_allocation_reasons(&self, round_id: i64) -> AppResult<Vec<(i64, String)>> {
+        self.fetch_all(
+            sql("SELECT id, allocation_reason FROM applications \
+                 WHERE round_id = $1 AND allocation_reason IS NOT NULL ORDER BY id")
+            .bind(round_id),
+        )
+        .await
+    }
+
+    /// The budget lines of a round's applications: application id and line, in the
+    /// applications' own order.
+    pub async fn round_budget_lines(&self, round_id: i64) -> AppResult<Vec<(i64, BudgetLine)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            application_id: i64,
+            #[sqlx(flatten)]
+            line: BudgetLineRow,
+        }
+        let rows: Vec<Row> = self
+            .fetch_all(
+                sql(
+                    "SELECT b.application_id, b.category, b.description, b.applied_ore, \
+                     b.own_contribution_ore FROM budget_lines b \
+                     JOIN applications a ON a.id = b.application_id \
+                     WHERE a.round_id = $1 ORDER BY b.application_id, b.position",
+                )
+                .bind(round_id),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.application_id, r.line.into_line()))
+            .collect())
     }
 
     /// Registers an application in an open round: received at once when an officer

@@ -37,7 +37,7 @@ pub use register::{insert_changes, insert_division};
 pub use rounds::RoundOrigin;
 pub use rounds::insert_round;
 pub use scenarios::{Computed, SnapshotSummary, StoredScenario, claimants, frozen_applicants};
-pub use statistics::{NewObservation, ObservationRow};
+pub use statistics::{IndicatorRow, NewObservation, ObservationRow};
 pub use statistics::{insert_observation, upsert_indicator};
 pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};
 pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};

@@ -33,6 +33,15 @@ pub struct ObservationRow {
     pub synthetic: bool,
 }
 
+/// An indicator with where its figures come from.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct IndicatorRow {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub source: String,
+}
+
 pub async fn upsert_indicator(
     tx: &mut Tx,
     code: &str,
@@ -98,6 +107,14 @@ impl Store {
             .bind(year.map(i64::from))
             .bind(region),
         )
+        .await
+    }
+
+    /// Every indicator with its source, by code.
+    pub async fn indicators(&self) -> AppResult<Vec<IndicatorRow>> {
+        self.fetch_all(sql(
+            "SELECT code, name, unit, source FROM indicators ORDER BY code",
+        ))
         .await
     }
 

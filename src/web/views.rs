@@ -151,11 +151,18 @@ impl SortKey {
     }
 }
 
+/// The order of applicants by name, as the round's table and its exports show them.
+pub fn applicant_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| a.cmp(b))
+}
+
 /// Sorts rows; missing amounts sort before any amount, ties by applicant name.
 pub fn sort_rows(rows: &mut [ApplicationRow], key: SortKey, descending: bool) {
     rows.sort_by(|a, b| {
         let order = match key {
-            SortKey::Applicant => a.applicant.to_lowercase().cmp(&b.applicant.to_lowercase()),
+            SortKey::Applicant => applicant_order(&a.applicant, &b.applicant),
             SortKey::Kommunenummer => a.kommunenummer.cmp(&b.kommunenummer),
             SortKey::Requested => a.requested.cmp(&b.requested),
             SortKey::Allocated => a.allocated.cmp(&b.allocated),

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, RawQuery, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -124,20 +123,7 @@ pub(crate) async fn comparison_xlsx(
     let bytes = comparison_workbook(&round, comparison)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
     let filename = format!("sammenligning-runde-{}.xlsx", round.id);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::pages::uploads::xlsx_response(bytes, &filename))
 }
 
 #[derive(Debug, Default, Deserialize)]

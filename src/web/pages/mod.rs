@@ -6,6 +6,7 @@ pub mod applications;
 pub mod assessment;
 pub mod audit;
 pub mod municipalities;
+pub mod round_export;
 pub mod rounds;
 pub mod scenarios;
 pub mod statistics;
@@ -28,6 +29,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(rounds::routes())
+        .merge(round_export::routes())
         .merge(applications::routes())
         .merge(assessment::routes())
         .merge(audit::routes())

@@ -68,6 +68,18 @@ pub fn xlsx_response(bytes: Vec<u8>, filename: &str) -> Response {
         .into_response()
 }
 
+/// A CSV download (the text already has its byte order mark).
+pub fn csv_response(text: String, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, attachment(filename)),
+        ],
+        text,
+    )
+        .into_response()
+}
+
 pub fn template_filename(round: &Round) -> String {
     format!("soknadsskjema-{}.xlsx", round.name.replace(' ', "-"))
 }
