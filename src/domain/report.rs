@@ -1081,7 +1081,11 @@ mod tests {
         assert_eq!(orland.coordinator.latest, Value::Number(d("15.0")));
         assert_eq!(orland.coordinator.latest_year, Some(2021));
         assert_eq!(orland.coordinator.change_pp, Some(d("2.5")));
-        assert!(orland.notes[0].contains("Bjugn (5017)"), "{:?}", orland.notes);
+        assert!(
+            orland.notes[0].contains("Bjugn (5017)"),
+            "{:?}",
+            orland.notes
+        );
         // 600 000 kr over 400 recipients in 2018 (no 2019 figure).
         assert_eq!(orland.recipients, Some(d("400")));
         assert_eq!(orland.per_recipient, Some(Kroner::from_whole(1500)));
@@ -1108,7 +1112,12 @@ mod tests {
         // Agdenes's share is missing, so the merged share is missing, not a guess.
         assert_eq!(orkland.coordinator.before, Value::Symbol(Symbol::Missing));
         assert_eq!(orkland.recipients, Some(d("750")));
-        assert!(orkland.notes.iter().any(|n| n.contains("Snillfjord (5012)")));
+        assert!(
+            orkland
+                .notes
+                .iter()
+                .any(|n| n.contains("Snillfjord (5012)"))
+        );
         assert_eq!(report.splits.len(), 1);
         let split = &report.splits[0];
         assert_eq!(split.kommunenummer, "5012");
