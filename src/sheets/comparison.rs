@@ -187,7 +187,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     sheet.set_row_height(HEADER_ROW, 45)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 1)?;
     sheet.autofilter(HEADER_ROW, 0, last, last_col)?;
-    print_setup(sheet, HEADER_ROW, None)?;
+    print_setup(sheet, Some(HEADER_ROW), None)?;
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(EXPLANATION_SHEET)?;
@@ -215,7 +215,7 @@ pub fn comparison_workbook(round: &Round, c: &Comparison) -> Result<Vec<u8>, Xls
     }
     sheet.set_column_width(0, 34)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 1)?;
-    print_setup(sheet, HEADER_ROW, None)?;
+    print_setup(sheet, Some(HEADER_ROW), None)?;
 
     workbook.save_to_buffer()
 }

@@ -280,16 +280,18 @@ pub fn difference_formula(
     .set_result(result.to_string())
 }
 
-/// Landscape, one page wide, the header row repeated on every page, and when `title` is
-/// given a page header with it and a footer with the page number.
+/// Landscape, one page wide, the header row (if any) repeated on every page, and when
+/// `title` is given a page header with it and a footer with the page number and date.
 pub fn print_setup(
     sheet: &mut Worksheet,
-    header_row: u32,
+    header_row: Option<u32>,
     title: Option<&str>,
 ) -> Result<(), XlsxError> {
     sheet.set_landscape();
     sheet.set_print_fit_to_pages(1, 0);
-    sheet.set_repeat_rows(header_row, header_row)?;
+    if let Some(row) = header_row {
+        sheet.set_repeat_rows(row, row)?;
+    }
     if let Some(title) = title {
         sheet.set_header(format!("&C{}", header_footer_text(title)));
         sheet.set_footer("&LSide &P av &N&R&D");

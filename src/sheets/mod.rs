@@ -4,7 +4,11 @@
 //! separate, resource-limited process ([`isolate`], [`read`]) into plain [`Grid`]s, and
 //! only then interpreted ([`application`], [`allocations`]) by ordinary safe code. A file
 //! that makes the reader crash or run out of memory costs one child process, never the
-//! server. Out: the application workbook ([`template`]), written with rust_xlsxwriter.
+//! server. Out: the application workbook ([`template`]) and the reports, written with
+//! rust_xlsxwriter: a report is a [`export::Table`] of typed cells, written to a sheet by
+//! [`export::write_table`] and to CSV by [`csv_export::table_to_csv`] (guarded against
+//! formula injection); [`round_export`] and [`statistics_export`] build on it, and
+//! [`comparison`] shares its formats, sum formulas and print settings.
 
 pub mod allocations;
 pub mod application;

@@ -72,7 +72,7 @@ pub struct DecisionFacts {
 /// Where the round's amounts stand.
 #[derive(Debug, Clone)]
 pub enum DecisionState {
-    Approved(DecisionFacts),
+    Approved(Box<DecisionFacts>),
     /// Decided, but not through a decision recorded here (historical data).
     DecidedElsewhere,
     /// Not decided; `pending` names a proposal waiting for approval.
@@ -165,17 +165,22 @@ pub fn round_workbook(export: &RoundExport) -> Result<Vec<u8>, XlsxError> {
     let unplaced_row = sum_row + 2;
     let allocated = sum(export.rows.iter().map(|r| r.allocated));
     sheet.write_string_with_format(sum_row, 0, "Sum", &formats.bold)?;
-    sheet.write_formula_with_format(
-        sum_row,
-        REQUESTED_COL,
-        sum_formula(
+    if export.rows.iter().any(|r| r.requested.is_some()) {
+        sheet.write_formula_with_format(
+            sum_row,
             REQUESTED_COL,
-            first,
-            last,
-            sum(export.rows.iter().map(|r| r.requested)),
-        ),
-        &formats.bold_money,
-    )?;
+            sum_formula(
+                REQUESTED_COL,
+                first,
+                last,
+                sum(export.rows.iter().map(|r| r.requested)),
+            ),
+            &formats.bold_money,
+        )?;
+    } else {
+        // A sum of nothing known would read as 0 kr asked for.
+        sheet.write_string_with_format(sum_row, REQUESTED_COL, "ikke oppgitt", &formats.bold)?;
+    }
     sheet.write_formula_with_format(
         sum_row,
         ALLOCATED_COL,
@@ -202,7 +207,7 @@ pub fn round_workbook(export: &RoundExport) -> Result<Vec<u8>, XlsxError> {
         &formats.bold_money,
     )?;
     sheet.set_column_width(8, 50)?;
-    print_setup(sheet, placed.header_row, Some(&round.name))?;
+    print_setup(sheet, Some(placed.header_row), Some(&round.name))?;
 
     // Vedtak.
     let sheet = workbook.add_worksheet();
@@ -249,7 +254,7 @@ pub fn round_workbook(export: &RoundExport) -> Result<Vec<u8>, XlsxError> {
         }
     };
     write_pairs(sheet, 2, &pairs, &formats)?;
-    print_setup(sheet, 0, Some(&round.name))?;
+    print_setup(sheet, None, Some(&round.name))?;
 
     // Budsjett, with sums when there are lines.
     let budget = Table {
@@ -309,7 +314,7 @@ pub fn round_workbook(export: &RoundExport) -> Result<Vec<u8>, XlsxError> {
             )?;
         }
     }
-    print_setup(sheet, placed.header_row, Some(&round.name))?;
+    print_setup(sheet, Some(placed.header_row), Some(&round.name))?;
 
     // Kilder.
     let sheet = workbook.add_worksheet();

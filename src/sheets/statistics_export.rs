@@ -47,7 +47,7 @@ pub fn statistics_workbook(export: &StatisticsExport) -> Result<Vec<u8>, XlsxErr
         let sheet = workbook.add_worksheet();
         sheet.set_name(name)?;
         let placed = write_table(sheet, 0, table, &formats)?;
-        print_setup(sheet, placed.header_row, Some(&table.title))?;
+        print_setup(sheet, Some(placed.header_row), Some(&table.title))?;
     }
 
     let sheet = workbook.add_worksheet();

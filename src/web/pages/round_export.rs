@@ -104,7 +104,7 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
             } else {
                 "Vedtak"
             };
-            DecisionState::Approved(DecisionFacts {
+            DecisionState::Approved(Box::new(DecisionFacts {
                 title: format!("{kind} {}", body.id),
                 scenario: body.scenario_name.clone(),
                 method: body.method_label.to_string(),
@@ -119,7 +119,7 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
                 approved_at: body.reviewed_text(),
                 allocated: body.allocated_total,
                 reason: body.reason.clone(),
-            })
+            }))
         }
         None if round.status == RoundStatus::Decided => DecisionState::DecidedElsewhere,
         None => DecisionState::NotDecided {
