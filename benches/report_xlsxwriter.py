@@ -91,7 +91,8 @@ def width(columns, rows, col):
 def print_setup(ws, header_row, title):
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row, header_row)
+    if header_row is not None:
+        ws.repeat_rows(header_row, header_row)
     ws.set_header("&C" + title[:100].replace("&", "&&"))
     ws.set_footer("&LSide &P av &N&R&D")
 
@@ -399,7 +400,7 @@ def sources_sheet(wb, r, f, page_title):
         ws.write_string(row, 0, f"{s['kommunenummer']} {s['name']}")
         ws.write_string(row, 1, f"{s['years']}: delt mellom {s['became']}", f["wrap"])
         row += 1
-    print_setup(ws, 0, page_title)
+    print_setup(ws, None, page_title)
 
 
 def report_workbook(r, title):

@@ -319,7 +319,7 @@ fn sheet_table(
     sheet.set_name(name)?;
     table.title = format!("{} – {page_title}", table.title);
     let placed = write_table(sheet, 0, &table, formats)?;
-    print_setup(sheet, placed.header_row, Some(page_title))?;
+    print_setup(sheet, Some(placed.header_row), Some(page_title))?;
     Ok(placed)
 }
 
@@ -871,7 +871,7 @@ fn sources_sheet(
         )?;
         row += 1;
     }
-    print_setup(sheet, 0, Some(page_title))?;
+    print_setup(sheet, None, Some(page_title))?;
     Ok(())
 }
 
