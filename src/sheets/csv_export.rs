@@ -52,7 +52,7 @@ pub fn csv_cell(cell: &Cell) -> String {
     match cell {
         Cell::Text(t) => guard_text(t),
         Cell::Money(k) => csv_money(*k),
-        Cell::Count(n) | Cell::Percent(n) => csv_number(*n),
+        Cell::Count(n) | Cell::Percent(n) | Cell::Points(n) => csv_number(*n),
         Cell::Integer(i) => i.to_string(),
         Cell::Symbol(s) => s.as_str().to_string(),
         Cell::Empty => String::new(),

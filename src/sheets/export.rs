@@ -11,6 +11,7 @@
 //! | `Money` | number, `# ##0 kr` (`# ##0,00 kr` with øre) | `13914871`, `1234,50` |
 //! | `Count` | number, `# ##0` | `208645` |
 //! | `Percent` | the percentage number (`12.6`), shown `12,6 %` | `12,6` |
+//! | `Points` | percentage points (`2.5`), shown `+2,5 pp` | `2,5` |
 //! | `Integer` | number without grouping (years) | `2021` |
 //! | `Symbol` | the symbol as text (`..`), never 0 | `..` |
 //! | `Text` | text (never a formula) | text, guarded against formula injection |
@@ -34,6 +35,8 @@ pub const COUNT: &str = "#,##0";
 pub const PERCENT: &str = "0.0 \"%\";-0.0 \"%\"";
 /// A whole number without grouping (years).
 pub const INTEGER: &str = "0";
+/// A change in percentage points (`2.5` shows `+2,5 pp`), signed so a fall is plain.
+pub const POINTS: &str = "+0.0 \"pp\";-0.0 \"pp\";0.0 \"pp\"";
 
 /// One cell of an exported table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub enum Cell {
     Count(Decimal),
     /// A percentage as its number: `12.6` is 12,6 %.
     Percent(Decimal),
+    /// A change in percentage points: `2.5` is +2,5 pp.
+    Points(Decimal),
     Integer(i64),
     /// SSB's symbol for a missing figure, written as its text.
     Symbol(Symbol),
@@ -111,6 +116,7 @@ pub struct Formats {
     pub bold_money: Format,
     pub count: Format,
     pub percent: Format,
+    pub points: Format,
     pub integer: Format,
     pub symbol: Format,
 }
@@ -133,6 +139,7 @@ impl Default for Formats {
             money_ore: Format::new().set_num_format(MONEY_ORE),
             count: Format::new().set_num_format(COUNT),
             percent: Format::new().set_num_format(PERCENT),
+            points: Format::new().set_num_format(POINTS),
             integer: Format::new().set_num_format(INTEGER),
             // Right-aligned like the numbers it stands in for.
             symbol: Format::new().set_align(FormatAlign::Right),
@@ -165,6 +172,9 @@ pub fn write_cell(
         }
         Cell::Percent(p) => {
             sheet.write_with_format(row, col, *p, &formats.percent)?;
+        }
+        Cell::Points(p) => {
+            sheet.write_with_format(row, col, *p, &formats.points)?;
         }
         Cell::Integer(i) => {
             // Years and ids are far below 2^53, so the float Excel stores is exact.
@@ -232,7 +242,7 @@ fn column_width(table: &Table, col: usize) -> f64 {
         .map(|c| match c {
             Cell::Text(t) => t.chars().count(),
             Cell::Money(_) => 16,
-            Cell::Count(_) | Cell::Percent(_) => 12,
+            Cell::Count(_) | Cell::Percent(_) | Cell::Points(_) => 12,
             Cell::Integer(_) | Cell::Symbol(_) | Cell::Empty => 6,
         })
         .max()

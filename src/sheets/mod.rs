@@ -18,6 +18,7 @@ pub mod detect;
 pub mod export;
 pub mod isolate;
 pub mod read;
+pub mod report;
 pub mod round_export;
 pub mod statistics;
 pub mod statistics_export;
