@@ -254,3 +254,128 @@ async fn the_page_has_charts_with_their_numbers_beside_them() {
     assert!(scheme.contains("alle runder"));
     assert!(scheme.contains("ikke vedtatt"));
 }
+
+/// A number cell read back through its shortest text, never compared as a float.
+fn number(range: &calamine::Range<calamine::Data>, row: u32, col: u32) -> Option<Decimal> {
+    match range.get_value((row, col)) {
+        Some(calamine::Data::Float(f)) => Some(f.to_string().parse().unwrap()),
+        Some(calamine::Data::Int(i)) => Some(Decimal::from(*i)),
+        _ => None,
+    }
+}
+
+fn text(range: &calamine::Range<calamine::Data>, row: u32, col: u32) -> String {
+    range
+        .get_value((row, col))
+        .map(|d| d.to_string())
+        .unwrap_or_default()
+}
+
+/// The row whose first column reads `label`, and the column headed `header` in the row
+/// whose first column reads `header_row`.
+fn find_row(range: &calamine::Range<calamine::Data>, label: &str) -> u32 {
+    (0..range.height() as u32)
+        .find(|r| text(range, *r, 0) == label)
+        .unwrap_or_else(|| panic!("no row «{label}»"))
+}
+
+fn find_col(range: &calamine::Range<calamine::Data>, row: u32, header: &str) -> u32 {
+    (0..range.width() as u32)
+        .find(|c| text(range, row, *c) == header)
+        .unwrap_or_else(|| panic!("no column «{header}»"))
+}
+
+#[tokio::test]
+async fn the_workbook_and_the_csv_files_carry_the_same_numbers_as_the_page() {
+    use calamine::{Reader, open_workbook_auto_from_rs};
+
+    let mut app = TestApp::with_sample_data().await;
+    app.login("leser").await;
+    let round_id = app.round_id("Trøndelag 2019").await;
+    let report = report_2019(&app, "").await;
+    let response = app.get(&format!("/rounds/{round_id}/report.xlsx")).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(
+        response
+            .header("content-disposition")
+            .unwrap()
+            .contains("rapport-")
+    );
+    let mut book = open_workbook_auto_from_rs(std::io::Cursor::new(response.body.clone())).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["Tildeling", "Dekning", "Sammenheng", "Nasjonalt", "Kilder"]
+    );
+
+    let grants = book.worksheet_range("Tildeling").unwrap();
+    assert!(text(&grants, 0, 0).contains("syntetiske demotall"));
+    let header = find_row(&grants, "Kommunenr.");
+    let granted_col = find_col(&grants, header, "Tildelt");
+    let per_col = find_col(&grants, header, "Kr per mottaker");
+    for r in report["rows"].as_array().unwrap() {
+        let row = find_row(&grants, r["kommunenummer"].as_str().unwrap());
+        assert_eq!(
+            number(&grants, row, granted_col),
+            Some(dec(&r["granted"])),
+            "{r}"
+        );
+        match r["per_recipient"].as_str() {
+            Some(per) => assert_eq!(number(&grants, row, per_col), Some(per.parse().unwrap())),
+            None => assert_eq!(number(&grants, row, per_col), None),
+        }
+    }
+    let total = find_row(&grants, "Tildelt i alt");
+    assert_eq!(
+        number(&grants, total, granted_col),
+        Some(Decimal::from(13_914_871))
+    );
+
+    let coverage = book.worksheet_range("Dekning").unwrap();
+    let header = find_row(&coverage, "Kommunenr.");
+    let before = find_col(&coverage, header, "Koordinator før (2018)");
+    let change = find_col(&coverage, header, "Koordinator endring (pp)");
+    for r in report["rows"].as_array().unwrap() {
+        let row = find_row(&coverage, r["kommunenummer"].as_str().unwrap());
+        let expected = r["coordinator"]["before"].as_str().unwrap();
+        match expected.parse::<Decimal>() {
+            Ok(value) => assert_eq!(number(&coverage, row, before), Some(value)),
+            // A symbol stays the symbol, never 0.
+            Err(_) => assert_eq!(text(&coverage, row, before), expected),
+        }
+        if let Some(c) = r["coordinator"]["change_pp"].as_str() {
+            assert_eq!(number(&coverage, row, change), Some(c.parse().unwrap()));
+        }
+    }
+
+    let sources = book.worksheet_range("Kilder").unwrap();
+    let all: String = sources
+        .rows()
+        .flatten()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(all.contains("Bjugn (5017)"), "the mapping is stated");
+    assert!(all.contains("Snillfjord"), "the split is stated");
+
+    // Each table as CSV, with the same numbers and the BOM Excel needs.
+    let csv = app
+        .get(&format!("/rounds/{round_id}/report/tildeling.csv"))
+        .await
+        .text();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(
+        csv.contains("5057;Ørland;"),
+        "{}",
+        &csv[..300.min(csv.len())]
+    );
+    assert!(csv.contains(";1200000;"));
+    for table in ["dekning", "sammenheng", "nasjonalt"] {
+        let response = app
+            .get(&format!(
+                "/rounds/{round_id}/report/{table}.csv?inndeling=2020"
+            ))
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{table}");
+        assert!(response.text().lines().count() > 3, "{table}");
+    }
+}

@@ -12,15 +12,70 @@ use crate::domain::Kroner;
 use crate::domain::allocation::number_text;
 use crate::domain::report::{MunicipalityRow, NationalYear};
 use crate::domain::statistics::{Unit, Value, display_value};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::sheets::export::generated_at;
+use crate::sheets::report::{report_csv, report_workbook};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::charts::{self, Point, Series};
 use crate::web::extract::Id;
+use crate::web::pages::round_export::file_stem;
+use crate::web::pages::uploads::{csv_response, xlsx_response};
 use crate::web::report::{LoadedReport, ReportQuery, load};
 
 pub fn routes() -> Routes {
-    Routes::default().get("/rounds/{id}/report", Access::Roles(roles::OFFICE), page)
+    let office = Access::Roles(roles::OFFICE);
+    Routes::default()
+        .get("/rounds/{id}/report", office, page)
+        .get("/rounds/{id}/report.xlsx", office, xlsx)
+        .get("/rounds/{id}/report/tildeling.csv", office, |s, i, q| {
+            csv(s, i, q, "tildeling")
+        })
+        .get("/rounds/{id}/report/dekning.csv", office, |s, i, q| {
+            csv(s, i, q, "dekning")
+        })
+        .get("/rounds/{id}/report/sammenheng.csv", office, |s, i, q| {
+            csv(s, i, q, "sammenheng")
+        })
+        .get("/rounds/{id}/report/nasjonalt.csv", office, |s, i, q| {
+            csv(s, i, q, "nasjonalt")
+        })
+}
+
+/// The report as a workbook, with the same choices as the page.
+async fn xlsx(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(round_id): Id,
+    Query(query): Query<ReportQuery>,
+) -> AppResult<Response> {
+    let loaded = load(&state, round_id, &query).await?;
+    let bytes = report_workbook(
+        &loaded.report,
+        &loaded.title(),
+        &generated_at(),
+        &user.display_name,
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("report workbook: {e}")))?;
+    Ok(xlsx_response(
+        bytes,
+        &format!("{}.xlsx", file_stem("rapport", &loaded.round)),
+    ))
+}
+
+/// One of the report's tables as CSV (guarded against formula injection).
+async fn csv(
+    State(state): State<AppState>,
+    Id(round_id): Id,
+    Query(query): Query<ReportQuery>,
+    table: &'static str,
+) -> AppResult<Response> {
+    let loaded = load(&state, round_id, &query).await?;
+    let text = report_csv(&loaded.report, table).ok_or_else(|| AppError::not_found("tabellen"))?;
+    Ok(csv_response(
+        text,
+        &format!("{}-{table}.csv", file_stem("rapport", &loaded.round)),
+    ))
 }
 
 /// A number of percentage points with its sign: `+2,5`, `−1`, `0`.

@@ -144,8 +144,9 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
     })
 }
 
-/// `tildeling-Trøndelag-2019` (the download header keeps non-ASCII letters safely).
-fn file_stem(round: &Round) -> String {
+/// `tildeling-Trøndelag-2019` for prefix `tildeling` (the download header keeps
+/// non-ASCII letters safely).
+pub fn file_stem(prefix: &str, round: &Round) -> String {
     let name: String = round
         .name
         .chars()
@@ -156,7 +157,7 @@ fn file_stem(round: &Round) -> String {
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    format!("tildeling-{name}")
+    format!("{prefix}-{name}")
 }
 
 async fn xlsx(
@@ -175,7 +176,7 @@ async fn xlsx(
     .map_err(|e| AppError::Internal(anyhow::anyhow!("round workbook: {e}")))?;
     Ok(xlsx_response(
         bytes,
-        &format!("{}.xlsx", file_stem(&g.round)),
+        &format!("{}.xlsx", file_stem("tildeling", &g.round)),
     ))
 }
 
@@ -186,5 +187,8 @@ async fn csv(
 ) -> AppResult<Response> {
     let g = gather(&state, &user, id).await?;
     let text = table_to_csv(&allocation_table(&g.round, &g.rows, &g.decision));
-    Ok(csv_response(text, &format!("{}.csv", file_stem(&g.round))))
+    Ok(csv_response(
+        text,
+        &format!("{}.csv", file_stem("tildeling", &g.round)),
+    ))
 }
