@@ -7,13 +7,13 @@
 //!
 //! Pure: the caller gathers rounds, grants, observations and the register.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 use serde::Serialize;
 
 use super::Kroner;
-use super::kommune::{Kommunenummer, Register, Successor};
+use super::kommune::{Kommunenummer, Predecessor, Register, Successor};
 use super::statistics::{self, SYNTHETIC_LABEL, Symbol, Value};
 
 /// A round whose grants the report counts.
@@ -187,28 +187,30 @@ const MUNICIPAL_INDICATORS: [&str; 4] = [
     statistics::PLAN,
 ];
 
-type Key = (String, i32, &'static str);
+/// One region's observations by year and indicator: the value and whether it is synthetic.
+type RegionValues = HashMap<(i32, &'static str), (Value, bool)>;
 
-/// Observations indexed by region, year and indicator.
+/// Observations indexed by region, then year and indicator (looked up without allocating).
 struct Index {
-    values: BTreeMap<Key, (Value, bool)>,
+    values: HashMap<String, RegionValues>,
 }
 
 impl Index {
     fn new(observations: &[Observation]) -> Index {
-        let mut values = BTreeMap::new();
+        let mut values: HashMap<String, RegionValues> = HashMap::new();
         for o in observations {
             if let Some(code) = MUNICIPAL_INDICATORS.iter().find(|c| **c == o.indicator) {
-                values.insert((o.region.clone(), o.year, *code), (o.value, o.synthetic));
+                values
+                    .entry(o.region.clone())
+                    .or_default()
+                    .insert((o.year, *code), (o.value, o.synthetic));
             }
         }
         Index { values }
     }
 
     fn get(&self, region: &str, year: i32, indicator: &'static str) -> Option<(Value, bool)> {
-        self.values
-            .get(&(region.to_string(), year, indicator))
-            .copied()
+        self.values.get(region)?.get(&(year, indicator)).copied()
     }
 }
 
@@ -267,18 +269,20 @@ struct Harmoniser<'a> {
 }
 
 impl Harmoniser<'_> {
-    /// `target` (a number of the chosen division) in `year`, for `indicator`.
+    /// `target` (a number of the chosen division) in `year`, for `indicator`. `parts` are
+    /// the target's predecessors in `year` (computed once per target and year by the
+    /// caller); `None` for a year after the chosen division.
     fn cell(
         &self,
         target: &Kommunenummer,
         year: i32,
+        parts: Option<&[Predecessor]>,
         indicator: &'static str,
     ) -> Option<Harmonised> {
-        if year > self.division_year {
+        let Some(parts) = parts else {
             return self.later_cell(target, year, indicator);
-        }
-        let parts = self.register.predecessors(target, self.division_year, year);
-        if let [only] = parts.as_slice()
+        };
+        if let [only] = parts
             && !only.partial
             && &only.number == target
         {
@@ -690,9 +694,13 @@ pub fn build(input: ReportInput<'_>) -> Report {
         // Each note once, with the years it applies to.
         let mut noted: Vec<(String, Vec<i32>)> = Vec::new();
         let mut synthetic = false;
+        let mut compositions: Vec<(i32, Vec<Predecessor>)> = Vec::new();
         for year in shown_years.iter().copied() {
+            let parts = (year <= division_year)
+                .then(|| register.predecessors(&target.number, division_year, year));
             for indicator in MUNICIPAL_INDICATORS {
-                if let Some(h) = harmoniser.cell(&target.number, year, indicator) {
+                if let Some(h) = harmoniser.cell(&target.number, year, parts.as_deref(), indicator)
+                {
                     synthetic |= h.synthetic;
                     if let Some(note) = h.note {
                         match noted.iter_mut().find(|(n, _)| *n == note) {
@@ -704,6 +712,9 @@ pub fn build(input: ReportInput<'_>) -> Report {
                     cells.entry(indicator).or_default().insert(year, h.value);
                 }
             }
+            if let Some(parts) = parts {
+                compositions.push((year, parts));
+            }
         }
         let mut notes: Vec<String> = noted
             .into_iter()
@@ -713,7 +724,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         if cells.is_empty() && grant.is_none() {
             continue;
         }
-        mapping.extend(mapping_lines(register, division_year, target, &shown_years));
+        mapping.extend(mapping_lines(target, &compositions));
         let empty = BTreeMap::new();
         let series = |code: &'static str| cells.get(code).unwrap_or(&empty);
         let count_near_grant = |code: &'static str| {
@@ -812,13 +823,11 @@ pub fn build(input: ReportInput<'_>) -> Report {
     }
 }
 
-/// How `target`'s figures are composed in the years there are data, where that is not
-/// simply its own number.
+/// How `target`'s figures are composed in the years there are data (its predecessors
+/// per year), where that is not simply its own number.
 fn mapping_lines(
-    register: &Register,
-    division_year: i32,
     target: &super::kommune::Municipality,
-    years: &BTreeSet<i32>,
+    compositions: &[(i32, Vec<Predecessor>)],
 ) -> Vec<MappingLine> {
     let mut lines: Vec<MappingLine> = Vec::new();
     let mut run: Vec<i32> = Vec::new();
@@ -834,8 +843,7 @@ fn mapping_lines(
         }
         run.clear();
     };
-    for year in years.iter().copied().filter(|y| *y <= division_year) {
-        let parts = register.predecessors(&target.number, division_year, year);
+    for (year, parts) in compositions {
         let identity = matches!(parts.as_slice(), [p] if !p.partial && p.number == target.number);
         let text = if identity {
             String::new()
@@ -857,7 +865,7 @@ fn mapping_lines(
             flush(&mut run, &run_text);
             run_text = text;
         }
-        run.push(year);
+        run.push(*year);
     }
     flush(&mut run, &run_text);
     lines
