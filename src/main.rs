@@ -266,7 +266,7 @@ async fn import_allocations(
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     use tilskudd::domain::user::{Principal, Role};
-    use tilskudd::web::uploads::{self, UploadBody, UploadKind};
+    use tilskudd::web::uploads::{self, UploadKind};
     let bytes =
         std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
     let state = AppState::new(store.clone(), false);
@@ -299,17 +299,7 @@ async fn import_allocations(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let upload = store
-        .upload(id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    for p in &body.preview.warnings {
-        println!("advarsel: {}", located(p));
-    }
-    for p in &body.preview.errors {
-        println!("feil: {}", located(p));
-    }
+    let (upload, body) = print_problems(&store, id).await?;
     let Some(table) = &body.preview.allocations else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
     };
@@ -360,7 +350,7 @@ async fn import_statistics(
     dry_run: bool,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use tilskudd::web::uploads::{self, Confirmed, UploadBody};
+    use tilskudd::web::uploads::{self, Confirmed};
     let bytes =
         std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
     let state = AppState::new(store.clone(), false);
@@ -373,17 +363,7 @@ async fn import_statistics(
     let id = uploads::receive_statistics(&state, &officer, &actor, indicator, &name, &bytes)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let upload = store
-        .upload(id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    for p in &body.preview.warnings {
-        println!("advarsel: {}", located(p));
-    }
-    for p in &body.preview.errors {
-        println!("feil: {}", located(p));
-    }
+    let (upload, body) = print_problems(&store, id).await?;
     let Some(table) = &body.preview.statistics else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
     };
@@ -426,6 +406,26 @@ async fn import_statistics(
         counts.new, counts.changed, counts.unchanged
     );
     Ok(())
+}
+
+/// Reads back a stored upload's preview and prints its warnings and errors with cells.
+async fn print_problems(
+    store: &Store,
+    id: i64,
+) -> anyhow::Result<(tilskudd::store::Upload, tilskudd::web::uploads::UploadBody)> {
+    use tilskudd::web::uploads::UploadBody;
+    let upload = store
+        .upload(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    for p in &body.preview.warnings {
+        println!("advarsel: {}", located(p));
+    }
+    for p in &body.preview.errors {
+        println!("feil: {}", located(p));
+    }
+    Ok((upload, body))
 }
 
 fn located(p: &tilskudd::web::uploads::ProblemOut) -> String {

@@ -957,6 +957,25 @@ pub fn chosen_indicator(code: Option<&str>) -> AppResult<Option<&'static stats::
     }
 }
 
+/// A statistics file posted as a multipart form (`file`, optional `indicator`), by the
+/// page or the API: received as by [`receive_statistics`]. Returns the upload's id.
+pub async fn receive_statistics_form(
+    state: &AppState,
+    user: &Principal,
+    multipart: axum::extract::Multipart,
+) -> AppResult<i64> {
+    let form = read_upload_form(multipart).await?;
+    receive_statistics(
+        state,
+        user,
+        &Actor::from(user),
+        form.indicator.as_deref(),
+        &form.filename,
+        &form.bytes,
+    )
+    .await
+}
+
 /// Receives a statistics file (SSB/KPR CSV or a workbook): reads it, checks it against
 /// the register and what is stored, keeps the original. Returns the upload's id.
 pub async fn receive_statistics(

@@ -474,16 +474,7 @@ async fn statistics_upload(
     CurrentUser(user, _): CurrentUser,
     multipart: axum::extract::Multipart,
 ) -> AppResult<Response> {
-    let form = super::uploads::read_upload_form(multipart).await?;
-    let id = super::uploads::receive_statistics(
-        &state,
-        &user,
-        &Actor::from(&user),
-        form.indicator.as_deref(),
-        &form.filename,
-        &form.bytes,
-    )
-    .await?;
+    let id = super::uploads::receive_statistics_form(&state, &user, multipart).await?;
     let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     if body.preview.statistics.is_none() {
         let message = body

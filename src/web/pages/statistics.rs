@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
-use crate::domain::audit::Actor;
 use crate::domain::kommune::{Kommunenummer, Register};
 use crate::domain::statistics::{self as stats, SYNTHETIC_LABEL, SYNTHETIC_WARNING, Unit, Value};
 use crate::error::{AppError, AppResult};
@@ -21,7 +20,7 @@ use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::pages::uploads::{csv_response, xlsx_response};
-use crate::web::uploads::{read_upload_form, receive_statistics};
+use crate::web::uploads::receive_statistics_form;
 
 pub fn routes() -> Routes {
     let all = Access::Roles(roles::ALL);
@@ -38,16 +37,7 @@ async fn import(
     CurrentUser(user, _): CurrentUser,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let form = read_upload_form(multipart).await?;
-    let id = receive_statistics(
-        &state,
-        &user,
-        &Actor::from(&user),
-        form.indicator.as_deref(),
-        &form.filename,
-        &form.bytes,
-    )
-    .await?;
+    let id = receive_statistics_form(&state, &user, multipart).await?;
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
