@@ -465,7 +465,7 @@ async fn age_shares_and_a_share_of_120_are_warned() {
     let warnings = messages(&body, "warnings");
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(
-        warnings[0].starts_with("CSV!D2: Andel mottakere med koordinator er 120 %"),
+        warnings[0].starts_with("CSV!D2: Andel mottakere med koordinator er 120,0 %"),
         "{warnings:?}"
     );
     assert!(

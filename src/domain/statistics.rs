@@ -181,7 +181,15 @@ pub fn display_value(value: Value, unit: Unit) -> String {
     match value {
         Value::Symbol(s) => s.as_str().to_string(),
         Value::Number(n) => match unit {
-            Unit::Prosent => format!("{} %", number_text(n)),
+            // Shares keep at least one decimal, so a column of them lines up (`11,0 %`).
+            Unit::Prosent => {
+                let text = number_text(n);
+                if text.contains(',') {
+                    format!("{text} %")
+                } else {
+                    format!("{text},0 %")
+                }
+            }
             Unit::Antall => number_text(n),
         },
     }
@@ -616,7 +624,7 @@ mod tests {
     fn a_share_above_100_is_warned() {
         let found = check_consistency(&[obs(COORDINATOR, None, None, "120")]);
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.contains("120 %"), "{}", found[0].message);
+        assert!(found[0].message.contains("120,0 %"), "{}", found[0].message);
         assert!(check_consistency(&[obs(COORDINATOR, None, None, "100")]).is_empty());
     }
 

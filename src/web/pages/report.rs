@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::{Layout, render};
 use crate::domain::Kroner;
 use crate::domain::allocation::number_text;
-use crate::domain::report::{MunicipalityRow, NationalYear};
+use crate::domain::report::{Coverage, MunicipalityRow, NationalYear};
 use crate::domain::statistics::{Unit, Value, display_value};
 use crate::error::{AppError, AppResult};
 use crate::sheets::export::generated_at;
@@ -139,6 +139,10 @@ impl ReportPage {
         value
             .map(number_text)
             .unwrap_or_else(|| "kan ikke beregnes".into())
+    }
+
+    fn coverage<'a>(&self, row: &'a MunicipalityRow, plan: &bool) -> &'a Coverage {
+        if *plan { &row.plan } else { &row.coordinator }
     }
 
     fn is_chosen(&self, number: &str) -> bool {

@@ -41,19 +41,13 @@ async fn import(
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
-/// A value as Norwegians read it: decimal comma, `%` for shares, grouped thousands.
+/// A stored observation as Norwegians read it (see [`stats::display_value`]).
 pub fn display_value(o: &ObservationRow) -> String {
-    let Some(value) = &o.value else {
-        return o.symbol.clone().unwrap_or_else(|| "..".into());
-    };
-    if o.unit == "prosent" {
-        format!("{} %", value.replace('.', ","))
-    } else {
-        match value.parse::<i64>() {
-            Ok(n) => crate::domain::Kroner::from_whole(n).to_input_string(),
-            Err(_) => value.replace('.', ","),
-        }
-    }
+    let unit = stats::Unit::parse(&o.unit).unwrap_or(stats::Unit::Antall);
+    stats::display_value(
+        stats::Value::from_columns(o.value.as_deref(), o.symbol.as_deref()),
+        unit,
+    )
 }
 
 struct Table {
