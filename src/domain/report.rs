@@ -881,19 +881,22 @@ fn split_lines(
     let target_numbers: BTreeSet<&Kommunenummer> = targets.iter().map(|m| &m.number).collect();
     let mut years: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     let mut became: BTreeMap<String, String> = BTreeMap::new();
-    for o in observations.iter().filter(|o| o.year <= division_year) {
-        let Ok(number) = Kommunenummer::parse(&o.region) else {
+    // Each region and year once: several indicators share them.
+    let seen: BTreeSet<(&str, i32)> = observations
+        .iter()
+        .filter(|o| o.year <= division_year)
+        .map(|o| (o.region.as_str(), o.year))
+        .collect();
+    for (region, year) in seen {
+        let Ok(number) = Kommunenummer::parse(region) else {
             continue;
         };
-        if let Successor::Split { parts } = register.successor(&number, o.year, division_year) {
+        if let Successor::Split { parts } = register.successor(&number, year, division_year) {
             if !parts.iter().any(|p| target_numbers.contains(&p.number)) {
                 continue;
             }
-            let entry = years.entry(o.region.clone()).or_default();
-            if !entry.contains(&o.year) {
-                entry.push(o.year);
-            }
-            became.entry(o.region.clone()).or_insert_with(|| {
+            years.entry(region.to_string()).or_default().push(year);
+            became.entry(region.to_string()).or_insert_with(|| {
                 and_list(
                     &parts
                         .iter()
