@@ -163,6 +163,7 @@ fn coverage_table(report: &Report) -> Table {
     let mut columns = vec!["Kommunenr.".to_string(), "Kommune".to_string()];
     columns.extend(coverage_columns("Koordinator", report));
     columns.extend(coverage_columns("Individuell plan", report));
+    columns.push("Merknad".into());
     let rows = report
         .rows
         .iter()
@@ -170,6 +171,7 @@ fn coverage_table(report: &Report) -> Table {
             let mut cells = vec![Cell::text(&r.kommunenummer), Cell::text(&r.name)];
             cells.extend(coverage_cells(&r.coordinator));
             cells.extend(coverage_cells(&r.plan));
+            cells.push(synthetic_mark(r.synthetic));
             cells
         })
         .collect();
@@ -188,6 +190,15 @@ fn coverage_table(report: &Report) -> Table {
     }
 }
 
+/// The mark on a row whose figures are synthetic, so a CSV row read alone still says so.
+fn synthetic_mark(synthetic: bool) -> Cell {
+    if synthetic {
+        Cell::text(SYNTHETIC_LABEL)
+    } else {
+        Cell::Empty
+    }
+}
+
 fn association_table(report: &Report) -> Table {
     Table {
         title: "Kroner per mottaker og endring i andel med koordinator".into(),
@@ -200,6 +211,7 @@ fn association_table(report: &Report) -> Table {
             "Kommune",
             "Kr per mottaker",
             "Endring i andel med koordinator (pp)",
+            "Merknad",
         ]
         .map(String::from)
         .to_vec(),
@@ -207,11 +219,16 @@ fn association_table(report: &Report) -> Table {
             .scatter
             .iter()
             .map(|p| {
+                let synthetic = report
+                    .rows
+                    .iter()
+                    .any(|r| r.kommunenummer == p.kommunenummer && r.synthetic);
                 vec![
                     Cell::text(&p.kommunenummer),
                     Cell::text(&p.name),
                     Cell::Money(p.per_recipient),
                     Cell::Points(p.change_pp),
+                    synthetic_mark(synthetic),
                 ]
             })
             .collect(),
