@@ -387,3 +387,38 @@ async fn the_workbook_and_the_csv_files_carry_the_same_numbers_as_the_page() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_new_round_without_grants_or_later_statistics_still_reports() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let created = app
+        .post_json(
+            "/api/v1/rounds",
+            &serde_json::json!({"name": "Ny runde", "year": 2030, "pool": "100000", "rounding_unit": 1, "region": "Trøndelag"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["id"].as_i64().unwrap();
+
+    let report = app.get(&format!("/api/v1/rounds/{id}/report")).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    let report = report.json();
+    assert_eq!(report["total_granted"], "0");
+    assert_eq!(report["correlations"][0]["n"], 0);
+    assert!(report["correlations"][0]["pearson"].is_null());
+
+    let page = app.get(&format!("/rounds/{id}/report")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Det finnes ennå ingen dekningstall"));
+    assert!(
+        page.text()
+            .contains("Ingen kommuner har både beløp per mottaker")
+    );
+    let xlsx = app.get(&format!("/rounds/{id}/report.xlsx")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    use calamine::Reader;
+    let book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    assert_eq!(book.sheet_names().len(), 5);
+}

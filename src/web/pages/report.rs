@@ -112,6 +112,8 @@ struct ReportPage {
     granted_in_rows: Kroner,
     /// Every municipal row is synthetic: the alert says so once instead of a tag per row.
     all_synthetic: bool,
+    /// No municipality has a coverage figure from the year before the grant on.
+    no_coverage_yet: bool,
 }
 
 impl ReportPage {
@@ -266,6 +268,13 @@ async fn page(
     let granted_in_rows = report.rows.iter().map(|r| r.granted).sum();
     let preliminary = report.rounds.iter().any(|r| !r.decided);
     let all_synthetic = !report.rows.is_empty() && report.rows.iter().all(|r| r.synthetic);
+    let no_coverage_yet = report.rows.iter().all(|r| {
+        r.coordinator
+            .by_year
+            .iter()
+            .chain(&r.plan.by_year)
+            .all(|v| v.number().is_none())
+    });
     let page = ReportPage {
         layout: Layout::new(&state, &user, "runder"),
         title: loaded.title(),
@@ -278,6 +287,7 @@ async fn page(
         scatter_chart,
         granted_in_rows,
         all_synthetic,
+        no_coverage_yet,
         loaded,
     };
     Ok(render(&page))
