@@ -35,9 +35,37 @@ enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write reports to files.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Reads a workbook from standard input for the server, in a process of its own.
     #[command(hide = true)]
     InternalReadWorkbook { format: String },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The report on funding and coordinator coverage for a round, as on
+    /// /rounds/{id}/report: an .xlsx workbook, or one of its tables as CSV (--table).
+    Report {
+        /// The round's id (see /rounds).
+        #[arg(long)]
+        round: i64,
+        /// The municipality division to show everything on (2019, 2020, 2024; default the newest).
+        #[arg(long, default_value = "")]
+        division: String,
+        /// `round` (this round) or `scheme` (every round of its scheme).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// A statistics snapshot id instead of the current figures.
+        #[arg(long, default_value = "")]
+        snapshot: String,
+        /// Write this table as CSV instead of the workbook: tildeling, dekning,
+        /// sammenheng or nasjonalt.
+        #[arg(long)]
+        table: Option<String>,
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,25 +157,89 @@ async fn main() -> anyhow::Result<()> {
             dry_run,
             file,
         }) => import_statistics(store, indicator.as_deref(), dry_run, &file).await,
+        Command::Export(ExportCommand::Report {
+            round,
+            division,
+            scope,
+            snapshot,
+            table,
+            file,
+        }) => {
+            let query = tilskudd::web::report::ReportQuery {
+                inndeling: division,
+                omfang: scope,
+                grunnlag: snapshot,
+                kommune: String::new(),
+            };
+            export_report(store, round, &query, table.as_deref(), &file).await
+        }
         Command::InternalReadWorkbook { .. } => Ok(()),
     }
 }
 
+async fn export_report(
+    store: Store,
+    round: i64,
+    query: &tilskudd::web::report::ReportQuery,
+    table: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use tilskudd::sheets::{export::generated_at, report};
+    let state = AppState::new(store, false);
+    let loaded = tilskudd::web::report::load(&state, round, query)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    if !loaded.problems.is_empty() {
+        anyhow::bail!("{}", loaded.problems);
+    }
+    let bytes = match table {
+        Some(key) => report::report_csv(&loaded.report, key)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ukjent tabell «{key}»: velg {}",
+                    report::TABLE_KEYS.join(", ")
+                )
+            })?
+            .into_bytes(),
+        None => report::report_workbook(
+            &loaded.report,
+            &loaded.title(),
+            &generated_at(),
+            "kommandolinjen (tilskudd export report)",
+        )?,
+    };
+    std::fs::write(file, bytes).with_context(|| format!("kunne ikke skrive {}", file.display()))?;
+    println!(
+        "Skrev {}: {} kommuner på inndelingen for {}, tildelt {}{}.",
+        file.display(),
+        loaded.report.rows.len(),
+        loaded.report.division_year,
+        loaded.report.total_granted,
+        if loaded.report.synthetic {
+            " (syntetiske demotall)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
 /// No command means `serve`: `tilskudd --demo` is `tilskudd serve --demo`.
 fn args_with_default_command() -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let named = [
-        "serve",
-        "migrate",
-        "user",
-        "import",
-        "help",
-        "--help",
-        "-h",
-        "--version",
-        "-V",
-    ];
-    if !args.iter().skip(1).any(|a| named.iter().any(|n| a == n)) {
+    // Every subcommand clap knows, so a new one never falls through to `serve`.
+    let command = Cli::command();
+    let mut named: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    named.extend(["help", "--help", "-h", "--version", "-V"].map(String::from));
+    if !args
+        .iter()
+        .skip(1)
+        .any(|a| named.iter().any(|n| a == n.as_str()))
+    {
         args.insert(1.min(args.len()), "serve".into());
     }
     args

@@ -422,3 +422,60 @@ async fn a_new_round_without_grants_or_later_statistics_still_reports() {
         calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.body.clone())).unwrap();
     assert_eq!(book.sheet_names().len(), 5);
 }
+
+#[tokio::test]
+async fn the_command_line_writes_the_report() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let round_id = app.round_id("Trøndelag 2019").await.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("rapport.xlsx");
+    let out = app.cli(&[
+        "export",
+        "report",
+        "--round",
+        &round_id,
+        xlsx.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("13\u{a0}914\u{a0}871\u{a0}kr"), "{stdout}");
+    use calamine::Reader;
+    let book = calamine::open_workbook_auto(&xlsx).unwrap();
+    assert_eq!(book.sheet_names()[0], "Tildeling");
+
+    let csv = dir.path().join("dekning.csv");
+    let out = app.cli(&[
+        "export",
+        "report",
+        "--round",
+        &round_id,
+        "--division",
+        "2019",
+        "--table",
+        "dekning",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .contains("5017;Bjugn;")
+    );
+
+    let out = app.cli(&[
+        "export",
+        "report",
+        "--round",
+        &round_id,
+        "--division",
+        "2018",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("«2018» er ikke en kommuneinndeling"));
+}

@@ -9,7 +9,7 @@ pub mod auth;
 mod charts;
 mod extract;
 mod pages;
-mod report;
+pub mod report;
 mod scope;
 pub mod uploads;
 mod views;
