@@ -402,14 +402,7 @@ async fn import_allocations(
         table.allocated_after,
         table.pool
     );
-    if !body.preview.errors.is_empty() {
-        anyhow::bail!(
-            "{} feil; ingenting er lagret (opplasting {id})",
-            body.preview.errors.len()
-        );
-    }
-    if dry_run {
-        println!("Prøvekjøring: ingenting er lagret (opplasting {id}).");
+    if !should_store(&body, id, dry_run)? {
         return Ok(());
     }
     uploads::confirm(&state, &officer, &actor, &upload)
@@ -477,14 +470,7 @@ async fn import_statistics(
             row.display
         );
     }
-    if !body.preview.errors.is_empty() {
-        anyhow::bail!(
-            "{} feil; ingenting er lagret (opplasting {id})",
-            body.preview.errors.len()
-        );
-    }
-    if dry_run {
-        println!("Prøvekjøring: ingenting er lagret (opplasting {id}).");
+    if !should_store(&body, id, dry_run)? {
         return Ok(());
     }
     let Confirmed::Statistics(counts) = uploads::confirm(&state, &officer, &actor, &upload)
@@ -498,6 +484,26 @@ async fn import_statistics(
         counts.new, counts.changed, counts.unchanged
     );
     Ok(())
+}
+
+/// Whether to confirm an import: not when the preview has errors (an error exit), nor on
+/// a dry run.
+fn should_store(
+    body: &tilskudd::web::uploads::UploadBody,
+    id: i64,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    if !body.preview.errors.is_empty() {
+        anyhow::bail!(
+            "{} feil; ingenting er lagret (opplasting {id})",
+            body.preview.errors.len()
+        );
+    }
+    if dry_run {
+        println!("Prøvekjøring: ingenting er lagret (opplasting {id}).");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Reads back a stored upload's preview and prints its warnings and errors with cells.

@@ -451,19 +451,8 @@ async fn upload(
     )
     .await?;
     let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
-    let unreadable = body.preview.application.is_none() && body.preview.allocations.is_none();
-    if unreadable {
-        let message = body
-            .preview
-            .errors
-            .first()
-            .map(|e| e.message.clone())
-            .unwrap_or_else(|| "Filen kunne ikke leses.".into());
-        let mut value = serde_json::to_value(&body).unwrap_or_default();
-        value["message"] = json!(message);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response());
-    }
-    Ok(created(format!("/api/v1/uploads/{id}"), body))
+    let readable = body.preview.application.is_some() || body.preview.allocations.is_some();
+    Ok(preview_response(id, body, readable))
 }
 
 /// `POST /api/v1/statistics/uploads` (multipart `file`, optional `indicator`): the
@@ -476,18 +465,25 @@ async fn statistics_upload(
 ) -> AppResult<Response> {
     let id = super::uploads::receive_statistics_form(&state, &user, multipart).await?;
     let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
-    if body.preview.statistics.is_none() {
-        let message = body
-            .preview
-            .errors
-            .first()
-            .map(|e| e.message.clone())
-            .unwrap_or_else(|| "Filen kunne ikke leses.".into());
-        let mut value = serde_json::to_value(&body).unwrap_or_default();
-        value["message"] = json!(message);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response());
+    let readable = body.preview.statistics.is_some();
+    Ok(preview_response(id, body, readable))
+}
+
+/// A new upload's preview: 201, or 422 with the first error as `message` when the file
+/// could not be read at all (it is kept all the same).
+fn preview_response(id: i64, body: super::uploads::UploadBody, readable: bool) -> Response {
+    if readable {
+        return created(format!("/api/v1/uploads/{id}"), body);
     }
-    Ok(created(format!("/api/v1/uploads/{id}"), body))
+    let message = body
+        .preview
+        .errors
+        .first()
+        .map(|e| e.message.clone())
+        .unwrap_or_else(|| "Filen kunne ikke leses.".into());
+    let mut value = serde_json::to_value(&body).unwrap_or_default();
+    value["message"] = json!(message);
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response()
 }
 
 async fn get_upload(
