@@ -4,6 +4,7 @@
 //! Shares are exact decimals of a percentage (`12.6` means 12,6 %), counts are whole
 //! numbers. A missing value is never 0: it keeps the symbol that says why.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -354,6 +355,21 @@ pub struct Observation {
     pub value: Value,
 }
 
+/// What identifies an observation: indicator, region, year, need level, age group.
+pub type ObservationKeyRef<'a> = (&'a str, &'a str, i32, Option<&'a str>, Option<&'a str>);
+
+impl Observation {
+    pub fn key(&self) -> ObservationKeyRef<'_> {
+        (
+            self.indicator,
+            self.region.as_str(),
+            self.year,
+            self.need_level.as_deref(),
+            self.age_group.as_deref(),
+        )
+    }
+}
+
 /// Something that does not add up: `at` is the index of the observation the message is
 /// about (the total, or the share out of range), `involves` every index that took part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,14 +392,27 @@ fn region_text(region: &str) -> String {
 /// between 0 and 100. Only numbers are checked; a symbol is no number to add.
 pub fn check_consistency(observations: &[Observation]) -> Vec<Inconsistency> {
     let mut found = Vec::new();
-    let find = |o: &Observation, need: Option<&str>, age: Option<&str>| {
-        observations.iter().position(|p| {
-            p.indicator == o.indicator
-                && p.region == o.region
-                && p.year == o.year
-                && p.need_level.as_deref() == need
-                && p.age_group.as_deref() == age
-        })
+    // Looked up by key, not by scanning: a national import holds tens of thousands.
+    // The first of equal keys counts, as the caller lists the file before what is stored.
+    let mut index: HashMap<ObservationKeyRef, usize> = HashMap::new();
+    for (i, p) in observations.iter().enumerate() {
+        index.entry(p.key()).or_insert(i);
+    }
+    // The parts of `o` with these breakdowns, if every one is there with a number:
+    // their indexes and values.
+    let parts_of = |o: &Observation, breakdowns: Vec<(Option<&str>, Option<&str>)>| {
+        breakdowns
+            .into_iter()
+            .map(|(need, age)| {
+                let j = *index.get(&(o.indicator, o.region.as_str(), o.year, need, age))?;
+                Some((j, observations[j].value.number()?))
+            })
+            .collect::<Option<Vec<(usize, Decimal)>>>()
+            .map(|parts| {
+                let involves: Vec<usize> = parts.iter().map(|p| p.0).collect();
+                let values: Vec<Decimal> = parts.into_iter().map(|p| p.1).collect();
+                (involves, values)
+            })
     };
     for (i, o) in observations.iter().enumerate() {
         let Some(unit) = indicator(o.indicator).map(|ind| ind.unit) else {
@@ -408,18 +437,12 @@ pub fn check_consistency(observations: &[Observation]) -> Vec<Inconsistency> {
         }
         // A total of a count: its need groups must add up to it exactly.
         if unit == Unit::Antall && o.need_level.is_none() {
-            let parts: Option<Vec<(usize, Decimal)>> = NEED_LEVELS
+            let breakdowns = NEED_LEVELS
                 .iter()
-                .map(|level| {
-                    let j = find(o, Some(level), o.age_group.as_deref())?;
-                    Some((j, observations[j].value.number()?))
-                })
+                .map(|level| (Some(*level), o.age_group.as_deref()))
                 .collect();
-            if let Some(parts) = parts {
-                let involves = std::iter::once(i)
-                    .chain(parts.iter().map(|p| p.0))
-                    .collect();
-                let parts: Vec<Decimal> = parts.into_iter().map(|p| p.1).collect();
+            if let Some((others, parts)) = parts_of(o, breakdowns) {
+                let involves = std::iter::once(i).chain(others).collect();
                 let sum: Decimal = parts.iter().copied().sum();
                 if sum != total {
                     found.push(Inconsistency {
@@ -436,18 +459,12 @@ pub fn check_consistency(observations: &[Observation]) -> Vec<Inconsistency> {
         }
         // A share for all ages: the two age groups are parts of it.
         if unit == Unit::Prosent && o.age_group.is_none() {
-            let parts: Option<Vec<(usize, Decimal)>> = AGE_GROUPS
+            let breakdowns = AGE_GROUPS
                 .iter()
-                .map(|age| {
-                    let j = find(o, o.need_level.as_deref(), Some(age))?;
-                    Some((j, observations[j].value.number()?))
-                })
+                .map(|age| (o.need_level.as_deref(), Some(*age)))
                 .collect();
-            if let Some(parts) = parts {
-                let involves = std::iter::once(i)
-                    .chain(parts.iter().map(|p| p.0))
-                    .collect();
-                let parts: Vec<Decimal> = parts.into_iter().map(|p| p.1).collect();
+            if let Some((others, parts)) = parts_of(o, breakdowns) {
+                let involves = std::iter::once(i).chain(others).collect();
                 let sum: Decimal = parts.iter().copied().sum();
                 let tolerance = rounding_tolerance(total, &parts);
                 if (sum - total).abs() > tolerance {

@@ -9,7 +9,7 @@
 //!
 //! Everything here is pure: the register is passed in, nothing is stored.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -697,18 +697,13 @@ pub fn consistency(observations: &[ParsedObservation], existing: &[Observation])
         .iter()
         .map(ParsedObservation::observation)
         .collect();
-    let same = |a: &Observation, b: &Observation| {
-        a.indicator == b.indicator
-            && a.region == b.region
-            && a.year == b.year
-            && a.need_level == b.need_level
-            && a.age_group == b.age_group
-    };
-    for e in existing {
-        if !all[..observations.len()].iter().any(|o| same(o, e)) {
-            all.push(e.clone());
-        }
-    }
+    let in_file: HashSet<_> = all.iter().map(Observation::key).collect();
+    let stored: Vec<Observation> = existing
+        .iter()
+        .filter(|e| !in_file.contains(&e.key()))
+        .cloned()
+        .collect();
+    all.extend(stored);
     let from_file = observations.len();
     stats::check_consistency(&all)
         .into_iter()
