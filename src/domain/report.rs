@@ -262,25 +262,41 @@ fn combined_symbol(symbols: &[Symbol]) -> Symbol {
     }
 }
 
-struct Harmoniser<'a> {
-    register: &'a Register,
-    division_year: i32,
+/// Puts the observations on the chosen division, cell by cell.
+struct Harmoniser {
     index: Index,
 }
 
-impl Harmoniser<'_> {
-    /// `target` (a number of the chosen division) in `year`, for `indicator`. `parts` are
-    /// the target's predecessors in `year` (computed once per target and year by the
-    /// caller); `None` for a year after the chosen division.
+/// What a municipality of the chosen division is in one year: the municipalities of
+/// that year it was made from (a year up to the division), or what it became (a later
+/// year). Worked out once per municipality and year, shared by its indicators.
+enum Composition {
+    Parts(Vec<Predecessor>),
+    Later(Successor),
+}
+
+impl Composition {
+    fn of(register: &Register, target: &Kommunenummer, division_year: i32, year: i32) -> Self {
+        if year <= division_year {
+            Composition::Parts(register.predecessors(target, division_year, year))
+        } else {
+            Composition::Later(register.successor(target, division_year, year))
+        }
+    }
+}
+
+impl Harmoniser {
+    /// `target` (a number of the chosen division) in `year`, for `indicator`.
     fn cell(
         &self,
         target: &Kommunenummer,
         year: i32,
-        parts: Option<&[Predecessor]>,
+        composition: &Composition,
         indicator: &'static str,
     ) -> Option<Harmonised> {
-        let Some(parts) = parts else {
-            return self.later_cell(target, year, indicator);
+        let parts = match composition {
+            Composition::Parts(parts) => parts.as_slice(),
+            Composition::Later(successor) => return self.later_cell(successor, year, indicator),
         };
         if let [only] = parts
             && !only.partial
@@ -394,11 +410,11 @@ impl Harmoniser<'_> {
     /// A year after the chosen division: the target's number may since have merged.
     fn later_cell(
         &self,
-        target: &Kommunenummer,
+        successor: &Successor,
         year: i32,
         indicator: &'static str,
     ) -> Option<Harmonised> {
-        match self.register.successor(target, self.division_year, year) {
+        match successor {
             Successor::Unchanged { municipality }
             | Successor::Became {
                 municipality,
@@ -652,8 +668,6 @@ pub fn build(input: ReportInput<'_>) -> Report {
     let years: Vec<i32> = ((grant_year - 1)..=last_year.max(grant_year)).collect();
     let shown_years: BTreeSet<i32> = data_years.range((grant_year - 1)..).copied().collect();
     let harmoniser = Harmoniser {
-        register,
-        division_year,
         index: Index::new(&municipal),
     };
     let in_county =
@@ -696,11 +710,9 @@ pub fn build(input: ReportInput<'_>) -> Report {
         let mut synthetic = false;
         let mut compositions: Vec<(i32, Vec<Predecessor>)> = Vec::new();
         for year in shown_years.iter().copied() {
-            let parts = (year <= division_year)
-                .then(|| register.predecessors(&target.number, division_year, year));
+            let composition = Composition::of(register, &target.number, division_year, year);
             for indicator in MUNICIPAL_INDICATORS {
-                if let Some(h) = harmoniser.cell(&target.number, year, parts.as_deref(), indicator)
-                {
+                if let Some(h) = harmoniser.cell(&target.number, year, &composition, indicator) {
                     synthetic |= h.synthetic;
                     if let Some(note) = h.note {
                         match noted.iter_mut().find(|(n, _)| *n == note) {
@@ -712,7 +724,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
                     cells.entry(indicator).or_default().insert(year, h.value);
                 }
             }
-            if let Some(parts) = parts {
+            if let Composition::Parts(parts) = composition {
                 compositions.push((year, parts));
             }
         }
