@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::refusal::{Refusal, RefusalKind};
 use crate::domain::validation::{FieldError, FieldErrors};
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -33,7 +34,7 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     #[error("Databasefeil")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("Intern feil")]
     Internal(#[from] anyhow::Error),
 }
@@ -89,6 +90,43 @@ impl AppError {
         match self {
             AppError::Invalid(errors) => &errors.0,
             _ => &[],
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    /// A unique constraint that stops a write lost a race to another writer (or a rule
+    /// the application layer checks first was bypassed): a conflict, not a server error.
+    fn from(error: sqlx::Error) -> Self {
+        match error.as_database_error() {
+            Some(db) if db.is_unique_violation() => {
+                // PostgreSQL names the constraint; SQLite names the columns.
+                let one_per_applicant = db
+                    .constraint()
+                    .is_some_and(|c| c.contains("one_per_applicant"))
+                    || db.message().contains("applications.organisation_id");
+                let what = if one_per_applicant {
+                    "Søkeren har allerede en søknad i runden"
+                } else {
+                    "Det du prøvde å lagre finnes allerede"
+                };
+                AppError::Conflict(format!(
+                    "{what} (noen lagret det samme samtidig). Ingenting er endret; last siden på nytt."
+                ))
+            }
+            _ => AppError::Database(error),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    /// A rule's refusal keeps its own sentence; its kind decides the status.
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.to_string();
+        match refusal.kind() {
+            RefusalKind::Conflict => AppError::Conflict(message),
+            RefusalKind::Forbidden => AppError::Forbidden(message),
+            RefusalKind::Invalid(field) => AppError::invalid(field, message),
         }
     }
 }

@@ -1,8 +1,12 @@
 //! tilskudd: grant administration for Statsforvalteren.
 //!
-//! `domain` is the pure core; `store` persists it (SQLite or PostgreSQL); `web` serves
-//! pages and the JSON API. [`app`] builds the router used by `main` and by the tests.
+//! `domain` is the pure core (every rule); `app` holds the use cases that pages, API and
+//! CLI share; `store` persists (SQLite or PostgreSQL); `sheets` reads and writes
+//! spreadsheets; `web` serves pages and the JSON API. [`router`] builds the router used by
+//! `main` and by the tests.
 
+pub mod app;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -12,4 +16,4 @@ pub mod sheets;
 pub mod store;
 pub mod web;
 
-pub use web::{AppState, app};
+pub use web::{AppState, app, app as router};

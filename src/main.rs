@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 
 use tracing_subscriber::EnvFilter;
 
+use tilskudd::app::uploads::UploadSettings;
 use tilskudd::config::{DatabaseConfig, ServeConfig, UserAddConfig};
 use tilskudd::domain::audit::Actor;
 use tilskudd::domain::user::{UserInput, check_new_password};
@@ -10,7 +11,6 @@ use tilskudd::sample::{self, SampleOutcome};
 use tilskudd::sheets::detect::Limits;
 use tilskudd::store::Store;
 use tilskudd::web::AuthSettings;
-use tilskudd::web::uploads::UploadSettings;
 use tilskudd::{AppState, app};
 
 /// tilskudd: tilskuddsforvaltning for Statsforvalteren.
@@ -80,6 +80,11 @@ enum ImportCommand {
         /// Show what would be stored, store nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The table is a decision already made and published elsewhere (say where): the
+        /// round is registered as decided with these grants. Without it the amounts are
+        /// proposals for the round's own decision (four eyes).
+        #[arg(long)]
+        historical_source: Option<String>,
         file: std::path::PathBuf,
     },
     /// Import statistics from an SSB/KPR file (semicolon CSV with decimal comma, or
@@ -150,8 +155,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(ImportCommand::Allocations {
             round,
             dry_run,
+            historical_source,
             file,
-        }) => import_allocations(store, round, dry_run, &file).await,
+        }) => import_allocations(store, round, dry_run, historical_source.as_deref(), &file).await,
         Command::Import(ImportCommand::Statistics {
             indicator,
             dry_run,
@@ -355,23 +361,15 @@ async fn import_allocations(
     store: Store,
     round_id: i64,
     dry_run: bool,
+    historical_source: Option<&str>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use tilskudd::domain::user::{Principal, Role};
-    use tilskudd::web::uploads::{self, UploadKind};
+    use tilskudd::app::uploads::{self, UploadKind};
     let bytes =
         std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
-    let state = AppState::new(store.clone(), false);
+    let settings = UploadSettings::default();
     let actor = Actor::system("kommandolinjen (tilskudd import allocations)");
-    // The command line acts as an officer.
-    let officer = Principal {
-        user_id: 0,
-        username: "kommandolinjen".into(),
-        display_name: "Kommandolinjen".into(),
-        roles: vec![Role::Saksbehandler],
-        organisation_id: None,
-        must_change_password: false,
-    };
+    let officer = command_line_officer();
     let round = store
         .round(round_id)
         .await
@@ -381,13 +379,17 @@ async fn import_allocations(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let id = uploads::receive(
-        &state,
+        &store,
+        &settings,
         &officer,
         &actor,
         &round,
-        UploadKind::Allocations,
-        &name,
-        &bytes,
+        &uploads::RoundFile {
+            kind: UploadKind::Allocations,
+            filename: &name,
+            bytes: &bytes,
+            historical_source,
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -395,8 +397,13 @@ async fn import_allocations(
     let Some(table) = &body.preview.allocations else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
     };
+    let what = if table.historical_source.is_some() {
+        "tildelt"
+    } else {
+        "foreslått"
+    };
     println!(
-        "{} rader, sum {}; tildelt i runden etter importen: {} av rammen {}.",
+        "{} rader, sum {}; {what} i runden etter importen: {} av rammen {}.",
         table.rows.len(),
         table.total,
         table.allocated_after,
@@ -405,12 +412,17 @@ async fn import_allocations(
     if !should_store(&body, id, dry_run)? {
         return Ok(());
     }
-    uploads::confirm(&state, &officer, &actor, &upload)
+    uploads::confirm(&store, &officer, &actor, &upload)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     println!(
-        "Lagret {} tildelinger i «{}».",
+        "Lagret {} {} i «{}».",
         table.rows.len(),
+        if table.historical_source.is_some() {
+            "tildelinger (publisert vedtak)"
+        } else {
+            "foreslåtte beløp"
+        },
         round.name
     );
     Ok(())
@@ -435,19 +447,21 @@ async fn import_statistics(
     dry_run: bool,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use tilskudd::web::uploads::{self, Confirmed};
+    use tilskudd::app::uploads::{self, Confirmed};
     let bytes =
         std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
-    let state = AppState::new(store.clone(), false);
+    let settings = UploadSettings::default();
     let actor = Actor::system("kommandolinjen (tilskudd import statistics)");
     let officer = command_line_officer();
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let id = uploads::receive_statistics(&state, &officer, &actor, indicator, &name, &bytes)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let id = uploads::receive_statistics(
+        &store, &settings, &officer, &actor, indicator, &name, &bytes,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let (upload, body) = print_problems(&store, id).await?;
     let Some(table) = &body.preview.statistics else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
@@ -473,7 +487,7 @@ async fn import_statistics(
     if !should_store(&body, id, dry_run)? {
         return Ok(());
     }
-    let Confirmed::Statistics(counts) = uploads::confirm(&state, &officer, &actor, &upload)
+    let Confirmed::Statistics(counts) = uploads::confirm(&store, &officer, &actor, &upload)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?
     else {
@@ -489,7 +503,7 @@ async fn import_statistics(
 /// Whether to confirm an import: not when the preview has errors (an error exit), nor on
 /// a dry run.
 fn should_store(
-    body: &tilskudd::web::uploads::UploadBody,
+    body: &tilskudd::app::uploads::UploadBody,
     id: i64,
     dry_run: bool,
 ) -> anyhow::Result<bool> {
@@ -510,8 +524,8 @@ fn should_store(
 async fn print_problems(
     store: &Store,
     id: i64,
-) -> anyhow::Result<(tilskudd::store::Upload, tilskudd::web::uploads::UploadBody)> {
-    use tilskudd::web::uploads::UploadBody;
+) -> anyhow::Result<(tilskudd::store::Upload, tilskudd::app::uploads::UploadBody)> {
+    use tilskudd::app::uploads::UploadBody;
     let upload = store
         .upload(id)
         .await
@@ -526,7 +540,7 @@ async fn print_problems(
     Ok((upload, body))
 }
 
-fn located(p: &tilskudd::web::uploads::ProblemOut) -> String {
+fn located(p: &tilskudd::app::uploads::ProblemOut) -> String {
     match (&p.sheet, &p.cell) {
         (Some(s), Some(c)) => format!("{s}!{c}: {}", p.message),
         (Some(s), None) => format!("{s}: {}", p.message),

@@ -15,7 +15,7 @@ use crate::domain::Kroner;
 use crate::domain::application::{ApplicationFields, ApplicationStatus, BudgetLine};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{CodeChange, Kommunenummer, Municipality, Register};
-use crate::domain::round::{DEFAULT_SCHEME, RoundFields, RoundStatus};
+use crate::domain::round::{DEFAULT_SCHEME, RoundFields, RoundPhase};
 use crate::domain::statistics as stats;
 use crate::store::{NewApplication, NewObservation, RoundOrigin, Store, Tx};
 
@@ -236,11 +236,13 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
         ),
     };
     let origin = RoundOrigin {
-        status: RoundStatus::Decided,
+        phase: RoundPhase::Decided,
         historical: true,
         demo: false,
     };
     let round_id = crate::store::insert_round(tx, &round, origin, &actor()).await?;
+    // Decided outside this tool, and published: the decision stays as it was.
+    crate::store::rounds::write_decision_source(tx, round_id, HISTORICAL_2019_SOURCE).await?;
     for (row, amount) in rows.iter().zip(amounts) {
         let fields = ApplicationFields {
             applicant: row.soker.clone(),
@@ -255,6 +257,7 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
             status: ApplicationStatus::Granted,
             requested_known: false,
             allocated: Some(amount),
+            proposed: None,
             demo: false,
         };
         crate::store::insert_application(tx, round_id, register, &fields, how, &actor())
@@ -263,6 +266,13 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
     }
     Ok(rows.len())
 }
+
+/// Where the 2019 allocation was published.
+pub const HISTORICAL_2019_SOURCE: &str =
+    "Helsedirektoratet: tildeling til kommunene i Trøndelag, publisert 26.06.2019";
+
+/// The demo round's deadline, in days after the demo data is loaded.
+pub const DEMO_DEADLINE_DAYS: u64 = 30;
 
 async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usize> {
     let applications: Vec<DemoApplicationCsv> =
@@ -274,7 +284,9 @@ async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
         year: 2026,
         region: Some("Trøndelag".into()),
         pool: Kroner::from_whole(15_000_000),
-        deadline: NaiveDate::from_ymd_opt(2026, 12, 15),
+        // Relative to the day the demo is loaded, so `serve --demo` always shows a round
+        // that municipalities can apply to.
+        deadline: Some(crate::clock::today_oslo() + chrono::Days::new(DEMO_DEADLINE_DAYS)),
         rounding_unit: Kroner::from_whole(1000),
         description: Some(
             "Demonstrasjonsrunde med oppdiktede søknader og budsjetter. Tallene er ikke reelle."
@@ -282,7 +294,7 @@ async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
         ),
     };
     let origin = RoundOrigin {
-        status: RoundStatus::Open,
+        phase: RoundPhase::Open,
         historical: false,
         demo: true,
     };

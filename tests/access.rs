@@ -60,7 +60,11 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/applications/{id}/edit", APPLICANT),
         ("POST", "/applications/{id}", APPLICANT),
         ("POST", "/applications/{id}/submit", APPLICANT),
+        ("POST", "/applications/{id}/withdraw", APPLICANT),
         ("POST", "/applications/{id}/allocation", OFFICER),
+        ("POST", "/rounds/{id}/open", OFFICER),
+        ("POST", "/rounds/{id}/close", OFFICER),
+        ("POST", "/rounds/{id}/reopen", OFFICER),
         ("GET", "/rounds/{id}/criteria", OFFICE),
         ("POST", "/rounds/{id}/criteria", OFFICER),
         ("POST", "/criteria/{id}", OFFICER),
@@ -105,6 +109,15 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/api/v1/applications/{id}", ALL_ROLES),
         ("PUT", "/api/v1/applications/{id}", APPLICANT),
         ("POST", "/api/v1/applications/{id}/submit", APPLICANT),
+        ("POST", "/api/v1/applications/{id}/withdraw", APPLICANT),
+        ("POST", "/api/v1/rounds/{id}/open", OFFICER),
+        ("POST", "/api/v1/rounds/{id}/close", OFFICER),
+        ("POST", "/api/v1/rounds/{id}/reopen", OFFICER),
+        (
+            "POST",
+            "/api/v1/applications/{id}/impartiality/{user_id}/lift",
+            OFFICER,
+        ),
         ("PUT", "/api/v1/applications/{id}/allocation", OFFICER),
         ("GET", "/api/v1/rounds/{id}/criteria", OFFICE),
         ("POST", "/api/v1/rounds/{id}/criteria", OFFICER),
@@ -235,6 +248,7 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("/tokens/{id}", "/tokens/999999")
         .replace("/criteria/{id}", "/criteria/999999")
         .replace("/uploads/{id}", &format!("/uploads/{}", ids.upload))
+        .replace("{user_id}", &ids.user.to_string())
 }
 
 struct Ids {
@@ -293,6 +307,8 @@ async fn every_route_checks_login_and_role() {
                 round_id: Some(demo),
                 organisation_id: Some(trondheim_org),
                 application_id: None,
+                base_version: None,
+                uploader_organisation_id: Some(trondheim_org),
                 kind: "application",
                 filename: "tom.xlsx",
                 format: None,
@@ -486,8 +502,10 @@ async fn a_kommune_user_sees_its_allocation_only_when_decided() {
 #[tokio::test]
 async fn a_kommune_user_writes_a_draft_and_submits_it() {
     let mut app = TestApp::with_sample_data().await;
+    // Trondheim has applied in the demo round already; one application per round.
+    let round_id = app.new_open_round("Trøndelag 2026, ekstra").await;
+    let page_round = app.new_open_round("Trøndelag 2026, andre utlysning").await;
     app.login("trondheim").await;
-    let round_id = app.round_id("Trøndelag 2026 (demo)").await;
     let created = app
         .post_json(
             &format!("/api/v1/rounds/{round_id}/applications"),
@@ -555,7 +573,31 @@ async fn a_kommune_user_writes_a_draft_and_submits_it() {
     assert_eq!(seen.status, StatusCode::OK);
     assert_eq!(seen.json()["requested"], "150000");
 
+    // A second application in the same round is refused; the round page says where the
+    // first one is.
+    let second = app
+        .post_json(
+            &format!("/api/v1/rounds/{round_id}/applications"),
+            &json!({"requested": "1000"}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.text());
+    assert!(
+        second.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("allerede en søknad")
+    );
+    let round_page = app.get(&format!("/rounds/{round_id}")).await.text();
+    assert!(
+        round_page.contains("har allerede en søknad"),
+        "{round_page}"
+    );
+    assert!(round_page.contains(&format!("/applications/{id}")));
+    assert!(!round_page.contains("Ny søknad"));
+
     // The same through the pages: a new draft, then submit.
+    let round_id = page_round;
     let form = app
         .get(&format!("/rounds/{round_id}/applications/new"))
         .await;
@@ -1007,7 +1049,7 @@ async fn the_audit_log_names_the_user_and_filters() {
     assert!(
         events
             .iter()
-            .any(|e| e["action"] == "application.allocation_set")
+            .any(|e| e["action"] == "application.proposal_set")
     );
     let by_application = app
         .get(&format!("/api/v1/audit?application={}", a["id"]))
@@ -1026,7 +1068,7 @@ async fn the_audit_log_names_the_user_and_filters() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = app.get(&format!("/audit?round={round_id}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("Tildeling endret"));
+    assert!(page.text().contains("Forslag til beløp endret"));
 
     app.login("leser").await;
     assert_eq!(app.get("/audit").await.status, StatusCode::FORBIDDEN);

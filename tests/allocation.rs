@@ -1,4 +1,5 @@
-//! Entering allocated amounts: the pool is never exceeded, stale edits are refused.
+//! Entering the officer's proposed amounts: the pool is never exceeded by the proposals,
+//! stale edits are refused, and nothing is granted before a decision.
 
 mod common;
 
@@ -67,14 +68,18 @@ async fn concurrent_allocations_never_exceed_the_pool() {
     assert_eq!(ok, 15);
     assert_eq!(refused, 5);
     let round = app.get(&format!("/api/v1/rounds/{round_id}")).await.json();
-    assert_eq!(round["allocated_total"], "15000000");
-    assert_eq!(round["remaining"], "0");
+    assert_eq!(round["proposed_total"], "15000000");
+    assert_eq!(
+        round["allocated_total"], "0",
+        "nothing is granted before a decision"
+    );
+    assert_eq!(round["remaining"], "15000000");
     let sum: Decimal = round["applications"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| !a["allocated"].is_null())
-        .map(|a| amount(&a["allocated"]))
+        .filter(|a| !a["proposed"].is_null())
+        .map(|a| amount(&a["proposed"]))
         .sum();
     assert_eq!(sum, Decimal::from(15_000_000));
 }
@@ -94,7 +99,8 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
         )
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
-    assert_eq!(first.json()["allocated"], "100000");
+    assert_eq!(first.json()["proposed"], "100000");
+    assert!(first.json()["allocated"].is_null());
     assert_eq!(first.json()["version"], a["version"].as_i64().unwrap() + 1);
 
     let stale = app
@@ -111,7 +117,7 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
             .contains("endret av noen andre")
     );
     let now = app.get(&format!("/api/v1/applications/{id}")).await.json();
-    assert_eq!(now["allocated"], "100000");
+    assert_eq!(now["proposed"], "100000");
     assert_eq!(now["requested"], requested.as_str());
 
     // The page form with a stale version: 409, the newer value shown, the typed one kept.
@@ -162,7 +168,7 @@ async fn above_the_requested_amount_needs_a_reason() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["action"] == "application.allocation_set" && e["application_id"] == id)
+        .find(|e| e["action"] == "application.proposal_set" && e["application_id"] == id)
         .expect("audit event");
     assert!(
         event["summary"]
@@ -234,7 +240,7 @@ async fn bad_amounts_get_norwegian_messages_naming_the_field() {
     assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
     // Nothing changed.
     let now = app.get(&format!("/api/v1/applications/{id}")).await.json();
-    assert!(now["allocated"].is_null());
+    assert!(now["proposed"].is_null());
     assert_eq!(now["version"], a["version"]);
 }
 
@@ -256,7 +262,7 @@ async fn a_decided_round_cannot_be_changed() {
         response.json()["message"]
             .as_str()
             .unwrap()
-            .contains("avgjort")
+            .contains("vedtatt")
     );
     let again = app.get(&format!("/api/v1/rounds/{id}")).await.json();
     assert_eq!(again["allocated_total"], "13914871");
@@ -293,7 +299,7 @@ async fn allocating_through_the_page_redirects_and_shows_the_amount() {
     let round = app.get(&format!("/rounds/{round_id}")).await.text();
     assert!(round.contains("250\u{a0}000\u{a0}kr"));
     let log = app.get(&format!("/rounds/{round_id}/audit")).await.text();
-    assert!(log.contains("Tildeling endret"));
+    assert!(log.contains("Forslag til beløp endret"));
 
     // A bad amount re-shows the form with the message and the typed text.
     let bad = app

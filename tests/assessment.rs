@@ -181,7 +181,7 @@ async fn criteria_are_added_edited_and_deleted_with_norwegian_messages() {
         refused.json()["message"]
             .as_str()
             .unwrap()
-            .contains("avgjort")
+            .contains("vedtatt")
     );
 
     // Readers read, but do not change; a kommune user sees no criteria.

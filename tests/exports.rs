@@ -228,6 +228,7 @@ async fn the_demo_round_is_preliminary_until_approved_and_then_names_both_office
         .await;
     assert_eq!(scenario.status, StatusCode::CREATED, "{}", scenario.text());
     let sid = scenario.json()["id"].as_i64().unwrap();
+    app.close_round(round_id).await;
     let proposal = app
         .post_json(&format!("/api/v1/scenarios/{sid}/propose"), &json!({}))
         .await;

@@ -444,6 +444,7 @@ async fn four_eyes_decision_freezes_and_amendments_keep_history() {
     assert!(own[0]["allocated"].is_null(), "{}", own[0]);
 
     app.login("saksbehandler").await;
+    app.close_round(round_id).await;
     let scenario = create(
         &app,
         round_id,
@@ -646,6 +647,7 @@ async fn a_scenario_computed_before_a_change_must_be_recomputed() {
     let mut app = TestApp::with_sample_data().await;
     app.login("saksbehandler").await;
     let round_id = app.round_id("Trøndelag 2026 (demo)").await;
+    app.close_round(round_id).await;
     let manual = create(
         &app,
         round_id,
@@ -790,9 +792,10 @@ async fn formula_uses_a_frozen_statistics_snapshot() {
 #[tokio::test]
 async fn assessment_scores_rank_and_conflicts_block_propose_and_approve() {
     let mut app = TestApp::with_sample_data().await;
-    app.add_user("godkjenner2", "godkjenner", None).await;
+    let godkjenner2 = app.add_user("godkjenner2", "godkjenner", None).await;
     app.login("saksbehandler").await;
     let round_id = app.round_id("Trøndelag 2026 (demo)").await;
+    app.close_round(round_id).await;
     let apps = round_apps(&app, round_id).await;
     let criterion = app
         .post_json(
@@ -898,11 +901,23 @@ async fn assessment_scores_rank_and_conflicts_block_propose_and_approve() {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.text().contains("inhabil"));
-    app.post_json(
-        &format!("/api/v1/applications/{target}/impartiality"),
-        &json!({"conflict": false}),
-    )
-    .await;
+    // The declarer cannot take the declaration back; another officer lifts it.
+    let withdrawn = app
+        .post_json(
+            &format!("/api/v1/applications/{target}/impartiality"),
+            &json!({"conflict": false}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::FORBIDDEN);
+    app.login("godkjenner").await;
+    let lifted = app
+        .post_json(
+            &format!("/api/v1/applications/{target}/impartiality/{godkjenner2}/lift"),
+            &json!({"reason": "Arbeidsforholdet endte for over to år siden"}),
+        )
+        .await;
+    assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.text());
+    app.login("godkjenner2").await;
     let approved = app
         .post_json(&format!("/api/v1/decisions/{did}/approve"), &json!({}))
         .await;

@@ -12,9 +12,9 @@ use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use common::TestApp;
 use rust_xlsxwriter::{Formula, Workbook};
 use serde_json::{Value, json};
+use tilskudd::app::uploads::UploadSettings;
 use tilskudd::domain::application::{ApplicationInput, BudgetLineInput};
 use tilskudd::sheets::isolate::Isolation;
-use tilskudd::web::uploads::UploadSettings;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -738,12 +738,17 @@ async fn the_2019_table_imports_as_csv_xlsx_ods_and_xls() {
             "13 914 871",
         )
         .await;
+        // The 2019 allocation was decided and published by Helsedirektoratet: it is
+        // imported as that decision, with its source.
         let response = app
-            .upload(
+            .upload_with(
                 &format!("/api/v1/rounds/{round_id}/uploads"),
                 file,
                 &fixture(file),
-                "allocations",
+                &[
+                    ("kind", "allocations"),
+                    ("historical_source", "Helsedirektoratet 26.06.2019"),
+                ],
             )
             .await;
         assert_eq!(
@@ -777,6 +782,8 @@ async fn the_2019_table_imports_as_csv_xlsx_ods_and_xls() {
         let round = app.get(&format!("/api/v1/rounds/{round_id}")).await.json();
         assert_eq!(round["allocated_total"], "13914871", "{round}");
         assert_eq!(round["remaining"], "0");
+        assert_eq!(round["phase"], "decided");
+        assert_eq!(round["decision_source"], "Helsedirektoratet 26.06.2019");
         assert_eq!(round["applications"].as_array().unwrap().len(), 22);
     }
 
@@ -857,6 +864,7 @@ async fn the_command_line_imports_allocations_with_a_dry_run() {
     let round_body = app.get(&format!("/api/v1/rounds/{round_id}")).await.json();
     assert_eq!(round_body["allocated_total"], "0");
 
+    // Without a source the amounts are proposals for the round's own decision.
     let real = app.cli(&["import", "allocations", "--round", &round, &file]);
     assert!(
         real.status.success(),
@@ -864,7 +872,30 @@ async fn the_command_line_imports_allocations_with_a_dry_run() {
         String::from_utf8_lossy(&real.stderr)
     );
     let round_body = app.get(&format!("/api/v1/rounds/{round_id}")).await.json();
+    assert_eq!(round_body["proposed_total"], "13914871");
+    assert_eq!(round_body["allocated_total"], "0");
+
+    // With a source, as a decision published elsewhere: granted, and the round decided.
+    let published = open_round(&app, "Trøndelag 2019 (publisert)", 2019, "13 914 871")
+        .await
+        .to_string();
+    let real = app.cli(&[
+        "import",
+        "allocations",
+        "--round",
+        &published,
+        "--historical-source",
+        "Helsedirektoratet 26.06.2019",
+        &file,
+    ]);
+    assert!(
+        real.status.success(),
+        "{}",
+        String::from_utf8_lossy(&real.stderr)
+    );
+    let round_body = app.get(&format!("/api/v1/rounds/{published}")).await.json();
     assert_eq!(round_body["allocated_total"], "13914871");
+    assert_eq!(round_body["phase"], "decided");
 
     // Into a round whose pool is too small: the messages, and a failing exit status.
     let small = open_round(&app, "Trøndelag 2019 (liten)", 2019, "1 000 000")

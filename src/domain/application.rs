@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::money::Kroner;
+use super::refusal::Refusal;
+#[allow(unused_imports)] // for the docs
+use super::round::RoundPhase;
 use super::validation::{
     FieldErrors, optional_text, optional_text_or_integer, required_text, text_or_integer,
 };
@@ -20,15 +23,18 @@ pub enum ApplicationStatus {
     Granted,
     /// Refused by a decision.
     Rejected,
+    /// Withdrawn by the applicant while the round was open.
+    Withdrawn,
 }
 
 impl ApplicationStatus {
-    pub const ALL: [ApplicationStatus; 5] = [
+    pub const ALL: [ApplicationStatus; 6] = [
         ApplicationStatus::Draft,
         ApplicationStatus::Submitted,
         ApplicationStatus::InReview,
         ApplicationStatus::Granted,
         ApplicationStatus::Rejected,
+        ApplicationStatus::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +44,7 @@ impl ApplicationStatus {
             ApplicationStatus::InReview => "in_review",
             ApplicationStatus::Granted => "granted",
             ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Withdrawn => "withdrawn",
         }
     }
 
@@ -52,15 +59,24 @@ impl ApplicationStatus {
             ApplicationStatus::InReview => "Under behandling",
             ApplicationStatus::Granted => "Innvilget",
             ApplicationStatus::Rejected => "Avslått",
+            ApplicationStatus::Withdrawn => "Trukket",
         }
     }
 
-    /// The status after the applicant submits, or why that is not allowed.
-    pub fn after_submit(self) -> Result<ApplicationStatus, String> {
-        match self {
-            ApplicationStatus::Draft => Ok(ApplicationStatus::Submitted),
-            _ => Err("Søknaden er allerede sendt inn.".into()),
-        }
+    /// Decided by a decision: granted or rejected.
+    pub fn is_decided(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Granted | ApplicationStatus::Rejected
+        )
+    }
+
+    /// Takes part in the allocation: received, and neither a draft nor withdrawn.
+    pub fn is_claim(self) -> bool {
+        !matches!(
+            self,
+            ApplicationStatus::Draft | ApplicationStatus::Withdrawn
+        )
     }
 
     /// Only a draft can be changed by the applicant; once submitted it is a case document.
@@ -68,21 +84,94 @@ impl ApplicationStatus {
         self == ApplicationStatus::Draft
     }
 
-    /// The status after an officer enters an allocated amount, or why that is not allowed.
-    pub fn after_allocation(self) -> Result<ApplicationStatus, String> {
+    /// The applicant submits a draft (the round must accept applications; see
+    /// [`RoundPhase::check_accepts_applications`]).
+    pub fn submit(self, requested: Option<Kroner>) -> Result<ApplicationStatus, Refusal> {
+        if self != ApplicationStatus::Draft {
+            return Err(Refusal::AlreadySubmitted { status: self });
+        }
+        if requested.is_none_or(Kroner::is_zero) {
+            return Err(Refusal::NoRequestedAmount);
+        }
+        Ok(ApplicationStatus::Submitted)
+    }
+
+    /// The applicant changes its own application: only a draft.
+    pub fn edit_by_applicant(self) -> Result<ApplicationStatus, Refusal> {
+        if self.editable() {
+            Ok(self)
+        } else {
+            Err(Refusal::NotEditable { status: self })
+        }
+    }
+
+    /// The applicant withdraws the application, while the round takes applications.
+    pub fn withdraw(self) -> Result<ApplicationStatus, Refusal> {
+        match self {
+            ApplicationStatus::Draft
+            | ApplicationStatus::Submitted
+            | ApplicationStatus::InReview => Ok(ApplicationStatus::Withdrawn),
+            other => Err(Refusal::NotWithdrawable { status: other }),
+        }
+    }
+
+    /// An upload replaces the content: the applicant's own upload only of a draft; an
+    /// officer's (registering on the applicant's behalf) only of a received application
+    /// that is not decided.
+    pub fn replace_by_upload(self, by_applicant: bool) -> Result<ApplicationStatus, Refusal> {
+        match (by_applicant, self) {
+            (true, ApplicationStatus::Draft) => Ok(self),
+            (true, other) => Err(Refusal::NotEditable { status: other }),
+            (false, ApplicationStatus::Submitted | ApplicationStatus::InReview) => Ok(self),
+            (false, other) if other.is_decided() => Err(Refusal::AlreadyDecided { status: other }),
+            (false, other) => Err(Refusal::NotReplaceable { status: other }),
+        }
+    }
+
+    /// An officer proposes an amount (before a decision): the application is in review.
+    pub fn propose_amount(self) -> Result<ApplicationStatus, Refusal> {
         match self {
             ApplicationStatus::Submitted | ApplicationStatus::InReview => {
                 Ok(ApplicationStatus::InReview)
             }
-            ApplicationStatus::Draft => Err(
-                "Søknaden er et utkast og er ikke sendt inn; den kan ikke få tildeling ennå."
-                    .into(),
-            ),
-            ApplicationStatus::Granted | ApplicationStatus::Rejected => Err(format!(
-                "Søknaden er {} ved vedtak; tildelingen kan ikke endres.",
-                self.label().to_lowercase()
-            )),
+            ApplicationStatus::Draft => Err(Refusal::DraftHasNoProposal),
+            ApplicationStatus::Withdrawn => Err(Refusal::NotReplaceable { status: self }),
+            other => Err(Refusal::AlreadyDecided { status: other }),
         }
+    }
+
+    /// An approved decision grants `amount` (zero: rejected).
+    pub fn decide(amount: Kroner) -> ApplicationStatus {
+        if amount.is_zero() {
+            ApplicationStatus::Rejected
+        } else {
+            ApplicationStatus::Granted
+        }
+    }
+}
+
+/// The version a change was made against must be the current one.
+pub fn check_version(applicant: &str, seen: i64, current: i64) -> Result<(), Refusal> {
+    if seen == current {
+        Ok(())
+    } else {
+        Err(Refusal::StaleVersion {
+            applicant: applicant.to_string(),
+            seen,
+            current,
+        })
+    }
+}
+
+/// One application per applicant per round.
+pub fn check_no_other_application(existing: Option<&ApplicationSummary>) -> Result<(), Refusal> {
+    match existing {
+        None => Ok(()),
+        Some(a) => Err(Refusal::AlreadyApplied {
+            applicant: a.applicant.clone(),
+            application_id: a.id,
+            status: a.status,
+        }),
     }
 }
 
@@ -317,7 +406,7 @@ impl AllocationInput {
         let amount = match Kroner::parse(&self.amount) {
             Ok(a) => Some(a),
             Err(e) => {
-                errors.add("amount", format!("Tildelt beløp: {e}"));
+                errors.add("amount", format!("Foreslått beløp: {e}"));
                 None
             }
         };
@@ -344,9 +433,7 @@ impl AllocationInput {
         {
             errors.add(
                 "reason",
-                format!(
-                    "Tildelt beløp ({amount}) er høyere enn omsøkt ({requested}); skriv en begrunnelse."
-                ),
+                Refusal::AboveRequestedWithoutReason { amount, requested }.to_string(),
             );
         }
         errors.into_result(|| AllocationFields {
@@ -429,13 +516,64 @@ mod tests {
     }
 
     #[test]
-    fn allocation_moves_status_forward_only() {
+    fn proposal_moves_status_forward_only() {
         assert_eq!(
-            ApplicationStatus::Submitted.after_allocation(),
+            ApplicationStatus::Submitted.propose_amount(),
             Ok(ApplicationStatus::InReview)
         );
-        assert!(ApplicationStatus::Granted.after_allocation().is_err());
-        assert!(ApplicationStatus::Draft.after_allocation().is_err());
+        assert!(matches!(
+            ApplicationStatus::Granted.propose_amount(),
+            Err(Refusal::AlreadyDecided { .. })
+        ));
+        assert_eq!(
+            ApplicationStatus::Draft.propose_amount(),
+            Err(Refusal::DraftHasNoProposal)
+        );
+        assert!(ApplicationStatus::Withdrawn.propose_amount().is_err());
+    }
+
+    #[test]
+    fn submit_withdraw_and_edit() {
+        let some = Some(Kroner::from_whole(1));
+        assert_eq!(
+            ApplicationStatus::Draft.submit(some),
+            Ok(ApplicationStatus::Submitted)
+        );
+        assert_eq!(
+            ApplicationStatus::Draft.submit(Some(Kroner::ZERO)),
+            Err(Refusal::NoRequestedAmount)
+        );
+        assert!(ApplicationStatus::Submitted.submit(some).is_err());
+        assert_eq!(
+            ApplicationStatus::InReview.withdraw(),
+            Ok(ApplicationStatus::Withdrawn)
+        );
+        assert!(ApplicationStatus::Granted.withdraw().is_err());
+        assert!(ApplicationStatus::Submitted.edit_by_applicant().is_err());
+        assert!(ApplicationStatus::Draft.edit_by_applicant().is_ok());
+    }
+
+    #[test]
+    fn uploads_replace_by_side() {
+        use ApplicationStatus::*;
+        assert!(Draft.replace_by_upload(true).is_ok());
+        assert!(Submitted.replace_by_upload(true).is_err());
+        assert!(Granted.replace_by_upload(true).is_err());
+        assert!(Draft.replace_by_upload(false).is_err());
+        assert!(Submitted.replace_by_upload(false).is_ok());
+        assert!(matches!(
+            Granted.replace_by_upload(false),
+            Err(Refusal::AlreadyDecided { .. })
+        ));
+        assert!(Withdrawn.replace_by_upload(false).is_err());
+    }
+
+    #[test]
+    fn versions_and_one_per_applicant() {
+        assert!(check_version("Trondheim", 3, 3).is_ok());
+        let err = check_version("Trondheim", 2, 3).unwrap_err().to_string();
+        assert!(err.contains("versjon 2, nå 3"), "{err}");
+        assert!(check_no_other_application(None).is_ok());
     }
 }
 
@@ -452,7 +590,10 @@ pub struct ApplicationSummary {
     pub project_title: Option<String>,
     /// `None` when the source does not state it ("ikke oppgitt").
     pub requested: Option<Kroner>,
+    /// Granted by an approved decision (or a published historical decision).
     pub allocated: Option<Kroner>,
+    /// The officer's proposed amount before a decision («Foreslått»).
+    pub proposed: Option<Kroner>,
     pub status: ApplicationStatus,
     pub demo: bool,
     pub version: i64,
@@ -470,6 +611,31 @@ pub struct Application {
     pub budget_lines: Vec<BudgetLine>,
     /// Member municipalities, for an IKS.
     pub members: Vec<super::kommune::Municipality>,
+}
+
+impl Application {
+    /// The form input that shows this application as it is, for the edit form and a
+    /// prefilled workbook.
+    pub fn to_input(&self) -> ApplicationInput {
+        ApplicationInput {
+            applicant: format!("org:{}", self.summary.organisation_id),
+            project_title: self.summary.project_title.clone(),
+            description: self.description.clone(),
+            contact_person: self.contact_person.clone(),
+            email: self.email.clone(),
+            requested: self.summary.requested.map(|r| r.to_input_string()),
+            budget_lines: self
+                .budget_lines
+                .iter()
+                .map(|l| BudgetLineInput {
+                    category: l.category.clone(),
+                    description: l.description.clone(),
+                    applied: l.applied.to_input_string(),
+                    own_contribution: l.own_contribution.to_input_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An organisation's kind (`organisations.kind`) in words for tables and exports.

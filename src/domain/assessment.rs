@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::Kroner;
+use super::refusal::Refusal;
+use super::scenario::ScenarioSpec;
 use super::validation::{
     FieldErrors, optional_text, optional_text_or_integer, required_text, text_or_integer,
 };
@@ -532,5 +534,119 @@ mod tests {
         .validate()
         .unwrap();
         assert!(inhabil.conflict);
+    }
+}
+
+/// A standing declaration of conflict of interest (inhabilitet): who declared it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandingConflict {
+    pub application_id: i64,
+    pub applicant: String,
+    pub declared_by: i64,
+}
+
+/// A new declaration by `user_id` for an application. A declared conflict stands until
+/// another officer lifts it: its declarer cannot turn it back into «habil».
+pub fn check_declaration(
+    standing: Option<&StandingConflict>,
+    fields: &DeclarationFields,
+) -> Result<(), Refusal> {
+    match standing {
+        Some(_) if !fields.conflict => Err(Refusal::ConflictStands),
+        _ => Ok(()),
+    }
+}
+
+/// Lifting a conflict: by another officer than the one who declared it, with a reason.
+pub fn check_lift(
+    standing: Option<&StandingConflict>,
+    lifter_user_id: i64,
+    reason: &str,
+) -> Result<(), Refusal> {
+    let standing = standing.ok_or(Refusal::NoConflictToLift)?;
+    if standing.declared_by == lifter_user_id {
+        return Err(Refusal::OwnConflictLift);
+    }
+    if reason.trim().is_empty() {
+        return Err(Refusal::ReasonRequired {
+            what: "oppheve inhabiliteten",
+        });
+    }
+    Ok(())
+}
+
+/// Refuses when the officer has a standing conflict for any of `conflicts` (their own
+/// declarations, already narrowed to what the action touches). `what` completes «… og
+/// kan derfor ikke {what}».
+pub fn check_not_conflicted(conflicts: &[StandingConflict], what: &str) -> Result<(), Refusal> {
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::Conflicted {
+        applicants: conflicts.iter().map(|c| c.applicant.clone()).collect(),
+        what: what.to_string(),
+    })
+}
+
+/// The applications a scenario sets something for by hand: a manual amount, a floor or a
+/// cap. A conflicted officer may not set any of these for the application.
+pub fn touched_by_hand(spec: &ScenarioSpec) -> BTreeSet<i64> {
+    spec.amounts
+        .keys()
+        .chain(spec.floors.keys())
+        .chain(spec.caps.keys())
+        .copied()
+        .collect()
+}
+
+#[cfg(test)]
+mod impartiality_tests {
+    use super::*;
+
+    fn standing(by: i64) -> StandingConflict {
+        StandingConflict {
+            application_id: 7,
+            applicant: "Trondheim".into(),
+            declared_by: by,
+        }
+    }
+
+    #[test]
+    fn a_declared_conflict_is_not_withdrawn_by_its_declarer() {
+        let habil = DeclarationFields {
+            conflict: false,
+            reason: None,
+        };
+        assert_eq!(
+            check_declaration(Some(&standing(3)), &habil),
+            Err(Refusal::ConflictStands)
+        );
+        assert!(check_declaration(None, &habil).is_ok());
+    }
+
+    #[test]
+    fn lifted_only_by_another_officer_with_a_reason() {
+        assert_eq!(
+            check_lift(Some(&standing(3)), 3, "ok"),
+            Err(Refusal::OwnConflictLift)
+        );
+        assert!(matches!(
+            check_lift(Some(&standing(3)), 4, " "),
+            Err(Refusal::ReasonRequired { .. })
+        ));
+        assert!(check_lift(Some(&standing(3)), 4, "Ikke nær slekt likevel").is_ok());
+        assert_eq!(check_lift(None, 4, "x"), Err(Refusal::NoConflictToLift));
+    }
+
+    #[test]
+    fn conflicts_block_with_the_applicants_named() {
+        let err = check_not_conflicted(&[standing(3)], "godkjenne vedtak")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Trondheim") && err.contains("godkjenne vedtak"),
+            "{err}"
+        );
+        assert!(check_not_conflicted(&[], "x").is_ok());
     }
 }

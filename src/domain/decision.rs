@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::allocation::{AllocationInput, AllocationResult};
 use super::money::Kroner;
+use super::refusal::Refusal;
 use super::scenario::ScenarioSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,11 +87,26 @@ pub struct FrozenDecision {
     pub computed_at: DateTime<Utc>,
 }
 
-/// Why a user may not approve or return a proposal; `None` when they may.
-pub fn reviewer_refusal(proposer_user_id: i64, reviewer_user_id: i64) -> Option<&'static str> {
-    (proposer_user_id == reviewer_user_id).then_some(
-        "Du foreslo dette vedtaket selv. Et annet menneske (godkjenner) må godkjenne det eller sende det tilbake.",
-    )
+/// Four eyes: the proposer does not approve or return their own proposal.
+pub fn check_reviewer(proposer_user_id: i64, reviewer_user_id: i64) -> Result<(), Refusal> {
+    if proposer_user_id == reviewer_user_id {
+        Err(Refusal::OwnProposal)
+    } else {
+        Ok(())
+    }
+}
+
+/// At approval, the decision must still fit the round's pool as it is now (the pool may
+/// have been cut after the proposal).
+pub fn check_fits_pool(decided_total: Kroner, pool: Kroner) -> Result<(), Refusal> {
+    if decided_total > pool {
+        Err(Refusal::DecisionAbovePool {
+            total: decided_total,
+            pool,
+        })
+    } else {
+        Ok(())
+    }
 }
 
 /// What a proposal must say: an amendment needs a reason, a first decision need not.
@@ -113,8 +129,11 @@ mod tests {
 
     #[test]
     fn four_eyes() {
-        assert!(reviewer_refusal(3, 3).is_some());
-        assert!(reviewer_refusal(3, 4).is_none());
+        assert_eq!(check_reviewer(3, 3), Err(Refusal::OwnProposal));
+        assert!(check_reviewer(3, 4).is_ok());
+        let pool = Kroner::from_whole(100);
+        assert!(check_fits_pool(Kroner::from_whole(100), pool).is_ok());
+        assert!(check_fits_pool(Kroner::from_whole(101), pool).is_err());
     }
 
     #[test]

@@ -6,46 +6,240 @@ use serde::{Deserialize, Serialize};
 use super::county;
 use super::date::parse_date;
 use super::money::Kroner;
+use super::refusal::Refusal;
 use super::validation::{FieldErrors, optional_text, required_text, text_or_integer};
 
 /// The scheme the sample data and new rounds default to.
 pub const DEFAULT_SCHEME: &str = "Styrking av habilitering og rehabilitering i kommunene";
 
+/// The phases of a round, in order. What each allows is answered by the methods below;
+/// how a round moves between them by the transitions, each of which answers the new phase
+/// or a [`Refusal`].
+///
+/// `utkast` → `åpen` → `lukket` → `til godkjenning` → `vedtatt`. An open round becomes
+/// closed by itself when its deadline (Europe/Oslo) has passed ([`RoundPhase::effective`]),
+/// or earlier when an officer closes it with a reason. Reopening, with a reason, is allowed
+/// before anything has been proposed. A proposal sent back returns the round to `lukket`.
+/// A decided round changes only by an amendment (endringsvedtak), which leaves it decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RoundStatus {
-    /// Open: applications come in, officers assess and allocate.
+pub enum RoundPhase {
+    /// Being prepared; not visible to municipalities.
+    Draft,
+    /// Announced: takes applications until the deadline.
     Open,
-    /// Decided: the allocation is final and frozen.
+    /// No more applications: officers assess and propose amounts.
+    Closed,
+    /// A proposed decision waits for a second officer.
+    AwaitingApproval,
+    /// The allocation is decided and frozen.
     Decided,
 }
 
-impl RoundStatus {
+impl RoundPhase {
+    pub const ALL: [RoundPhase; 5] = [
+        RoundPhase::Draft,
+        RoundPhase::Open,
+        RoundPhase::Closed,
+        RoundPhase::AwaitingApproval,
+        RoundPhase::Decided,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            RoundStatus::Open => "open",
-            RoundStatus::Decided => "decided",
+            RoundPhase::Draft => "draft",
+            RoundPhase::Open => "open",
+            RoundPhase::Closed => "closed",
+            RoundPhase::AwaitingApproval => "awaiting_approval",
+            RoundPhase::Decided => "decided",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "open" => Some(RoundStatus::Open),
-            "decided" => Some(RoundStatus::Decided),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            RoundStatus::Open => "Åpen",
-            RoundStatus::Decided => "Avgjort",
+            RoundPhase::Draft => "Utkast",
+            RoundPhase::Open => "Åpen",
+            RoundPhase::Closed => "Lukket",
+            RoundPhase::AwaitingApproval => "Til godkjenning",
+            RoundPhase::Decided => "Vedtatt",
         }
     }
 
-    /// Whether allocated amounts may still be changed.
-    pub fn allows_allocation(self) -> bool {
-        self == RoundStatus::Open
+    /// The phase on `today` (Europe/Oslo) of a round stored in `stored`: an open round
+    /// whose deadline has passed is closed.
+    pub fn effective(stored: RoundPhase, deadline: Option<NaiveDate>, today: NaiveDate) -> Self {
+        match (stored, deadline) {
+            (RoundPhase::Open, Some(d)) if today > d => RoundPhase::Closed,
+            _ => stored,
+        }
+    }
+
+    /// Municipalities see the round (and may apply while it is open).
+    pub fn visible_to_applicants(self) -> bool {
+        self != RoundPhase::Draft
+    }
+
+    /// Applications are created, changed by the applicant, submitted and withdrawn.
+    pub fn accepts_applications(self) -> bool {
+        self == RoundPhase::Open
+    }
+
+    /// Officers may propose amounts (the officer's amount per application, an imported
+    /// allocation table): after applications come in and before a decision is proposed.
+    pub fn allows_proposals(self) -> bool {
+        matches!(self, RoundPhase::Open | RoundPhase::Closed)
+    }
+
+    /// Criteria, scores and declarations may change: a proposal waiting for approval
+    /// rests on them, and a decision freezes them.
+    pub fn allows_assessment(self) -> bool {
+        matches!(self, RoundPhase::Open | RoundPhase::Closed)
+    }
+
+    /// The round's own settings (name, pool, deadline …) may change.
+    pub fn allows_settings(self) -> bool {
+        matches!(
+            self,
+            RoundPhase::Draft | RoundPhase::Open | RoundPhase::Closed
+        )
+    }
+
+    /// Amounts shown to the applicant are final.
+    pub fn is_decided(self) -> bool {
+        self == RoundPhase::Decided
+    }
+
+    pub fn check_accepts_applications(
+        self,
+        round: &str,
+        deadline: Option<NaiveDate>,
+    ) -> Result<(), Refusal> {
+        match (self, deadline) {
+            (RoundPhase::Open, _) => Ok(()),
+            (RoundPhase::Closed, Some(deadline)) => Err(Refusal::DeadlinePassed { deadline }),
+            (phase, _) => Err(Refusal::RoundNotAcceptingApplications {
+                round: round.to_string(),
+                phase,
+            }),
+        }
+    }
+
+    pub fn check_allows_proposals(self, round: &str) -> Result<(), Refusal> {
+        if self.allows_proposals() {
+            Ok(())
+        } else {
+            Err(Refusal::ProposalsFrozen {
+                round: round.to_string(),
+                phase: self,
+            })
+        }
+    }
+
+    pub fn check_allows_assessment(self, round: &str) -> Result<(), Refusal> {
+        if self.allows_assessment() {
+            Ok(())
+        } else {
+            Err(Refusal::AssessmentFrozen {
+                round: round.to_string(),
+                phase: self,
+            })
+        }
+    }
+
+    pub fn check_allows_settings(self, round: &str) -> Result<(), Refusal> {
+        if self.allows_settings() {
+            Ok(())
+        } else {
+            Err(Refusal::RoundFrozen {
+                round: round.to_string(),
+                phase: self,
+            })
+        }
+    }
+
+    /// Announces a draft round.
+    pub fn open(self) -> Result<RoundPhase, Refusal> {
+        match self {
+            RoundPhase::Draft => Ok(RoundPhase::Open),
+            phase => Err(Refusal::NotADraft { phase }),
+        }
+    }
+
+    /// Closes an open round before its deadline; an officer says why.
+    pub fn close(self, reason: &str) -> Result<RoundPhase, Refusal> {
+        if self != RoundPhase::Open {
+            return Err(Refusal::NotOpen { phase: self });
+        }
+        require_reason(reason, "lukke runden")?;
+        Ok(RoundPhase::Closed)
+    }
+
+    /// Reopens a closed round for applications, with a reason, before any proposal, and
+    /// only if its deadline is still ahead (a passed deadline would close it again).
+    pub fn reopen(
+        self,
+        reason: &str,
+        any_proposal: bool,
+        deadline: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Result<RoundPhase, Refusal> {
+        if self != RoundPhase::Closed {
+            return Err(Refusal::NotClosed { phase: self });
+        }
+        if any_proposal {
+            return Err(Refusal::ReopenAfterProposal);
+        }
+        require_reason(reason, "åpne runden igjen")?;
+        if let Some(deadline) = deadline
+            && today > deadline
+        {
+            return Err(Refusal::ReopenPastDeadline { deadline });
+        }
+        Ok(RoundPhase::Open)
+    }
+
+    /// A decision (or, in a decided round, an amendment) is proposed.
+    pub fn propose(self, round: &str, deadline: Option<NaiveDate>) -> Result<RoundPhase, Refusal> {
+        match self {
+            RoundPhase::Closed => Ok(RoundPhase::AwaitingApproval),
+            // An amendment waits beside the decision in force; the round stays decided.
+            RoundPhase::Decided => Ok(RoundPhase::Decided),
+            RoundPhase::AwaitingApproval => Err(Refusal::ProposalPending),
+            phase => Err(Refusal::DecisionBeforeClose {
+                round: round.to_string(),
+                phase,
+                deadline,
+            }),
+        }
+    }
+
+    /// The proposal is sent back to the saksbehandler.
+    pub fn return_proposal(self) -> Result<RoundPhase, Refusal> {
+        match self {
+            RoundPhase::AwaitingApproval => Ok(RoundPhase::Closed),
+            RoundPhase::Decided => Ok(RoundPhase::Decided),
+            phase => Err(Refusal::NothingToApprove { phase }),
+        }
+    }
+
+    /// The proposal is approved: the round is decided.
+    pub fn approve(self) -> Result<RoundPhase, Refusal> {
+        match self {
+            RoundPhase::AwaitingApproval | RoundPhase::Decided => Ok(RoundPhase::Decided),
+            phase => Err(Refusal::NothingToApprove { phase }),
+        }
+    }
+}
+
+fn require_reason(reason: &str, what: &'static str) -> Result<(), Refusal> {
+    if reason.trim().is_empty() {
+        Err(Refusal::ReasonRequired { what })
+    } else {
+        Ok(())
     }
 }
 
@@ -72,6 +266,9 @@ pub struct RoundInput {
     pub rounding_unit: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// On creation only: `draft` (not yet visible to municipalities) or `open` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
 }
 
 /// A validated round.
@@ -208,7 +405,11 @@ pub struct RoundTotals {
     pub requested_total: Kroner,
     /// How many applications state no requested amount (historical data).
     pub requested_unknown: i64,
+    /// Granted by an approved decision.
     pub allocated_total: Kroner,
+    /// The officers' proposals, before a decision.
+    pub proposed_total: Kroner,
+    /// What the decision in force leaves of the pool.
     pub remaining: Kroner,
 }
 
@@ -218,12 +419,14 @@ impl RoundTotals {
         requested_total: Kroner,
         requested_unknown: i64,
         allocated_total: Kroner,
+        proposed_total: Kroner,
     ) -> Self {
         RoundTotals {
             pool,
             requested_total,
             requested_unknown,
             allocated_total,
+            proposed_total,
             remaining: pool - allocated_total,
         }
     }
@@ -237,22 +440,47 @@ impl RoundTotals {
     }
 }
 
-/// Checks that setting one application's allocation to `amount` keeps the round within
-/// its pool. `allocated_elsewhere` is the sum of all other applications of the round.
+/// Checks that setting one application's amount to `amount` keeps the round within its
+/// pool. `elsewhere` is the sum of the same kind of amount (proposals, or grants) of all
+/// other applications of the round; `what` names the change for the message.
 pub fn check_within_pool(
     pool: Kroner,
-    allocated_elsewhere: Kroner,
+    elsewhere: Kroner,
     amount: Kroner,
-) -> Result<(), String> {
-    let total = allocated_elsewhere + amount;
+    what: &'static str,
+) -> Result<(), Refusal> {
+    let total = elsewhere + amount;
     if total > pool {
-        let room = if pool > allocated_elsewhere {
-            pool - allocated_elsewhere
+        let room = if pool > elsewhere {
+            pool - elsewhere
         } else {
             Kroner::ZERO
         };
+        return Err(Refusal::AbovePool {
+            total,
+            pool,
+            room,
+            what,
+        });
+    }
+    Ok(())
+}
+
+/// A new pool may not be lower than what is granted or proposed in the round.
+pub fn check_pool_change(
+    new_pool: Kroner,
+    allocated: Kroner,
+    proposed: Kroner,
+) -> Result<(), String> {
+    let floor = allocated.max(proposed);
+    if new_pool < floor {
+        let what = if allocated >= proposed {
+            "tildelt"
+        } else {
+            "foreslått"
+        };
         return Err(format!(
-            "Tildelingen gir {total} totalt, mer enn rammen på {pool}. Det er {room} igjen å fordele til denne søknaden."
+            "Rammen kan ikke være lavere enn det som allerede er {what} ({floor})."
         ));
     }
     Ok(())
@@ -301,10 +529,105 @@ mod tests {
     #[test]
     fn pool_check_names_the_room_left() {
         let pool = Kroner::from_whole(100);
-        assert!(check_within_pool(pool, Kroner::from_whole(60), Kroner::from_whole(40)).is_ok());
-        let err =
-            check_within_pool(pool, Kroner::from_whole(60), Kroner::from_whole(41)).unwrap_err();
+        let t = "Tildelingen";
+        assert!(check_within_pool(pool, Kroner::from_whole(60), Kroner::from_whole(40), t).is_ok());
+        let err = check_within_pool(pool, Kroner::from_whole(60), Kroner::from_whole(41), t)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("40\u{a0}kr igjen"), "{err}");
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
+    }
+
+    #[test]
+    fn an_open_round_closes_by_itself_after_its_deadline() {
+        let deadline = Some(day(15));
+        assert_eq!(
+            RoundPhase::effective(RoundPhase::Open, deadline, day(15)),
+            RoundPhase::Open,
+            "the deadline day itself is open"
+        );
+        assert_eq!(
+            RoundPhase::effective(RoundPhase::Open, deadline, day(16)),
+            RoundPhase::Closed
+        );
+        assert_eq!(
+            RoundPhase::effective(RoundPhase::Open, None, day(31)),
+            RoundPhase::Open
+        );
+        assert_eq!(
+            RoundPhase::effective(RoundPhase::Draft, deadline, day(16)),
+            RoundPhase::Draft
+        );
+    }
+
+    #[test]
+    fn what_each_phase_allows() {
+        use RoundPhase::*;
+        let table = [
+            // phase, applications, proposals, assessment, settings, visible to applicants
+            (Draft, false, false, false, true, false),
+            (Open, true, true, true, true, true),
+            (Closed, false, true, true, true, true),
+            (AwaitingApproval, false, false, false, false, true),
+            (Decided, false, false, false, false, true),
+        ];
+        for (phase, applications, proposals, assessment, settings, visible) in table {
+            assert_eq!(phase.accepts_applications(), applications, "{phase:?}");
+            assert_eq!(phase.allows_proposals(), proposals, "{phase:?}");
+            assert_eq!(phase.allows_assessment(), assessment, "{phase:?}");
+            assert_eq!(phase.allows_settings(), settings, "{phase:?}");
+            assert_eq!(phase.visible_to_applicants(), visible, "{phase:?}");
+            assert_eq!(RoundPhase::parse(phase.as_str()), Some(phase));
+        }
+    }
+
+    #[test]
+    fn transitions_answer_the_new_phase_or_a_refusal() {
+        use RoundPhase::*;
+        assert_eq!(Draft.open(), Ok(Open));
+        assert!(matches!(Open.open(), Err(Refusal::NotADraft { .. })));
+        assert_eq!(Open.close("Alle har søkt"), Ok(Closed));
+        assert!(matches!(
+            Open.close("  "),
+            Err(Refusal::ReasonRequired { .. })
+        ));
+        assert!(matches!(Closed.close("x"), Err(Refusal::NotOpen { .. })));
+        assert_eq!(
+            Closed.reopen("Ny frist", false, Some(day(20)), day(10)),
+            Ok(Open)
+        );
+        assert_eq!(
+            Closed.reopen("Ny frist", true, Some(day(20)), day(10)),
+            Err(Refusal::ReopenAfterProposal)
+        );
+        assert_eq!(
+            Closed.reopen("Ny frist", false, Some(day(5)), day(10)),
+            Err(Refusal::ReopenPastDeadline { deadline: day(5) })
+        );
+        assert_eq!(Closed.propose("R", Some(day(5))), Ok(AwaitingApproval));
+        assert_eq!(Decided.propose("R", None), Ok(Decided), "an amendment");
+        assert_eq!(
+            AwaitingApproval.propose("R", None),
+            Err(Refusal::ProposalPending)
+        );
+        let early = Open.propose("R", Some(day(20))).unwrap_err();
+        assert!(early.to_string().contains("20.12.2026"), "{early}");
+        assert_eq!(AwaitingApproval.return_proposal(), Ok(Closed));
+        assert_eq!(AwaitingApproval.approve(), Ok(Decided));
+        assert!(Closed.approve().is_err());
+    }
+
+    #[test]
+    fn a_pool_cut_stops_at_what_is_granted_or_proposed() {
+        let k = Kroner::from_whole;
+        assert!(check_pool_change(k(100), k(0), k(100)).is_ok());
+        let err = check_pool_change(k(99), k(0), k(100)).unwrap_err();
+        assert!(err.contains("foreslått"), "{err}");
+        let err = check_pool_change(k(99), k(100), k(0)).unwrap_err();
+        assert!(err.contains("tildelt"), "{err}");
     }
 
     #[test]
@@ -314,6 +637,7 @@ mod tests {
             Kroner::ZERO,
             0,
             Kroner::from_whole(50),
+            Kroner::ZERO,
         );
         assert_eq!(t.used_per_mille(), 250);
         assert_eq!(t.remaining, Kroner::from_whole(150));
@@ -332,7 +656,15 @@ pub struct Round {
     pub pool: Kroner,
     pub deadline: Option<NaiveDate>,
     pub rounding_unit: Kroner,
-    pub status: RoundStatus,
+    /// The phase as stored; see [`Round::phase`] for the phase in force today.
+    #[serde(skip)]
+    pub stored_phase: RoundPhase,
+    /// The phase in force when the round was read (an open round past its deadline is
+    /// closed).
+    pub phase: RoundPhase,
+    /// For a decision made outside this tool (a published historical decision): where it
+    /// was published.
+    pub decision_source: Option<String>,
     /// Imported from a past round; the requested amounts are not known.
     pub historical: bool,
     /// Invented demonstration data.
@@ -352,6 +684,7 @@ impl Round {
             deadline: self.deadline.map(|d| d.format("%Y-%m-%d").to_string()),
             rounding_unit: self.rounding_unit.to_input_string(),
             description: self.description.clone(),
+            phase: None,
         }
     }
 }

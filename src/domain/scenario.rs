@@ -283,14 +283,17 @@ pub struct ClaimSource {
     /// The weighted assessment score, when every criterion is scored.
     pub score: Option<Decimal>,
     pub recommended: Option<Kroner>,
-    /// The amount currently recorded on the application.
+    /// The officer's proposed amount on the application (before a decision).
+    pub proposed: Option<Kroner>,
+    /// The amount granted by the decision in force (for amendments).
     pub allocated: Option<Kroner>,
     pub indicators: Indicators,
 }
 
 /// The engine's input for `spec` over the round's applications. For the manual method an
-/// application without an amount in the scenario gets the officer's recommended amount, or
-/// else the amount already recorded (so the 2019 figures come back as they were).
+/// application without an amount in the scenario gets the officer's proposed amount, else
+/// the assessment's recommended amount, else the amount granted by the decision in force
+/// (so the 2019 figures come back as they were).
 pub fn build_input(
     pool: Kroner,
     unit: Kroner,
@@ -326,6 +329,7 @@ pub fn build_input(
                 spec.amounts
                     .get(&s.application_id)
                     .copied()
+                    .or(s.proposed)
                     .or(s.recommended)
                     .or(s.allocated)
             } else {

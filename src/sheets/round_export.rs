@@ -47,7 +47,8 @@ pub struct AllocationRow {
     pub project: Option<String>,
     pub status: String,
     pub requested: Option<Kroner>,
-    /// `None` when not allocated (or not to be shown to this reader).
+    /// Granted, or (before a decision) proposed; `None` when neither (or not to be
+    /// shown to this reader).
     pub allocated: Option<Kroner>,
     pub reason: Option<String>,
 }
@@ -125,7 +126,14 @@ pub fn allocation_table(round: &Round, rows: &[AllocationRow], decision: &Decisi
     Table {
         title: format!("Tildeling – {}", round.name),
         notes,
-        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        columns: COLUMNS
+            .iter()
+            .map(|c| match (*c, round.phase.is_decided()) {
+                // Before a decision the amounts are the officers' proposals.
+                ("Tildelt", false) => "Foreslått".to_string(),
+                (c, _) => c.to_string(),
+            })
+            .collect(),
         rows: rows
             .iter()
             .map(|r| {
@@ -330,7 +338,7 @@ pub fn round_workbook(export: &RoundExport) -> Result<Vec<u8>, XlsxError> {
         ),
         ("Ramme".into(), Cell::Money(round.pool)),
         ("Avrunding".into(), Cell::Money(round.rounding_unit)),
-        ("Status".into(), Cell::text(round.status.label())),
+        ("Status".into(), Cell::text(round.phase.label())),
     ];
     if round.historical {
         pairs.push((

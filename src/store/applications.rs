@@ -3,12 +3,10 @@
 use chrono::Utc;
 
 use super::organisations::resolve_applicant;
-use super::rounds::{ensure_within_pool, lock_round, round_in};
 use super::{Store, Tx, sql};
 use crate::domain::Kroner;
 use crate::domain::application::{
-    AllocationInput, Application, ApplicationFields, ApplicationStatus, ApplicationSummary,
-    BudgetLine,
+    Application, ApplicationFields, ApplicationStatus, ApplicationSummary, BudgetLine,
 };
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{Kommunenummer, Register};
@@ -21,6 +19,9 @@ pub struct NewApplication {
     /// `false` when the source does not state the requested amount (historical data).
     pub requested_known: bool,
     pub allocated: Option<Kroner>,
+    /// An officer's proposed amount (an imported allocation table not published as a
+    /// decision).
+    pub proposed: Option<Kroner>,
     pub demo: bool,
 }
 
@@ -30,6 +31,7 @@ impl NewApplication {
         status: ApplicationStatus::Submitted,
         requested_known: true,
         allocated: None,
+        proposed: None,
         demo: false,
     };
     /// Started by the applicant: a draft until submitted.
@@ -50,6 +52,7 @@ struct SummaryRow {
     project_title: Option<String>,
     requested_ore: Option<i64>,
     allocated_ore: Option<i64>,
+    proposed_ore: Option<i64>,
     status: String,
     demo: bool,
     version: i64,
@@ -104,6 +107,7 @@ impl SummaryRow {
             project_title: self.project_title,
             requested: self.requested_ore.map(Kroner::from_ore),
             allocated: self.allocated_ore.map(Kroner::from_ore),
+            proposed: self.proposed_ore.map(Kroner::from_ore),
             status,
             demo: self.demo,
             version: self.version,
@@ -113,13 +117,13 @@ impl SummaryRow {
 
 const SUMMARY_COLUMNS_ROUND: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
      o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
-     a.status, a.demo, a.version \
+     a.proposed_ore, a.status, a.demo, a.version \
      FROM applications a JOIN organisations o ON o.id = a.organisation_id \
      WHERE a.round_id = $1 ORDER BY a.applicant_name, a.id";
 
 const DETAIL_QUERY: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
      o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
-     a.status, a.demo, a.version, a.description, a.contact_person, a.email, a.allocation_reason \
+     a.proposed_ore, a.status, a.demo, a.version, a.description, a.contact_person, a.email, a.allocation_reason \
      FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1";
 
 impl Store {
@@ -197,263 +201,125 @@ impl Store {
             .collect())
     }
 
-    /// Registers an application in an open round: received at once when an officer
-    /// registers it, a draft when the applicant starts it.
-    pub async fn create_application(
-        &self,
-        round_id: i64,
-        register: &Register,
-        fields: &ApplicationFields,
-        how: NewApplication,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let mut tx = self.begin().await?;
-        let id = insert_application(&mut tx, round_id, register, fields, how, actor).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Sets the allocated amount of one application, if the officer saw its current
-    /// version and the round's total stays within the pool. Check and write are one
-    /// transaction, serialised per round.
-    pub async fn set_allocation(
-        &self,
-        application_id: i64,
-        input: &AllocationInput,
-        actor: &Actor,
-    ) -> AppResult<()> {
+    /// The round an application belongs to (to lock it before reading the application).
+    pub async fn application_round(&self, application_id: i64) -> AppResult<i64> {
         let (round_id,): (i64,) = self
             .fetch_optional(
                 sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
             )
             .await?
             .ok_or_else(|| AppError::not_found("søknaden"))?;
-        let mut tx = self.begin().await?;
-        lock_round(&mut tx, round_id).await?;
-        let round = round_in(&mut tx, round_id).await?;
-        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
-        let current = current.summary.into_summary()?;
-        let fields = input.validate(current.requested)?;
-        if fields.version != current.version {
-            let shown = current
-                .allocated
-                .map_or_else(|| "ingen tildeling".to_string(), |a| a.to_string());
-            return Err(AppError::Conflict(format!(
-                "Søknaden fra {} er endret av noen andre siden du åpnet den (versjon {}, nå {}). Gjeldende tildeling er {shown}; din endring er ikke lagret.",
-                current.applicant, fields.version, current.version
-            )));
-        }
-        if !round.status.allows_allocation() {
-            return Err(AppError::Conflict(format!(
-                "Runden «{}» er avgjort; tildelinger kan ikke endres.",
-                round.name
-            )));
-        }
-        if let Some(user_id) = actor.user_id
-            && super::assessment::declaration_in(&mut tx, application_id, user_id)
-                .await?
-                .is_some_and(|d| d.conflict)
-        {
-            return Err(AppError::Forbidden(format!(
-                "Du har erklært deg inhabil for søknaden fra {} og kan ikke sette tildelingen.",
-                current.applicant
-            )));
-        }
-        let status = current
-            .status
-            .after_allocation()
-            .map_err(AppError::Conflict)?;
-        ensure_within_pool(&mut tx, &round, Some(application_id), fields.amount).await?;
-        let updated = tx
-            .execute(
-                sql("UPDATE applications SET allocated_ore = $1, allocation_reason = $2, status = $3, \
-                     version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6")
-                .bind(fields.amount.ore())
-                .bind(fields.reason.clone())
-                .bind(status.as_str())
-                .bind(Utc::now())
-                .bind(application_id)
-                .bind(fields.version),
-            )
-            .await?;
-        if updated != 1 {
-            return Err(AppError::Conflict(
-                "Søknaden ble endret samtidig av noen andre; din endring er ikke lagret.".into(),
-            ));
-        }
-        let old = current.allocated.map(|a| a.to_string());
-        let summary = match &fields.reason {
-            Some(reason) => format!(
-                "Tildeling til {} satt til {} (begrunnelse: {reason})",
-                current.applicant, fields.amount
-            ),
-            None => format!(
-                "Tildeling til {} satt til {}",
-                current.applicant, fields.amount
-            ),
-        };
-        tx.audit(
-            NewAuditEvent::new(actor, "application.allocation_set", summary)
-                .round(round_id)
-                .application(application_id)
-                .change("allocated", old, Some(fields.amount.to_string())),
-        )
-        .await?;
-        if status != current.status {
-            tx.audit(
-                NewAuditEvent::new(
-                    actor,
-                    "application.status_changed",
-                    format!(
-                        "Status for {} endret til {}",
-                        current.applicant,
-                        status.label()
-                    ),
-                )
-                .round(round_id)
-                .application(application_id)
-                .change(
-                    "status",
-                    Some(current.status.label()),
-                    Some(status.label()),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await
+        Ok(round_id)
     }
 }
 
-impl Store {
-    /// Replaces an application's own fields and budget lines; only a draft can change.
-    /// The applicant stays who it was.
-    pub async fn update_application(
-        &self,
-        application_id: i64,
-        fields: &ApplicationFields,
-        version: i64,
-        actor: &Actor,
-    ) -> AppResult<()> {
-        let (round_id,) = self.application_round(application_id).await?;
-        let mut tx = self.begin().await?;
-        lock_round(&mut tx, round_id).await?;
-        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
-        let current = current.summary.into_summary()?;
-        check_version(&current, version)?;
-        if !current.status.editable() {
-            return Err(AppError::Conflict(format!(
-                "Søknaden er {} og kan ikke endres.",
-                current.status.label().to_lowercase()
-            )));
-        }
-        tx.execute(
-            sql("UPDATE applications SET project_title = $1, description = $2, contact_person = $3, email = $4, \
-                 requested_ore = $5, version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8")
-            .bind(fields.project_title.clone())
-            .bind(fields.description.clone())
-            .bind(fields.contact_person.clone())
-            .bind(fields.email.clone())
-            .bind(fields.requested.ore())
-            .bind(Utc::now())
-            .bind(application_id)
-            .bind(version),
-        )
-        .await?;
-        tx.execute(sql("DELETE FROM budget_lines WHERE application_id = $1").bind(application_id))
-            .await?;
-        insert_budget_lines(&mut tx, application_id, &fields.budget_lines).await?;
-        super::uploads::insert_version(&mut tx, application_id, None, actor).await?;
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "application.updated",
-                format!("Endret søknaden fra {}", current.applicant),
-            )
-            .round(round_id)
-            .application(application_id)
-            .change(
-                "requested",
-                current.requested.map(|r| r.to_string()),
-                Some(fields.requested.to_string()),
-            ),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// Sends a draft to Statsforvalteren, before the round's deadline.
-    pub async fn submit_application(
-        &self,
-        application_id: i64,
-        version: i64,
-        today: chrono::NaiveDate,
-        actor: &Actor,
-    ) -> AppResult<()> {
-        let (round_id,) = self.application_round(application_id).await?;
-        let mut tx = self.begin().await?;
-        lock_round(&mut tx, round_id).await?;
-        let round = round_in(&mut tx, round_id).await?;
-        let current: DetailRow = tx.fetch_one(sql(DETAIL_QUERY).bind(application_id)).await?;
-        let current = current.summary.into_summary()?;
-        check_version(&current, version)?;
-        let status = current.status.after_submit().map_err(AppError::Conflict)?;
-        if !round.status.allows_allocation() {
-            return Err(AppError::Conflict(format!(
-                "Runden «{}» er avgjort og tar ikke imot søknader.",
-                round.name
-            )));
-        }
-        if let Some(deadline) = round.deadline
-            && today > deadline
-        {
-            return Err(AppError::Conflict(format!(
-                "Søknadsfristen gikk ut {}; søknaden kan ikke sendes inn.",
-                crate::domain::date::format_date(deadline)
-            )));
-        }
-        if current.requested.is_none_or(Kroner::is_zero) {
-            return Err(AppError::invalid(
-                "requested",
-                "Søknaden må ha et omsøkt beløp før den sendes inn.",
-            ));
-        }
-        tx.execute(
-            sql("UPDATE applications SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-                .bind(status.as_str())
-                .bind(Utc::now())
-                .bind(application_id),
-        )
-        .await?;
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "application.submitted",
-                format!("{} sendte inn søknaden", current.applicant),
-            )
-            .round(round_id)
-            .application(application_id)
-            .change("status", Some(current.status.label()), Some(status.label())),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    async fn application_round(&self, application_id: i64) -> AppResult<(i64,)> {
-        self.fetch_optional(
-            sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
-        )
+/// An application as it is inside the transaction (after the round lock).
+pub async fn application_in(tx: &mut Tx, application_id: i64) -> AppResult<ApplicationSummary> {
+    let row: DetailRow = tx
+        .fetch_optional(sql(DETAIL_QUERY).bind(application_id))
         .await?
-        .ok_or_else(|| AppError::not_found("søknaden"))
-    }
+        .ok_or_else(|| AppError::not_found("søknaden"))?;
+    row.summary.into_summary()
 }
 
-fn check_version(current: &ApplicationSummary, version: i64) -> AppResult<()> {
-    if current.version != version {
-        return Err(AppError::Conflict(format!(
-            "Søknaden fra {} er endret siden du åpnet den (versjon {version}, nå {}). Din endring er ikke lagret; last siden på nytt.",
-            current.applicant, current.version
-        )));
-    }
+/// The organisation's application in the round, if it has one (withdrawn ones aside).
+pub async fn organisation_application_in(
+    tx: &mut Tx,
+    round_id: i64,
+    organisation_id: i64,
+) -> AppResult<Option<ApplicationSummary>> {
+    let rows: Vec<SummaryRow> = tx
+        .fetch_all(sql(SUMMARY_COLUMNS_ROUND).bind(round_id))
+        .await?;
+    rows.into_iter()
+        .filter(|r| r.organisation_id == organisation_id && r.status != "withdrawn")
+        .map(SummaryRow::into_summary)
+        .next()
+        .transpose()
+}
+
+/// Replaces an application's own fields and budget lines; the applicant stays who it was.
+pub async fn write_content(
+    tx: &mut Tx,
+    application_id: i64,
+    fields: &ApplicationFields,
+) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE applications SET project_title = $1, description = $2, contact_person = $3, email = $4, \
+             requested_ore = $5, version = version + 1, updated_at = $6 WHERE id = $7")
+        .bind(fields.project_title.clone())
+        .bind(fields.description.clone())
+        .bind(fields.contact_person.clone())
+        .bind(fields.email.clone())
+        .bind(fields.requested.ore())
+        .bind(Utc::now())
+        .bind(application_id),
+    )
+    .await?;
+    tx.execute(sql("DELETE FROM budget_lines WHERE application_id = $1").bind(application_id))
+        .await?;
+    insert_budget_lines(tx, application_id, &fields.budget_lines).await
+}
+
+/// Moves an application to `status`.
+pub async fn write_status(
+    tx: &mut Tx,
+    application_id: i64,
+    status: ApplicationStatus,
+) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE applications SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(Utc::now())
+            .bind(application_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the officer's proposed amount (before a decision).
+pub async fn write_proposal(
+    tx: &mut Tx,
+    application_id: i64,
+    amount: Kroner,
+    reason: Option<&str>,
+    status: ApplicationStatus,
+) -> AppResult<()> {
+    tx.execute(
+        sql(
+            "UPDATE applications SET proposed_ore = $1, allocation_reason = $2, status = $3, \
+             version = version + 1, updated_at = $4 WHERE id = $5",
+        )
+        .bind(amount.ore())
+        .bind(reason)
+        .bind(status.as_str())
+        .bind(Utc::now())
+        .bind(application_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the amount a decision grants (zero: rejected), with its explanation.
+pub async fn write_decided(
+    tx: &mut Tx,
+    application_id: i64,
+    amount: Kroner,
+    reason: &str,
+    status: ApplicationStatus,
+) -> AppResult<()> {
+    tx.execute(
+        sql(
+            "UPDATE applications SET allocated_ore = $1, allocation_reason = $2, status = $3, \
+             version = version + 1, updated_at = $4 WHERE id = $5",
+        )
+        .bind(amount.ore())
+        .bind(reason)
+        .bind(status.as_str())
+        .bind(Utc::now())
+        .bind(application_id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -478,6 +344,8 @@ pub(super) async fn insert_budget_lines(
     Ok(())
 }
 
+/// Inserts an application with its budget lines and first version. The caller holds the
+/// round lock and has checked the rules (see `app::applications`).
 pub async fn insert_application(
     tx: &mut Tx,
     round_id: i64,
@@ -486,27 +354,16 @@ pub async fn insert_application(
     how: NewApplication,
     actor: &Actor,
 ) -> AppResult<i64> {
-    lock_round(tx, round_id).await?;
-    let round = round_in(tx, round_id).await?;
-    let typed_by_someone = how == NewApplication::REGISTERED || how == NewApplication::DRAFT;
-    if typed_by_someone && !round.status.allows_allocation() {
-        return Err(AppError::Conflict(format!(
-            "Runden «{}» er avgjort og tar ikke imot nye søknader.",
-            round.name
-        )));
-    }
+    let round = super::rounds::round_in(tx, round_id).await?;
     let applicant = resolve_applicant(tx, register, &fields.applicant, round.year, actor).await?;
-    if let Some(amount) = how.allocated {
-        ensure_within_pool(tx, &round, None, amount).await?;
-    }
     let now = Utc::now();
     let requested = how.requested_known.then(|| fields.requested.ore());
     let id = tx
         .insert(
             sql("INSERT INTO applications (round_id, organisation_id, applicant_name, kommunenummer, \
                  project_title, description, contact_person, email, requested_ore, allocated_ore, status, \
-                 demo, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING id")
+                 demo, version, created_at, updated_at, proposed_ore) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14) RETURNING id")
             .bind(round_id)
             .bind(applicant.organisation_id)
             .bind(&applicant.name)
@@ -519,7 +376,8 @@ pub async fn insert_application(
             .bind(how.allocated.map(Kroner::ore))
             .bind(how.status.as_str())
             .bind(how.demo)
-            .bind(now),
+            .bind(now)
+            .bind(how.proposed.map(Kroner::ore)),
         )
         .await?;
     insert_budget_lines(tx, id, &fields.budget_lines).await?;
@@ -541,6 +399,9 @@ pub async fn insert_application(
     .application(id);
     if let Some(amount) = how.allocated {
         event = event.change("allocated", None::<String>, Some(amount.to_string()));
+    }
+    if let Some(amount) = how.proposed {
+        event = event.change("proposed", None::<String>, Some(amount.to_string()));
     }
     tx.audit(event).await?;
     Ok(id)

@@ -76,6 +76,11 @@ pub struct Declaration {
     pub conflict: bool,
     pub reason: Option<String>,
     pub declared_at: DateTime<Utc>,
+    /// A conflict lifted by another officer: who, why and when. The declaration then reads
+    /// as impartial (`conflict` false).
+    pub lifted_by: Option<String>,
+    pub lifted_reason: Option<String>,
+    pub lifted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -189,10 +194,11 @@ async fn application_round(tx: &mut Tx, application_id: i64) -> AppResult<(i64, 
 async fn open_round(tx: &mut Tx, round_id: i64, what: &str) -> AppResult<Round> {
     lock_round(tx, round_id).await?;
     let round = round_in(tx, round_id).await?;
-    if !round.status.allows_allocation() {
+    if !round.phase.allows_assessment() {
         return Err(AppError::Conflict(format!(
-            "Runden «{}» er avgjort; {what} kan ikke endres.",
-            round.name
+            "Runden «{}» er {}; {what} kan ikke endres nå.",
+            round.name,
+            round.phase.label().to_lowercase()
         )));
     }
     Ok(round)
@@ -237,14 +243,14 @@ async fn ensure_unique_name(
 
 fn declaration_query(application_id: i64, user_id: i64) -> super::Sql {
     sql(
-        "SELECT user_id, user_name, conflict, reason, declared_at FROM impartiality_declarations \
+        "SELECT user_id, user_name, conflict, reason, declared_at, lifted_by, lifted_reason, lifted_at FROM impartiality_declarations \
          WHERE application_id = $1 AND user_id = $2",
     )
     .bind(application_id)
     .bind(user_id)
 }
 
-pub(super) async fn declaration_in(
+pub async fn declaration_in(
     tx: &mut Tx,
     application_id: i64,
     user_id: i64,
@@ -402,62 +408,10 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records (or changes) the user's declaration for one application. Stored with the
-    /// display name, since that is what colleagues recognise on the page.
-    pub async fn declare_impartiality(
-        &self,
-        application_id: i64,
-        user: &Principal,
-        fields: &DeclarationFields,
-    ) -> AppResult<()> {
-        let actor = Actor::from(user);
-        let mut tx = self.begin().await?;
-        let (round_id, applicant) = application_round(&mut tx, application_id).await?;
-        open_round(&mut tx, round_id, "habilitetserklæringer").await?;
-        let before = declaration_in(&mut tx, application_id, user.user_id).await?;
-        tx.execute(
-            sql("INSERT INTO impartiality_declarations (application_id, user_id, user_name, conflict, reason, declared_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (application_id, user_id) DO UPDATE SET user_name = excluded.user_name, \
-                 conflict = excluded.conflict, reason = excluded.reason, declared_at = excluded.declared_at")
-            .bind(application_id)
-            .bind(user.user_id)
-            .bind(user.display_name.as_str())
-            .bind(fields.conflict)
-            .bind(fields.reason.clone())
-            .bind(Utc::now()),
-        )
-        .await?;
-        let state = |conflict: bool| if conflict { "inhabil" } else { "habil" };
-        let summary = match &fields.reason {
-            Some(reason) if fields.conflict => format!(
-                "{} erklærte seg inhabil for søknaden fra {applicant}: {reason}",
-                user.display_name
-            ),
-            _ => format!(
-                "{} erklærte seg {} for søknaden fra {applicant}",
-                user.display_name,
-                state(fields.conflict)
-            ),
-        };
-        tx.audit(
-            NewAuditEvent::new(&actor, "assessment.impartiality_declared", summary)
-                .round(round_id)
-                .application(application_id)
-                .change(
-                    "impartiality",
-                    before.map(|d| state(d.conflict)),
-                    Some(state(fields.conflict)),
-                ),
-        )
-        .await?;
-        tx.commit().await
-    }
-
     /// Every declaration for an application, conflicts first.
     pub async fn declarations(&self, application_id: i64) -> AppResult<Vec<Declaration>> {
         self.fetch_all(
-            sql("SELECT user_id, user_name, conflict, reason, declared_at FROM impartiality_declarations \
+            sql("SELECT user_id, user_name, conflict, reason, declared_at, lifted_by, lifted_reason, lifted_at FROM impartiality_declarations \
                  WHERE application_id = $1 ORDER BY conflict DESC, user_name, user_id")
             .bind(application_id),
         )
@@ -485,9 +439,9 @@ impl Store {
         let actor = Actor::from(user);
         let mut tx = self.begin().await?;
         let (round_id, applicant) = application_round(&mut tx, application_id).await?;
+        open_round(&mut tx, round_id, "vurderingene").await?;
         let criteria = criteria_in(&mut tx, round_id).await?;
         let fields = input.validate(&criteria)?;
-        open_round(&mut tx, round_id, "vurderingene").await?;
         match declaration_in(&mut tx, application_id, user.user_id).await? {
             None => {
                 return Err(AppError::Forbidden(format!(
@@ -645,7 +599,7 @@ impl Store {
 /// The applications of the round for which `user_id` has declared a conflict of interest.
 /// Read inside the transaction that proposes or approves, so a declaration made meanwhile
 /// counts.
-pub(super) async fn conflicts_in_round(
+pub async fn conflicts_in_round(
     tx: &mut Tx,
     round_id: i64,
     user_id: i64,
@@ -658,4 +612,58 @@ pub(super) async fn conflicts_in_round(
         .bind(user_id),
     )
     .await
+}
+
+/// Records (or changes) an officer's declaration for one application, stored with the
+/// display name, since that is what colleagues recognise on the page. The caller holds the
+/// round lock and has checked the rules (see `app::assessment`).
+pub async fn write_declaration(
+    tx: &mut Tx,
+    application_id: i64,
+    user: &Principal,
+    fields: &DeclarationFields,
+) -> AppResult<()> {
+    tx.execute(
+        sql("INSERT INTO impartiality_declarations (application_id, user_id, user_name, conflict, reason, declared_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (application_id, user_id) DO UPDATE SET user_name = excluded.user_name, \
+             conflict = excluded.conflict, reason = excluded.reason, declared_at = excluded.declared_at, \
+             lifted_by_user_id = NULL, lifted_by = NULL, lifted_reason = NULL, lifted_at = NULL")
+        .bind(application_id)
+        .bind(user.user_id)
+        .bind(user.display_name.as_str())
+        .bind(fields.conflict)
+        .bind(fields.reason.clone())
+        .bind(Utc::now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Lifts a declared conflict: the declaration stays, marked as lifted by `actor`.
+pub async fn write_lift(
+    tx: &mut Tx,
+    application_id: i64,
+    declarer_user_id: i64,
+    actor: &Actor,
+    reason: &str,
+) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE impartiality_declarations SET conflict = $1, lifted_by_user_id = $2, lifted_by = $3, \
+             lifted_reason = $4, lifted_at = $5 WHERE application_id = $6 AND user_id = $7")
+        .bind(false)
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(application_id)
+        .bind(declarer_user_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The round an application belongs to and its applicant's name.
+pub async fn application_round_in(tx: &mut Tx, application_id: i64) -> AppResult<(i64, String)> {
+    application_round(tx, application_id).await
 }

@@ -5,17 +5,17 @@
 //! agree between the two. Each write that changes state records its audit event in the
 //! same transaction ([`Tx::audit`]).
 
-mod applications;
-mod assessment;
+pub mod applications;
+pub mod assessment;
 mod audit;
-mod decisions;
-mod organisations;
+pub mod decisions;
+pub mod organisations;
 mod register;
 mod report;
-mod rounds;
-mod scenarios;
+pub mod rounds;
+pub mod scenarios;
 mod statistics;
-mod uploads;
+pub mod uploads;
 mod users;
 
 use std::str::FromStr;
@@ -190,6 +190,16 @@ impl Tx {
     /// `INSERT … RETURNING id`.
     pub async fn insert(&mut self, q: Sql) -> AppResult<i64> {
         Ok(self.fetch_one::<(i64,)>(q).await?.0)
+    }
+
+    /// Ends the transaction without writing, at once (a dropped one rolls back too, but
+    /// only when its connection is next used).
+    pub async fn rollback(self) -> AppResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
     }
 
     pub async fn commit(self) -> AppResult<()> {

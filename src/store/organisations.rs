@@ -179,7 +179,7 @@ impl Store {
 /// Finds the applicant from what the user gave: `org:ID`, a kommunenummer valid in the
 /// round's year, or a name (matched without regard to case, spacing or æøå spelling).
 /// A municipality that has no organisation yet gets one, audited, in this transaction.
-pub(super) async fn resolve_applicant(
+pub async fn resolve_applicant(
     tx: &mut Tx,
     register: &Register,
     applicant: &str,

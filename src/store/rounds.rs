@@ -5,9 +5,7 @@ use chrono::{NaiveDate, Utc};
 use super::{Store, Tx, sql};
 use crate::domain::Kroner;
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::domain::round::{
-    Round, RoundFields, RoundOverview, RoundStatus, RoundTotals, check_within_pool,
-};
+use crate::domain::round::{Round, RoundFields, RoundOverview, RoundPhase, RoundTotals};
 use crate::error::{AppError, AppResult};
 
 #[derive(sqlx::FromRow)]
@@ -22,6 +20,7 @@ struct RoundRow {
     deadline: Option<NaiveDate>,
     rounding_unit_ore: i64,
     status: String,
+    decision_source: Option<String>,
     historical: bool,
     demo: bool,
     version: i64,
@@ -34,13 +33,14 @@ struct RoundOverviewRow {
     requested_ore: i64,
     requested_unknown: i64,
     allocated_ore: i64,
+    proposed_ore: i64,
     application_count: i64,
 }
 
 impl RoundRow {
     fn into_round(self) -> AppResult<Round> {
-        let status = RoundStatus::parse(&self.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown round status {}", self.status))
+        let stored_phase = RoundPhase::parse(&self.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("unknown round phase {}", self.status))
         })?;
         Ok(Round {
             id: self.id,
@@ -52,7 +52,9 @@ impl RoundRow {
             pool: Kroner::from_ore(self.pool_ore),
             deadline: self.deadline,
             rounding_unit: Kroner::from_ore(self.rounding_unit_ore),
-            status,
+            stored_phase,
+            phase: RoundPhase::effective(stored_phase, self.deadline, crate::clock::today_oslo()),
+            decision_source: self.decision_source,
             historical: self.historical,
             demo: self.demo,
             version: self.version,
@@ -63,14 +65,14 @@ impl RoundRow {
 /// How a round comes to be: typed by an officer, or loaded as sample data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoundOrigin {
-    pub status: RoundStatus,
+    pub phase: RoundPhase,
     pub historical: bool,
     pub demo: bool,
 }
 
 impl RoundOrigin {
     pub const NEW: RoundOrigin = RoundOrigin {
-        status: RoundStatus::Open,
+        phase: RoundPhase::Open,
         historical: false,
         demo: false,
     };
@@ -102,108 +104,107 @@ impl Store {
         tx.commit().await?;
         Ok(id)
     }
+}
 
-    /// Saves an edited round if nobody changed it since `version`; the pool may not drop
-    /// below what is already allocated.
-    pub async fn update_round(
-        &self,
-        id: i64,
-        fields: &RoundFields,
-        version: i64,
-        actor: &Actor,
-    ) -> AppResult<()> {
-        let mut tx = self.begin().await?;
-        lock_round(&mut tx, id).await?;
-        let current = round_in(&mut tx, id).await?;
-        if current.version != version {
-            return Err(AppError::Conflict(format!(
-                "Runden er endret av noen andre siden du åpnet skjemaet (versjon {version}, nå {}). Endringene dine er ikke lagret; last siden på nytt.",
-                current.version
-            )));
-        }
-        if !current.status.allows_allocation() {
-            return Err(AppError::Conflict(
-                "Runden er avgjort og kan ikke endres.".into(),
-            ));
-        }
-        let allocated = allocated_total(&mut tx, id, None).await?;
-        if fields.pool < allocated {
-            return Err(AppError::invalid(
-                "pool",
-                format!(
-                    "Rammen kan ikke være lavere enn det som allerede er tildelt ({allocated})."
-                ),
-            ));
-        }
-        let scheme_id = ensure_scheme(&mut tx, &fields.scheme).await?;
-        tx.execute(
-            sql("UPDATE rounds SET scheme_id = $1, name = $2, year = $3, region = $4, description = $5, \
-                 pool_ore = $6, deadline = $7, rounding_unit_ore = $8, version = version + 1, updated_at = $9 \
-                 WHERE id = $10 AND version = $11")
-            .bind(scheme_id)
-            .bind(&fields.name)
-            .bind(fields.year)
-            .bind(fields.region.clone())
-            .bind(fields.description.clone())
-            .bind(fields.pool.ore())
-            .bind(fields.deadline)
-            .bind(fields.rounding_unit.ore())
-            .bind(Utc::now())
-            .bind(id)
-            .bind(version),
-        )
-        .await?;
-        let before = current.to_input();
-        let changes: [(&str, Option<String>, Option<String>); 8] = [
-            (
-                "name",
-                Some(current.name.clone()),
-                Some(fields.name.clone()),
-            ),
-            (
-                "scheme",
-                Some(current.scheme.clone()),
-                Some(fields.scheme.clone()),
-            ),
-            ("year", Some(before.year), Some(fields.year.to_string())),
-            ("region", current.region.clone(), fields.region.clone()),
-            (
-                "pool",
-                Some(current.pool.to_string()),
-                Some(fields.pool.to_string()),
-            ),
-            (
-                "deadline",
-                current.deadline.map(crate::domain::date::format_date),
-                fields.deadline.map(crate::domain::date::format_date),
-            ),
-            (
-                "rounding_unit",
-                Some(current.rounding_unit.to_string()),
-                Some(fields.rounding_unit.to_string()),
-            ),
-            (
-                "description",
-                current.description.clone(),
-                fields.description.clone(),
-            ),
-        ];
-        for (field, old, new) in changes {
-            if old != new {
-                tx.audit(
-                    NewAuditEvent::new(
-                        actor,
-                        "round.updated",
-                        format!("Endret {}", field_label(field)),
-                    )
-                    .round(id)
-                    .change(field, old, new),
+/// Writes a round's new settings (the caller holds the round lock and has checked the
+/// rules), with an audit event per changed field.
+pub async fn write_settings(
+    tx: &mut Tx,
+    current: &Round,
+    fields: &RoundFields,
+    actor: &Actor,
+) -> AppResult<()> {
+    let id = current.id;
+    let scheme_id = ensure_scheme(tx, &fields.scheme).await?;
+    tx.execute(
+        sql("UPDATE rounds SET scheme_id = $1, name = $2, year = $3, region = $4, description = $5, \
+             pool_ore = $6, deadline = $7, rounding_unit_ore = $8, version = version + 1, updated_at = $9 \
+             WHERE id = $10")
+        .bind(scheme_id)
+        .bind(&fields.name)
+        .bind(fields.year)
+        .bind(fields.region.clone())
+        .bind(fields.description.clone())
+        .bind(fields.pool.ore())
+        .bind(fields.deadline)
+        .bind(fields.rounding_unit.ore())
+        .bind(Utc::now())
+        .bind(id),
+    )
+    .await?;
+    let before = current.to_input();
+    let changes: [(&str, Option<String>, Option<String>); 8] = [
+        (
+            "name",
+            Some(current.name.clone()),
+            Some(fields.name.clone()),
+        ),
+        (
+            "scheme",
+            Some(current.scheme.clone()),
+            Some(fields.scheme.clone()),
+        ),
+        ("year", Some(before.year), Some(fields.year.to_string())),
+        ("region", current.region.clone(), fields.region.clone()),
+        (
+            "pool",
+            Some(current.pool.to_string()),
+            Some(fields.pool.to_string()),
+        ),
+        (
+            "deadline",
+            current.deadline.map(crate::domain::date::format_date),
+            fields.deadline.map(crate::domain::date::format_date),
+        ),
+        (
+            "rounding_unit",
+            Some(current.rounding_unit.to_string()),
+            Some(fields.rounding_unit.to_string()),
+        ),
+        (
+            "description",
+            current.description.clone(),
+            fields.description.clone(),
+        ),
+    ];
+    for (field, old, new) in changes {
+        if old != new {
+            tx.audit(
+                NewAuditEvent::new(
+                    actor,
+                    "round.updated",
+                    format!("Endret {}", field_label(field)),
                 )
-                .await?;
-            }
+                .round(id)
+                .change(field, old, new),
+            )
+            .await?;
         }
-        tx.commit().await
     }
+    Ok(())
+}
+
+/// Moves a round to `phase` (the caller holds the lock and asked the domain).
+pub async fn write_phase(tx: &mut Tx, round_id: i64, phase: RoundPhase) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE rounds SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(phase.as_str())
+            .bind(Utc::now())
+            .bind(round_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records where a decision made outside this tool was published.
+pub async fn write_decision_source(tx: &mut Tx, round_id: i64, source: &str) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE rounds SET decision_source = $1 WHERE id = $2")
+            .bind(source)
+            .bind(round_id),
+    )
+    .await?;
+    Ok(())
 }
 
 fn field_label(field: &str) -> &'static str {
@@ -222,23 +223,25 @@ fn field_label(field: &str) -> &'static str {
 
 /// Rounds with their key figures; the two statements differ only in WHERE and ORDER.
 const OVERVIEW_ALL: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version, \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version, \
      CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
      CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
      CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
+     CAST(COALESCE(SUM(a.proposed_ore), 0) AS BIGINT) AS proposed_ore, \
      CAST(COUNT(a.id) AS BIGINT) AS application_count \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id AND a.status <> 'draft' \
+     LEFT JOIN applications a ON a.round_id = r.id AND a.status NOT IN ('draft', 'withdrawn') \
      GROUP BY r.id, s.name ORDER BY r.year DESC, r.id DESC";
 
 const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version, \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version, \
      CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
      CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
      CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
+     CAST(COALESCE(SUM(a.proposed_ore), 0) AS BIGINT) AS proposed_ore, \
      CAST(COUNT(a.id) AS BIGINT) AS application_count \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id AND a.status <> 'draft' \
+     LEFT JOIN applications a ON a.round_id = r.id AND a.status NOT IN ('draft', 'withdrawn') \
      WHERE r.id = $1 GROUP BY r.id, s.name";
 
 fn overview_from_row(row: RoundOverviewRow) -> AppResult<RoundOverview> {
@@ -248,6 +251,7 @@ fn overview_from_row(row: RoundOverviewRow) -> AppResult<RoundOverview> {
         Kroner::from_ore(row.requested_ore),
         row.requested_unknown,
         Kroner::from_ore(row.allocated_ore),
+        Kroner::from_ore(row.proposed_ore),
     );
     Ok(RoundOverview {
         round,
@@ -277,7 +281,7 @@ pub async fn insert_round(
             .bind(fields.pool.ore())
             .bind(fields.deadline)
             .bind(fields.rounding_unit.ore())
-            .bind(origin.status.as_str())
+            .bind(origin.phase.as_str())
             .bind(origin.historical)
             .bind(origin.demo)
             .bind(now),
@@ -317,54 +321,91 @@ async fn ensure_scheme(tx: &mut Tx, name: &str) -> AppResult<i64> {
 /// Serialises writers of one round: the first statement of the transaction is a write
 /// to the round's row, which takes PostgreSQL's row lock and SQLite's write lock before
 /// anything is read. Checks made after it see every earlier writer's commit.
-pub(super) async fn lock_round(tx: &mut Tx, round_id: i64) -> AppResult<()> {
-    let updated = tx
-        .execute(
-            sql("UPDATE rounds SET allocation_writes = allocation_writes + 1 WHERE id = $1")
-                .bind(round_id),
+///
+/// Answers the round's write counter after this writer's increment: a reader that saw
+/// `n` before locking knows nobody else wrote in between when it gets `n + 1`.
+pub async fn lock_round(tx: &mut Tx, round_id: i64) -> AppResult<i64> {
+    let row: Option<(i64,)> = tx
+        .fetch_optional(
+            sql(
+                "UPDATE rounds SET allocation_writes = allocation_writes + 1 WHERE id = $1 \
+                 RETURNING allocation_writes",
+            )
+            .bind(round_id),
         )
         .await?;
-    if updated == 0 {
-        return Err(AppError::not_found("runden"));
-    }
-    Ok(())
+    row.map(|(n,)| n)
+        .ok_or_else(|| AppError::not_found("runden"))
 }
 
-pub(super) async fn round_in(tx: &mut Tx, id: i64) -> AppResult<Round> {
+impl Store {
+    /// The round's write counter (see [`lock_round`]).
+    pub async fn round_writes(&self, round_id: i64) -> AppResult<i64> {
+        let (n,): (i64,) = self
+            .fetch_optional(
+                sql("SELECT allocation_writes FROM rounds WHERE id = $1").bind(round_id),
+            )
+            .await?
+            .ok_or_else(|| AppError::not_found("runden"))?;
+        Ok(n)
+    }
+}
+
+pub async fn round_in(tx: &mut Tx, id: i64) -> AppResult<Round> {
     const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.historical, r.demo, r.version \
+     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
     let row: Option<RoundRow> = tx.fetch_optional(sql(QUERY).bind(id)).await?;
     row.ok_or_else(|| AppError::not_found("runden"))?
         .into_round()
 }
 
-/// The round's allocated total, leaving out one application if given.
-pub(super) async fn allocated_total(
+/// The round's granted total (`allocated_ore`) or proposed total (`proposed_ore`), leaving
+/// out one application if given.
+async fn total_of(
     tx: &mut Tx,
+    column_sum: &'static str,
     round_id: i64,
     except_application: Option<i64>,
 ) -> AppResult<Kroner> {
     let (ore,): (i64,) = tx
         .fetch_one(
-            sql(
-                "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications \
-                 WHERE round_id = $1 AND id <> $2",
-            )
-            .bind(round_id)
-            .bind(except_application.unwrap_or(-1)),
+            sql(column_sum)
+                .bind(round_id)
+                .bind(except_application.unwrap_or(-1)),
         )
         .await?;
     Ok(Kroner::from_ore(ore))
 }
 
-/// Checks within the transaction (after `lock_round`) that `amount` fits the pool.
-pub(super) async fn ensure_within_pool(
+/// What the round's approved decision grants, leaving out one application if given.
+pub async fn allocated_total(
     tx: &mut Tx,
-    round: &Round,
-    application_id: Option<i64>,
-    amount: Kroner,
-) -> AppResult<()> {
-    let elsewhere = allocated_total(tx, round.id, application_id).await?;
-    check_within_pool(round.pool, elsewhere, amount).map_err(|m| AppError::invalid("amount", m))
+    round_id: i64,
+    except_application: Option<i64>,
+) -> AppResult<Kroner> {
+    total_of(
+        tx,
+        "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications \
+         WHERE round_id = $1 AND id <> $2",
+        round_id,
+        except_application,
+    )
+    .await
+}
+
+/// What the officers propose in the round, leaving out one application if given.
+pub async fn proposed_total(
+    tx: &mut Tx,
+    round_id: i64,
+    except_application: Option<i64>,
+) -> AppResult<Kroner> {
+    total_of(
+        tx,
+        "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \
+         WHERE round_id = $1 AND id <> $2 AND status NOT IN ('draft', 'withdrawn')",
+        round_id,
+        except_application,
+    )
+    .await
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Store, Tx, sql};
 use crate::domain::Kroner;
 use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, Method, allocate};
-use crate::domain::application::{ApplicationStatus, ApplicationSummary};
+use crate::domain::application::ApplicationSummary;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::FrozenApplicant;
 use crate::domain::round::Round;
@@ -102,7 +102,7 @@ pub struct Computed {
 pub fn claimants(applications: &[ApplicationSummary]) -> Vec<&ApplicationSummary> {
     applications
         .iter()
-        .filter(|a| a.status != ApplicationStatus::Draft)
+        .filter(|a| a.status.is_claim())
         .collect()
 }
 
@@ -274,6 +274,7 @@ impl Store {
                 requested: a.requested,
                 score: scores.get(&a.id).copied(),
                 recommended: recommended.get(&a.id).copied(),
+                proposed: a.proposed,
                 allocated: a.allocated,
                 indicators,
             });

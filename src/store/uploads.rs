@@ -3,13 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::applications::{NewApplication, insert_application, insert_budget_lines};
-use super::rounds::{lock_round, round_in};
 use super::{Store, Tx, sql};
 use crate::domain::Kroner;
 use crate::domain::application::ApplicationFields;
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::domain::kommune::Register;
 use crate::error::{AppError, AppResult};
 
 /// An upload about to be stored.
@@ -18,6 +15,10 @@ pub struct NewUpload<'a> {
     pub round_id: Option<i64>,
     pub organisation_id: Option<i64>,
     pub application_id: Option<i64>,
+    /// The version of `application_id` the preview was made from.
+    pub base_version: Option<i64>,
+    /// The organisation the uploader acts for (a kommune user's own); `None` for officers.
+    pub uploader_organisation_id: Option<i64>,
     pub kind: &'a str,
     pub filename: &'a str,
     pub format: Option<&'a str>,
@@ -33,6 +34,8 @@ pub struct Upload {
     pub round_id: Option<i64>,
     pub organisation_id: Option<i64>,
     pub application_id: Option<i64>,
+    pub base_version: Option<i64>,
+    pub uploader_organisation_id: Option<i64>,
     pub kind: String,
     pub filename: String,
     pub format: Option<String>,
@@ -66,8 +69,8 @@ pub struct ApplicationVersion {
     pub created_at: DateTime<Utc>,
 }
 
-const UPLOAD_COLUMNS_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, kind, filename, format, size_bytes, sha256, \
-     status, result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
+const UPLOAD_COLUMNS_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
+     kind, filename, format, size_bytes, sha256, status, result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
 
 impl Store {
     /// Keeps the file and its preview; a rejected file is kept too.
@@ -81,8 +84,9 @@ impl Store {
         let id = tx
             .insert(
                 sql("INSERT INTO uploads (round_id, organisation_id, application_id, kind, filename, format, size_bytes, \
-                     sha256, content, status, result, uploaded_by, uploaded_by_name, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id")
+                     sha256, content, status, result, uploaded_by, uploaded_by_name, created_at, base_version, \
+                     uploader_organisation_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id")
                 .bind(upload.round_id)
                 .bind(upload.organisation_id)
                 .bind(upload.application_id)
@@ -96,7 +100,9 @@ impl Store {
                 .bind(upload.result)
                 .bind(actor.user_id)
                 .bind(&actor.name)
-                .bind(Utc::now()),
+                .bind(Utc::now())
+                .bind(upload.base_version)
+                .bind(upload.uploader_organisation_id),
             )
             .await?;
         let summary = if upload.rejected {
@@ -141,8 +147,8 @@ impl Store {
 
     pub async fn application_uploads(&self, application_id: i64) -> AppResult<Vec<Upload>> {
         self.fetch_all(
-            sql("SELECT id, round_id, organisation_id, application_id, kind, filename, format, size_bytes, sha256, \
-                 status, result, uploaded_by_name, created_at, confirmed_at FROM uploads \
+            sql("SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
+                 kind, filename, format, size_bytes, sha256, status, result, uploaded_by_name, created_at, confirmed_at FROM uploads \
                  WHERE application_id = $1 ORDER BY id DESC")
             .bind(application_id),
         )
@@ -160,177 +166,26 @@ impl Store {
         )
         .await
     }
-
-    /// Stores an uploaded application: a new application, or a new version of
-    /// `existing`. One transaction with the upload's confirmation and its audit event.
-    pub async fn confirm_application_upload(
-        &self,
-        upload_id: i64,
-        register: &Register,
-        fields: &ApplicationFields,
-        existing: Option<i64>,
-        how: NewApplication,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let upload = self.upload(upload_id).await?;
-        let round_id = round_of(&upload)?;
-        let mut tx = self.begin().await?;
-        mark_confirmed(&mut tx, &upload).await?;
-        let application_id = match existing {
-            Some(id) => {
-                lock_round(&mut tx, round_id).await?;
-                replace_content(&mut tx, id, fields).await?;
-                id
-            }
-            None => insert_application(&mut tx, round_id, register, fields, how, actor).await?,
-        };
-        tx.execute(
-            sql("UPDATE uploads SET application_id = $1 WHERE id = $2")
-                .bind(application_id)
-                .bind(upload_id),
-        )
-        .await?;
-        let version = insert_version(&mut tx, application_id, Some(upload_id), actor).await?;
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "upload.confirmed",
-                format!(
-                    "Søknaden ble lagret fra «{}» (versjon {version})",
-                    upload.filename
-                ),
-            )
-            .round(round_id)
-            .application(application_id),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(application_id)
-    }
-
-    /// Stores a table of allocated amounts: existing applications get the amount, new
-    /// applicants get an application (requested not stated). Refused as a whole when the
-    /// round's total would pass its pool.
-    pub async fn confirm_allocations_upload(
-        &self,
-        upload_id: i64,
-        register: &Register,
-        rows: &[(String, Kroner)],
-        actor: &Actor,
-    ) -> AppResult<usize> {
-        let upload = self.upload(upload_id).await?;
-        let round_id = round_of(&upload)?;
-        let mut tx = self.begin().await?;
-        mark_confirmed(&mut tx, &upload).await?;
-        lock_round(&mut tx, round_id).await?;
-        let round = round_in(&mut tx, round_id).await?;
-        if !round.status.allows_allocation() {
-            return Err(AppError::Conflict(format!(
-                "Runden «{}» er avgjort; tildelinger kan ikke endres.",
-                round.name
-            )));
-        }
-        for (applicant, amount) in rows {
-            let resolved = super::organisations::resolve_applicant(
-                &mut tx, register, applicant, round.year, actor,
-            )
-            .await?;
-            let existing: Option<(i64, Option<i64>, i64)> = tx
-                .fetch_optional(
-                    sql("SELECT id, allocated_ore, version FROM applications WHERE round_id = $1 AND organisation_id = $2 \
-                         AND status <> 'draft' ORDER BY id LIMIT 1")
-                    .bind(round.id)
-                    .bind(resolved.organisation_id),
-                )
-                .await?;
-            match existing {
-                Some((id, old, _)) => {
-                    tx.execute(
-                        sql("UPDATE applications SET allocated_ore = $1, status = 'in_review', version = version + 1, \
-                             updated_at = $2 WHERE id = $3")
-                        .bind(amount.ore())
-                        .bind(Utc::now())
-                        .bind(id),
-                    )
-                    .await?;
-                    tx.audit(
-                        NewAuditEvent::new(
-                            actor,
-                            "application.allocation_set",
-                            format!("Tildeling til {} satt til {amount} (import)", resolved.name),
-                        )
-                        .round(round.id)
-                        .application(id)
-                        .change(
-                            "allocated",
-                            old.map(|o| Kroner::from_ore(o).to_string()),
-                            Some(amount.to_string()),
-                        ),
-                    )
-                    .await?;
-                }
-                None => {
-                    let fields = ApplicationFields {
-                        applicant: format!("org:{}", resolved.organisation_id),
-                        project_title: None,
-                        description: None,
-                        contact_person: None,
-                        email: None,
-                        requested: Kroner::ZERO,
-                        budget_lines: Vec::new(),
-                    };
-                    let how = NewApplication {
-                        status: crate::domain::application::ApplicationStatus::InReview,
-                        requested_known: false,
-                        allocated: Some(*amount),
-                        demo: false,
-                    };
-                    insert_application(&mut tx, round.id, register, &fields, how, actor).await?;
-                }
-            }
-        }
-        let (total,): (i64,) = tx
-            .fetch_one(
-                sql("SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications WHERE round_id = $1")
-                    .bind(round.id),
-            )
-            .await?;
-        let total = Kroner::from_ore(total);
-        if total > round.pool {
-            return Err(AppError::invalid(
-                "file",
-                format!(
-                    "Importen ville gitt {total} tildelt i runden, mer enn rammen på {}. Ingenting er lagret.",
-                    round.pool
-                ),
-            ));
-        }
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "upload.confirmed",
-                format!(
-                    "Importerte {} tildelinger fra «{}»",
-                    rows.len(),
-                    upload.filename
-                ),
-            )
-            .round(round.id),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(rows.len())
-    }
 }
 
-/// The round of an application or allocations upload (statistics have none).
-fn round_of(upload: &Upload) -> AppResult<i64> {
-    upload
-        .round_id
-        .ok_or_else(|| AppError::Conflict("Opplastingen hører ikke til en runde.".into()))
+/// Ties a confirmed upload to the application it made or changed.
+pub async fn write_upload_application(
+    tx: &mut Tx,
+    upload_id: i64,
+    application_id: i64,
+) -> AppResult<()> {
+    tx.execute(
+        sql("UPDATE uploads SET application_id = $1 WHERE id = $2")
+            .bind(application_id)
+            .bind(upload_id),
+    )
+    .await?;
+    Ok(())
 }
 
-pub(super) async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()> {
+/// Marks a preview confirmed; refused when it is confirmed or rejected already (also by a
+/// concurrent confirm: the status is checked in the same statement).
+pub async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()> {
     let updated = tx
         .execute(
             sql("UPDATE uploads SET status = 'confirmed', confirmed_at = $1 WHERE id = $2 AND status = 'preview'")
@@ -340,35 +195,14 @@ pub(super) async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()
         .await?;
     if updated == 0 {
         return Err(AppError::Conflict(match upload.status.as_str() {
-            "confirmed" => "Opplastingen er allerede bekreftet.".into(),
-            _ => "Opplastingen ble avvist og kan ikke bekreftes. Rett feilene og last opp på nytt."
-                .into(),
+            "rejected" => {
+                "Opplastingen ble avvist og kan ikke bekreftes. Rett feilene og last opp på nytt."
+                    .into()
+            }
+            _ => "Opplastingen er allerede bekreftet.".into(),
         }));
     }
     Ok(())
-}
-
-/// Replaces an application's fields and budget lines (a re-upload).
-async fn replace_content(
-    tx: &mut Tx,
-    application_id: i64,
-    fields: &ApplicationFields,
-) -> AppResult<()> {
-    tx.execute(
-        sql("UPDATE applications SET project_title = $1, description = $2, contact_person = $3, email = $4, \
-             requested_ore = $5, version = version + 1, updated_at = $6 WHERE id = $7")
-        .bind(fields.project_title.clone())
-        .bind(fields.description.clone())
-        .bind(fields.contact_person.clone())
-        .bind(fields.email.clone())
-        .bind(fields.requested.ore())
-        .bind(Utc::now())
-        .bind(application_id),
-    )
-    .await?;
-    tx.execute(sql("DELETE FROM budget_lines WHERE application_id = $1").bind(application_id))
-        .await?;
-    insert_budget_lines(tx, application_id, &fields.budget_lines).await
 }
 
 /// A snapshot of the application as it now is, numbered after the last one.
@@ -378,6 +212,29 @@ pub async fn insert_version(
     upload_id: Option<i64>,
     actor: &Actor,
 ) -> AppResult<i64> {
+    let snapshot = content_snapshot(tx, application_id).await?;
+    let (last,): (i64,) = tx
+        .fetch_one(
+            sql("SELECT CAST(COALESCE(MAX(version_no), 0) AS BIGINT) FROM application_versions WHERE application_id = $1")
+                .bind(application_id),
+        )
+        .await?;
+    tx.execute(
+        sql("INSERT INTO application_versions (application_id, version_no, upload_id, snapshot, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(application_id)
+        .bind(last + 1)
+        .bind(upload_id)
+        .bind(snapshot.to_string())
+        .bind(&actor.name)
+        .bind(Utc::now()),
+    )
+    .await?;
+    Ok(last + 1)
+}
+
+/// The application's own content as a version stores it.
+pub async fn content_snapshot(tx: &mut Tx, application_id: i64) -> AppResult<serde_json::Value> {
     #[derive(sqlx::FromRow)]
     struct Fields {
         project_title: Option<String>,
@@ -401,7 +258,7 @@ pub async fn insert_version(
             .bind(application_id),
         )
         .await?;
-    let snapshot = serde_json::json!({
+    Ok(serde_json::json!({
         "project_title": fields.project_title,
         "description": fields.description,
         "contact_person": fields.contact_person,
@@ -412,23 +269,21 @@ pub async fn insert_version(
             "applied": Kroner::from_ore(*a).to_api_string(),
             "own_contribution": Kroner::from_ore(*o).to_api_string(),
         })).collect::<Vec<_>>(),
-    });
-    let (last,): (i64,) = tx
-        .fetch_one(
-            sql("SELECT CAST(COALESCE(MAX(version_no), 0) AS BIGINT) FROM application_versions WHERE application_id = $1")
-                .bind(application_id),
-        )
-        .await?;
-    tx.execute(
-        sql("INSERT INTO application_versions (application_id, version_no, upload_id, snapshot, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(application_id)
-        .bind(last + 1)
-        .bind(upload_id)
-        .bind(snapshot.to_string())
-        .bind(&actor.name)
-        .bind(Utc::now()),
-    )
-    .await?;
-    Ok(last + 1)
+    }))
+}
+
+/// The same snapshot for content about to be stored, to see whether it changes anything.
+pub fn fields_snapshot(fields: &ApplicationFields) -> serde_json::Value {
+    serde_json::json!({
+        "project_title": fields.project_title,
+        "description": fields.description,
+        "contact_person": fields.contact_person,
+        "email": fields.email,
+        "requested": Some(fields.requested.to_api_string()),
+        "budget_lines": fields.budget_lines.iter().map(|l| serde_json::json!({
+            "category": l.category, "description": l.description,
+            "applied": l.applied.to_api_string(),
+            "own_contribution": l.own_contribution.to_api_string(),
+        })).collect::<Vec<_>>(),
+    })
 }

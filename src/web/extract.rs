@@ -115,6 +115,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// An application and a user in the URL (`/applications/{id}/impartiality/{user_id}/…`).
+pub struct IdAndUser(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdAndUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("Fant ikke siden.".into()))?;
+        let number = |name: &str| {
+            let raw = params.get(name).cloned().unwrap_or_default();
+            raw.parse::<i64>().map_err(|_| {
+                AppError::NotFound(format!("Fant ikke «{raw}»: ugyldig id i adressen."))
+            })
+        };
+        Ok(IdAndUser(number("id")?, number("user_id")?))
+    }
+}
+
 /// A submitted HTML form as its list of fields, so that repeated and indexed fields
 /// (budget lines) and unexpected input never make the extractor itself fail.
 pub struct FormFields(pub Vec<(String, String)>);

@@ -1,6 +1,6 @@
 //! HTTP: the pages (askama, Norwegian), the JSON API under `/api/v1`, static assets and
-//! the health check. Handlers are thin: they parse input, call the domain and the store,
-//! and render. Every route is registered with the access it requires ([`auth::Routes`]).
+//! the health check. Handlers are thin: they parse input, call `app` for every change (and
+//! `app::visibility` or the store for reads), and render. Every route is registered with the access it requires ([`auth::Routes`]).
 
 mod allocation_views;
 mod api;
@@ -10,8 +10,8 @@ mod charts;
 mod extract;
 mod pages;
 pub mod report;
-mod scope;
-pub mod uploads;
+mod responses;
+mod upload_form;
 mod views;
 
 use std::time::Duration;
@@ -40,7 +40,7 @@ pub struct AppState {
     /// lists the demo users.
     pub demo_mode: bool,
     pub auth: AuthSettings,
-    pub uploads: uploads::UploadSettings,
+    pub uploads: crate::app::uploads::UploadSettings,
 }
 
 impl AppState {
@@ -49,11 +49,11 @@ impl AppState {
             store,
             demo_mode,
             auth: AuthSettings::default(),
-            uploads: uploads::UploadSettings::default(),
+            uploads: crate::app::uploads::UploadSettings::default(),
         }
     }
 
-    pub fn with_uploads(mut self, settings: uploads::UploadSettings) -> Self {
+    pub fn with_uploads(mut self, settings: crate::app::uploads::UploadSettings) -> Self {
         self.uploads = settings;
         self
     }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::AppState;
 use crate::domain::county;
 use crate::domain::report::{self, Report, ReportInput, ReportRound};
-use crate::domain::round::{Round, RoundStatus};
+use crate::domain::round::{Round, RoundPhase};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppResult;
 use crate::store::SnapshotSummary;
@@ -173,7 +173,7 @@ pub async fn load(state: &AppState, round_id: i64, query: &ReportQuery) -> AppRe
                 name: r.name.clone(),
                 year: r.year,
                 pool: r.pool,
-                decided: r.status == RoundStatus::Decided,
+                decided: r.phase == RoundPhase::Decided,
             })
             .collect(),
         grants,

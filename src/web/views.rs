@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::domain::Kroner;
 use crate::domain::application::{Application, ApplicationSummary};
 use crate::domain::kommune::{Municipality, Register, Successor};
-use crate::domain::round::{Round, RoundOverview, RoundTotals};
+use crate::domain::round::{Round, RoundOverview, RoundPhase, RoundTotals};
 
 /// Where an applicant's kommunenummer of the round's year is today.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +66,10 @@ pub struct ApplicationRow {
     pub kommunenummer_today: Option<Today>,
     pub project_title: Option<String>,
     pub requested: Option<Kroner>,
+    /// Granted by the decision in force.
     pub allocated: Option<Kroner>,
+    /// The officers' proposal before a decision (not shown to applicants).
+    pub proposed: Option<Kroner>,
     pub status: &'static str,
     pub status_label: &'static str,
     pub demo: bool,
@@ -84,6 +87,7 @@ impl ApplicationRow {
             project_title: summary.project_title.clone(),
             requested: summary.requested,
             allocated: summary.allocated,
+            proposed: summary.proposed,
             status: summary.status.as_str(),
             status_label: summary.status.label(),
             demo: summary.demo,
@@ -97,6 +101,10 @@ impl ApplicationRow {
 
     pub fn allocated_text(&self) -> String {
         money_or(self.allocated, "–")
+    }
+
+    pub fn proposed_text(&self) -> String {
+        money_or(self.proposed, "–")
     }
 
     pub fn today_text(&self) -> String {
@@ -178,6 +186,8 @@ pub fn sort_rows(rows: &mut [ApplicationRow], key: SortKey, descending: bool) {
 pub struct RoundBody {
     #[serde(flatten)]
     pub round: Round,
+    /// The phase in force (the same as `phase`; kept under its older name).
+    pub status: RoundPhase,
     pub status_label: &'static str,
     /// Left out for a kommune user: the totals tell about other applicants.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -195,7 +205,8 @@ impl RoundBody {
         with_totals: bool,
     ) -> Self {
         RoundBody {
-            status_label: overview.round.status.label(),
+            status: overview.round.phase,
+            status_label: overview.round.phase.label(),
             round: overview.round,
             totals: with_totals.then_some(overview.totals),
             application_count: with_totals.then_some(overview.application_count),

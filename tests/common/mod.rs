@@ -23,7 +23,7 @@ pub const PG_ENV: &str = "TILSKUDD_TEST_DATABASE_URL";
 /// The app's state as `serve` builds it, with the workbook reader being this crate's
 /// own binary (a test binary cannot read workbooks in a child process itself).
 pub fn test_state(store: Store, demo_mode: bool) -> AppState {
-    AppState::new(store, demo_mode).with_uploads(tilskudd::web::uploads::UploadSettings {
+    AppState::new(store, demo_mode).with_uploads(tilskudd::app::uploads::UploadSettings {
         limits: tilskudd::sheets::detect::Limits::default(),
         isolation: tilskudd::sheets::isolate::Isolation::new(env!("CARGO_BIN_EXE_tilskudd").into()),
     })
@@ -154,7 +154,7 @@ impl TestApp {
     }
 
     /// The same database and session with other upload limits or another reader.
-    pub fn with_uploads(&self, settings: tilskudd::web::uploads::UploadSettings) -> TestApp {
+    pub fn with_uploads(&self, settings: tilskudd::app::uploads::UploadSettings) -> TestApp {
         TestApp {
             router: app(AppState::new(self.store.clone(), false).with_uploads(settings)),
             store: self.store.clone(),
@@ -325,14 +325,28 @@ impl TestApp {
         bytes: &[u8],
         kind: &str,
     ) -> TestResponse {
+        self.upload_with(path, filename, bytes, &[("kind", kind)])
+            .await
+    }
+
+    /// A multipart upload with these text fields beside the file.
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        filename: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
         let boundary = "tilskudd-test-boundary";
         let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
-            )
-            .as_bytes(),
-        );
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -405,4 +419,41 @@ pub fn session_cookie(response: &TestResponse) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("tilskudd_session=") && !v.starts_with("tilskudd_session=;"))
         .map(|v| v.split(';').next().unwrap_or_default().to_string())
+}
+
+impl TestApp {
+    /// A new open round in Trøndelag with its deadline 30 days ahead, created by the demo
+    /// saksbehandler through the API (on another instance, so this one's login stays).
+    pub async fn new_open_round(&self, name: &str) -> i64 {
+        let mut officer = self.another_instance(false).await;
+        officer.login("saksbehandler").await;
+        let deadline = (chrono::Utc::now() + chrono::Duration::days(30))
+            .format("%Y-%m-%d")
+            .to_string();
+        let created = officer
+            .post_json(
+                "/api/v1/rounds",
+                &serde_json::json!({
+                    "name": name, "year": 2026, "region": "Trøndelag",
+                    "pool": "5 000 000", "rounding_unit": "1000", "deadline": deadline,
+                }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        created.json()["id"].as_i64().unwrap()
+    }
+}
+
+impl TestApp {
+    /// Closes a round for applications before its deadline, as the logged-in officer, so
+    /// that a decision can be proposed.
+    pub async fn close_round(&self, round_id: i64) {
+        let closed = self
+            .post_json(
+                &format!("/api/v1/rounds/{round_id}/close"),
+                &serde_json::json!({"reason": "Alle søknader er kommet inn"}),
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::OK, "{}", closed.text());
+    }
 }

@@ -59,10 +59,8 @@ async fn create_scenario(
     ApiJson(input): ApiJson<ScenarioInput>,
 ) -> AppResult<Response> {
     let spec = input.validate()?;
-    let id = state
-        .store
-        .create_scenario(round_id, &spec, &Actor::from(&user))
-        .await?;
+    let id =
+        crate::app::scenarios::create(&state.store, round_id, &spec, &Actor::from(&user)).await?;
     let body = scenario_body(&state, state.store.scenario(id).await?).await?;
     Ok(created(format!("/api/v1/scenarios/{id}"), body))
 }
@@ -87,10 +85,7 @@ async fn recompute(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Json<ScenarioBody>> {
-    state
-        .store
-        .recompute_scenario(id, &Actor::from(&user))
-        .await?;
+    crate::app::scenarios::recompute(&state.store, id, &Actor::from(&user)).await?;
     Ok(Json(
         scenario_body(&state, state.store.scenario(id).await?).await?,
     ))
@@ -123,7 +118,7 @@ pub(crate) async fn comparison_xlsx(
     let bytes = comparison_workbook(&round, comparison)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
     let filename = format!("sammenligning-runde-{}.xlsx", round.id);
-    Ok(crate::web::pages::uploads::xlsx_response(bytes, &filename))
+    Ok(crate::web::responses::xlsx_response(bytes, &filename))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,10 +158,13 @@ async fn propose(
     request: axum::extract::Request,
 ) -> AppResult<Response> {
     let body: ProposeBody = optional_body(request).await?;
-    let id = state
-        .store
-        .propose_decision(scenario_id, body.reason.as_deref(), &Actor::from(&user))
-        .await?;
+    let id = crate::app::decisions::propose(
+        &state.store,
+        scenario_id,
+        body.reason.as_deref(),
+        &Actor::from(&user),
+    )
+    .await?;
     let decision = DecisionBody::new(&state.store.decision(id).await?);
     Ok(created(format!("/api/v1/decisions/{id}"), decision))
 }
@@ -178,10 +176,13 @@ async fn approve(
     request: axum::extract::Request,
 ) -> AppResult<Json<DecisionBody>> {
     let body: ReviewBody = optional_body(request).await?;
-    state
-        .store
-        .approve_decision(id, body.comment.as_deref(), &Actor::from(&user))
-        .await?;
+    crate::app::decisions::approve(
+        &state.store,
+        id,
+        body.comment.as_deref(),
+        &Actor::from(&user),
+    )
+    .await?;
     Ok(Json(DecisionBody::new(&state.store.decision(id).await?)))
 }
 
@@ -192,14 +193,13 @@ async fn return_decision(
     request: axum::extract::Request,
 ) -> AppResult<Json<DecisionBody>> {
     let body: ReviewBody = optional_body(request).await?;
-    state
-        .store
-        .return_decision(
-            id,
-            body.comment.as_deref().unwrap_or(""),
-            &Actor::from(&user),
-        )
-        .await?;
+    crate::app::decisions::return_decision(
+        &state.store,
+        id,
+        body.comment.as_deref().unwrap_or(""),
+        &Actor::from(&user),
+    )
+    .await?;
     Ok(Json(DecisionBody::new(&state.store.decision(id).await?)))
 }
 

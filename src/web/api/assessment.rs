@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::created;
+use crate::app::visibility as scope;
 use crate::domain::assessment::{AssessmentInput, CriterionInput, DeclarationInput};
 use crate::domain::audit::Actor;
 use crate::error::AppResult;
@@ -15,7 +16,6 @@ use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{ApiJson, Id};
 use crate::web::pages::assessment::{AssessmentBody, assessment_body, criteria_body};
-use crate::web::scope;
 
 pub fn routes() -> Routes {
     let office = Access::Roles(roles::OFFICE);
@@ -31,6 +31,11 @@ pub fn routes() -> Routes {
             "/applications/{id}/impartiality",
             Access::Roles(roles::DECLARES_IMPARTIALITY),
             declare,
+        )
+        .post(
+            "/applications/{id}/impartiality/{user_id}/lift",
+            officer,
+            lift,
         )
 }
 
@@ -55,7 +60,7 @@ async fn add_criterion(
     Id(round_id): Id,
     ApiJson(input): ApiJson<CriterionInput>,
 ) -> AppResult<Response> {
-    scope::round(&state, &user, round_id).await?;
+    scope::round(&state.store, &user, round_id).await?;
     let fields = input.validate()?;
     let id = state
         .store
@@ -108,8 +113,8 @@ async fn save_assessment(
     Id(id): Id,
     ApiJson(input): ApiJson<AssessmentInput>,
 ) -> AppResult<Json<AssessmentBody>> {
-    scope::application(&state, &user, id).await?;
-    state.store.save_assessment(id, &input, &user).await?;
+    scope::application(&state.store, &user, id).await?;
+    crate::app::assessment::save(&state.store, id, &input, &user).await?;
     Ok(Json(assessment_body(&state, &user, id).await?))
 }
 
@@ -119,8 +124,29 @@ async fn declare(
     Id(id): Id,
     ApiJson(input): ApiJson<DeclarationInput>,
 ) -> AppResult<Json<AssessmentBody>> {
-    scope::application(&state, &user, id).await?;
+    scope::application(&state.store, &user, id).await?;
     let fields = input.validate()?;
-    state.store.declare_impartiality(id, &user, &fields).await?;
+    crate::app::assessment::declare(&state.store, id, &user, &fields).await?;
+    Ok(Json(assessment_body(&state, &user, id).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct LiftBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/applications/{id}/impartiality/{user_id}/lift` `{"reason"}`: another
+/// officer lifts a declared conflict of interest.
+async fn lift(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    crate::web::extract::IdAndUser(id, declarer): crate::web::extract::IdAndUser,
+    ApiJson(body): ApiJson<LiftBody>,
+) -> AppResult<Json<AssessmentBody>> {
+    scope::application(&state.store, &user, id).await?;
+    let reason = body.reason.unwrap_or_default();
+    crate::app::assessment::lift_conflict(&state.store, id, declarer, &reason, &Actor::from(&user))
+        .await?;
     Ok(Json(assessment_body(&state, &user, id).await?))
 }

@@ -18,16 +18,17 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{Access, CurrentUser, Routes, roles};
 use super::extract::{ApiJson, Id};
-use super::pages::applications::applicant_for;
 use super::pages::audit::AuditQuery;
-use super::scope;
 use super::views::{ApplicationBody, ApplicationRow, RoundBody};
+use crate::app;
+use crate::app::visibility as scope;
 use crate::domain::application::{AllocationInput, ApplicationInput};
 use crate::domain::audit::Actor;
 use crate::domain::round::RoundInput;
+use crate::domain::round::RoundPhase;
 use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
-use crate::store::{AuditFilter, RoundOrigin};
+use crate::store::AuditFilter;
 use crate::web::pages::municipalities::search_municipalities;
 
 pub fn routes() -> Routes {
@@ -40,6 +41,9 @@ pub fn routes() -> Routes {
         .post("/rounds", officer, create_round)
         .get("/rounds/{id}", read, get_round)
         .put("/rounds/{id}", officer, update_round)
+        .post("/rounds/{id}/open", officer, open_round)
+        .post("/rounds/{id}/close", officer, close_round)
+        .post("/rounds/{id}/reopen", officer, reopen_round)
         .post(
             "/rounds/{id}/applications",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -49,6 +53,11 @@ pub fn routes() -> Routes {
         .get("/applications/{id}", read, get_application)
         .put("/applications/{id}", applicant, update_application)
         .post("/applications/{id}/submit", applicant, submit_application)
+        .post(
+            "/applications/{id}/withdraw",
+            applicant,
+            withdraw_application,
+        )
         .put("/applications/{id}/allocation", officer, set_allocation)
         .get("/audit", audit, audit_log)
         .get("/municipalities", read, municipalities)
@@ -94,7 +103,7 @@ async fn list_rounds(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
 ) -> AppResult<Json<Vec<RoundBody>>> {
-    let rounds = scope::rounds(&state, &user).await?;
+    let rounds = scope::rounds(&state.store, &user).await?;
     let totals = user.sees_everything();
     Ok(Json(
         rounds
@@ -109,9 +118,9 @@ pub(super) async fn round_body(
     user: &Principal,
     id: i64,
 ) -> AppResult<RoundBody> {
-    let overview = scope::round(state, user, id).await?;
+    let overview = scope::round(&state.store, user, id).await?;
     let register = state.store.register().await?;
-    let rows = scope::round_applications(state, user, &overview.round)
+    let rows = scope::round_applications(&state.store, user, &overview.round)
         .await?
         .iter()
         .map(|s| ApplicationRow::new(&register, s, overview.round.year))
@@ -136,16 +145,29 @@ fn created(location: String, body: impl serde::Serialize) -> Response {
         .into_response()
 }
 
+/// The phase a new round starts in, as sent.
+pub(super) fn new_round_phase(text: Option<&str>) -> AppResult<RoundPhase> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(RoundPhase::Open),
+        Some(t) => RoundPhase::parse(t)
+            .filter(|p| matches!(p, RoundPhase::Draft | RoundPhase::Open))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "phase",
+                    format!("«{t}» er ikke en fase en ny runde kan ha (draft eller open)."),
+                )
+            }),
+    }
+}
+
 async fn create_round(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     ApiJson(input): ApiJson<RoundInput>,
 ) -> AppResult<Response> {
+    let phase = new_round_phase(input.phase.as_deref())?;
     let fields = input.validate()?;
-    let id = state
-        .store
-        .create_round(&fields, RoundOrigin::NEW, &Actor::from(&user))
-        .await?;
+    let id = app::rounds::create(&state.store, &fields, phase, &Actor::from(&user)).await?;
     let body = round_body(&state, &user, id).await?;
     Ok(created(format!("/api/v1/rounds/{id}"), body))
 }
@@ -178,10 +200,44 @@ async fn update_round(
 ) -> AppResult<Json<RoundBody>> {
     let version = parse_version(&update.version)?;
     let fields = update.input.validate()?;
-    state
-        .store
-        .update_round(id, &fields, version, &Actor::from(&user))
-        .await?;
+    app::rounds::update(&state.store, id, &fields, version, &Actor::from(&user)).await?;
+    Ok(Json(round_body(&state, &user, id).await?))
+}
+
+#[derive(Deserialize)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn open_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<RoundBody>> {
+    app::rounds::open(&state.store, id, &Actor::from(&user)).await?;
+    Ok(Json(round_body(&state, &user, id).await?))
+}
+
+async fn close_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> AppResult<Json<RoundBody>> {
+    let reason = body.reason.unwrap_or_default();
+    app::rounds::close(&state.store, id, &reason, &Actor::from(&user)).await?;
+    Ok(Json(round_body(&state, &user, id).await?))
+}
+
+async fn reopen_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> AppResult<Json<RoundBody>> {
+    let reason = body.reason.unwrap_or_default();
+    app::rounds::reopen(&state.store, id, &reason, &Actor::from(&user)).await?;
     Ok(Json(round_body(&state, &user, id).await?))
 }
 
@@ -190,7 +246,7 @@ pub(super) async fn application_body(
     user: &Principal,
     id: i64,
 ) -> AppResult<ApplicationBody> {
-    let (application, round) = scope::application(state, user, id).await?;
+    let (application, round) = scope::application(&state.store, user, id).await?;
     let register = state.store.register().await?;
     Ok(ApplicationBody::new(&register, application, round.year))
 }
@@ -202,15 +258,11 @@ async fn create_application(
     ApiJson(mut input): ApiJson<ApplicationInput>,
 ) -> AppResult<Response> {
     // The round must be visible before the body's problems are worth reporting.
-    scope::round(&state, &user, round_id).await?;
-    let (applicant, how) = applicant_for(&user, &input.applicant);
-    input.applicant = applicant;
+    scope::round(&state.store, &user, round_id).await?;
+    input.applicant = app::applications::applicant_for(&user, &input.applicant);
     let fields = input.validate()?;
     let register = state.store.register().await?;
-    let id = state
-        .store
-        .create_application(round_id, &register, &fields, how, &Actor::from(&user))
-        .await?;
+    let id = app::applications::create(&state.store, &register, &user, round_id, &fields).await?;
     let body = application_body(&state, &user, id).await?;
     Ok(created(format!("/api/v1/applications/{id}"), body))
 }
@@ -232,14 +284,11 @@ async fn update_application(
     Id(id): Id,
     ApiJson(mut update): ApiJson<ApplicationUpdate>,
 ) -> AppResult<Json<ApplicationBody>> {
-    let (application, _) = scope::application(&state, &user, id).await?;
+    let (application, _) = scope::application(&state.store, &user, id).await?;
     update.input.applicant = format!("org:{}", application.summary.organisation_id);
     let version = parse_version(&update.version)?;
     let fields = update.input.validate()?;
-    state
-        .store
-        .update_application(id, &fields, version, &Actor::from(&user))
-        .await?;
+    app::applications::update(&state.store, id, &fields, version, &Actor::from(&user)).await?;
     Ok(Json(application_body(&state, &user, id).await?))
 }
 
@@ -258,15 +307,21 @@ async fn submit_application(
     Id(id): Id,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> AppResult<Json<ApplicationBody>> {
-    scope::application(&state, &user, id).await?;
+    scope::application(&state.store, &user, id).await?;
     let version = parse_version(&body.version)?;
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive();
-    state
-        .store
-        .submit_application(id, version, today, &Actor::from(&user))
-        .await?;
+    app::applications::submit(&state.store, id, version, &Actor::from(&user)).await?;
+    Ok(Json(application_body(&state, &user, id).await?))
+}
+
+async fn withdraw_application(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> AppResult<Json<ApplicationBody>> {
+    scope::application(&state.store, &user, id).await?;
+    let version = parse_version(&body.version)?;
+    app::applications::withdraw(&state.store, id, version, &Actor::from(&user)).await?;
     Ok(Json(application_body(&state, &user, id).await?))
 }
 
@@ -284,10 +339,8 @@ async fn set_allocation(
     Id(id): Id,
     ApiJson(input): ApiJson<AllocationInput>,
 ) -> AppResult<Json<ApplicationBody>> {
-    state
-        .store
-        .set_allocation(id, &input, &Actor::from(&user))
-        .await?;
+    scope::application(&state.store, &user, id).await?;
+    app::applications::propose_amount(&state.store, id, &input, &Actor::from(&user)).await?;
     Ok(Json(application_body(&state, &user, id).await?))
 }
 
@@ -422,11 +475,11 @@ async fn template(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, id).await?.round;
-    let bytes = super::uploads::template_for(&state, &user, &round).await?;
-    Ok(super::pages::uploads::xlsx_response(
+    let round = scope::round(&state.store, &user, id).await?.round;
+    let bytes = app::uploads::template_for(&state.store, &user, &round).await?;
+    Ok(super::responses::xlsx_response(
         bytes,
-        &super::pages::uploads::template_filename(&round),
+        &super::responses::template_filename(&round),
     ))
 }
 
@@ -438,19 +491,18 @@ async fn upload(
     Id(round_id): Id,
     multipart: axum::extract::Multipart,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, round_id).await?.round;
-    let (filename, bytes, kind) = super::uploads::read_multipart(multipart).await?;
-    let id = super::uploads::receive(
-        &state,
+    let round = scope::round(&state.store, &user, round_id).await?.round;
+    let form = super::upload_form::read_upload_form(multipart).await?;
+    let id = app::uploads::receive(
+        &state.store,
+        &state.uploads,
         &user,
         &Actor::from(&user),
         &round,
-        kind,
-        &filename,
-        &bytes,
+        &form.round_file(),
     )
     .await?;
-    let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     let readable = body.preview.application.is_some() || body.preview.allocations.is_some();
     Ok(preview_response(id, body, readable))
 }
@@ -463,15 +515,15 @@ async fn statistics_upload(
     CurrentUser(user, _): CurrentUser,
     multipart: axum::extract::Multipart,
 ) -> AppResult<Response> {
-    let id = super::uploads::receive_statistics_form(&state, &user, multipart).await?;
-    let body = super::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    let id = super::upload_form::receive_statistics_form(&state, &user, multipart).await?;
+    let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     let readable = body.preview.statistics.is_some();
     Ok(preview_response(id, body, readable))
 }
 
 /// A new upload's preview: 201, or 422 with the first error as `message` when the file
 /// could not be read at all (it is kept all the same).
-fn preview_response(id: i64, body: super::uploads::UploadBody, readable: bool) -> Response {
+fn preview_response(id: i64, body: app::uploads::UploadBody, readable: bool) -> Response {
     if readable {
         return created(format!("/api/v1/uploads/{id}"), body);
     }
@@ -490,9 +542,9 @@ async fn get_upload(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Json<super::uploads::UploadBody>> {
-    let upload = super::uploads::visible_upload(&state, &user, id).await?;
-    Ok(Json(super::uploads::UploadBody::new(&upload)?))
+) -> AppResult<Json<app::uploads::UploadBody>> {
+    let upload = app::uploads::visible_upload(&state.store, &user, id).await?;
+    Ok(Json(app::uploads::UploadBody::new(&upload)?))
 }
 
 async fn confirm_upload(
@@ -500,19 +552,19 @@ async fn confirm_upload(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Json<serde_json::Value>> {
-    let upload = super::uploads::visible_upload(&state, &user, id).await?;
-    let stored = super::uploads::confirm(&state, &user, &Actor::from(&user), &upload).await?;
+    let upload = app::uploads::visible_upload(&state.store, &user, id).await?;
+    let stored = app::uploads::confirm(&state.store, &user, &Actor::from(&user), &upload).await?;
     let upload = state.store.upload(id).await?;
     let mut value =
-        serde_json::to_value(super::uploads::UploadBody::new(&upload)?).unwrap_or_default();
+        serde_json::to_value(app::uploads::UploadBody::new(&upload)?).unwrap_or_default();
     match stored {
-        super::uploads::Confirmed::Application(app) => {
+        app::uploads::Confirmed::Application(app) => {
             value["application"] =
                 serde_json::to_value(application_body(&state, &user, app).await?)
                     .unwrap_or_default();
         }
-        super::uploads::Confirmed::Allocations(n) => value["imported"] = json!(n),
-        super::uploads::Confirmed::Statistics(counts) => value["imported"] = json!(counts),
+        app::uploads::Confirmed::Allocations(n) => value["imported"] = json!(n),
+        app::uploads::Confirmed::Statistics(counts) => value["imported"] = json!(counts),
     }
     Ok(Json(value))
 }
@@ -522,17 +574,17 @@ async fn upload_file(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let upload = super::uploads::visible_upload(&state, &user, id).await?;
+    let upload = app::uploads::visible_upload(&state.store, &user, id).await?;
     let bytes = state.store.upload_content(id).await?;
     Ok((
         [
             (
                 header::CONTENT_TYPE,
-                super::uploads::content_type(upload.format.as_deref()).to_string(),
+                super::upload_form::content_type(upload.format.as_deref()).to_string(),
             ),
             (
                 header::CONTENT_DISPOSITION,
-                super::pages::uploads::attachment(&upload.filename),
+                super::responses::attachment(&upload.filename),
             ),
         ],
         bytes,

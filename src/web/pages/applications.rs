@@ -9,19 +9,20 @@ use serde::Deserialize;
 
 use super::rounds::AuditLine;
 use super::{Layout, render};
+use crate::app;
+use crate::app::visibility as scope;
 use crate::domain::application::{
-    AllocationInput, Application, ApplicationInput, BUDGET_CATEGORIES, BudgetLineInput,
+    AllocationInput, ApplicationInput, ApplicationStatus, BUDGET_CATEGORIES, BudgetLineInput,
 };
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
 use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::store::{ApplicantChoice, AuditFilter, NewApplication};
+use crate::store::{ApplicantChoice, AuditFilter};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
-use crate::web::scope;
 use crate::web::views::ApplicationBody;
 
 pub fn routes() -> Routes {
@@ -34,6 +35,7 @@ pub fn routes() -> Routes {
         .get("/applications/{id}/edit", applicant, edit_form)
         .post("/applications/{id}", applicant, update)
         .post("/applications/{id}/submit", applicant, submit)
+        .post("/applications/{id}/withdraw", applicant, withdraw)
         .post(
             "/applications/{id}/allocation",
             Access::Roles(roles::OFFICER),
@@ -176,6 +178,7 @@ fn budget_changes(before: &serde_json::Value, after: &serde_json::Value) -> Vec<
 struct ShowQuery {
     lagret: Option<String>,
     sendt: Option<String>,
+    trukket: Option<String>,
 }
 
 pub(super) async fn show_page(
@@ -184,7 +187,7 @@ pub(super) async fn show_page(
     id: i64,
     allocation: Option<AllocationInput>,
 ) -> AppResult<ShowPage> {
-    let (application, round) = scope::application(state, user, id).await?;
+    let (application, round) = scope::application(&state.store, user, id).await?;
     let register = state.store.register().await?;
     let editable =
         user.has(crate::domain::user::Role::Kommune) && application.summary.status.editable();
@@ -201,7 +204,7 @@ pub(super) async fn show_page(
     let allocation = allocation.unwrap_or_else(|| AllocationInput {
         amount: application
             .row
-            .allocated
+            .proposed
             .map(|a| a.to_input_string())
             .unwrap_or_default(),
         version: application.row.version.to_string(),
@@ -261,6 +264,8 @@ async fn show(
         Some("Endringen er lagret.")
     } else if query.sendt.is_some() {
         Some("Søknaden er sendt inn til Statsforvalteren.")
+    } else if query.trukket.is_some() {
+        Some("Søknaden er trukket.")
     } else {
         None
     };
@@ -299,11 +304,8 @@ async fn set_allocation(
         version: form.text("version"),
         reason: form.optional("reason"),
     };
-    match state
-        .store
-        .set_allocation(id, &input, &Actor::from(&user))
-        .await
-    {
+    scope::application(&state.store, &user, id).await?;
+    match app::applications::propose_amount(&state.store, id, &input, &Actor::from(&user)).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             // A stale page shows the current figures, with what the user typed kept in the form.
@@ -319,17 +321,27 @@ async fn submit(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    scope::application(&state, &user, id).await?;
+    scope::application(&state.store, &user, id).await?;
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive();
-    match state
-        .store
-        .submit_application(id, version, today, &Actor::from(&user))
-        .await
-    {
+    match app::applications::submit(&state.store, id, version, &Actor::from(&user)).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?sendt=1")).into_response()),
+        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            show_with_error(&state, &user, id, None, err).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> AppResult<Response> {
+    scope::application(&state.store, &user, id).await?;
+    let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
+    match app::applications::withdraw(&state.store, id, version, &Actor::from(&user)).await {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?trukket=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             show_with_error(&state, &user, id, None, err).await
         }
@@ -421,13 +433,17 @@ async fn new_form(
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, round_id).await?.round;
-    if !round.status.allows_allocation() {
-        return Err(AppError::Conflict(format!(
-            "Runden «{}» er avgjort og tar ikke imot nye søknader.",
-            round.name
-        )));
+    let round = scope::round(&state.store, &user, round_id).await?.round;
+    // A municipality that has applied is taken to its application instead.
+    if user.limited_to_organisation().is_some()
+        && let Some(own) = scope::round_applications(&state.store, &user, &round)
+            .await?
+            .into_iter()
+            .find(|a| a.status != ApplicationStatus::Withdrawn)
+    {
+        return Ok(Redirect::to(&format!("/applications/{}", own.id)).into_response());
     }
+    app::applications::check_round_takes(&round, user.limited_to_organisation().is_some())?;
     let page = form_page(&state, &user, round, None, 0, ApplicationInput::default()).await?;
     Ok(render(&page))
 }
@@ -477,21 +493,13 @@ async fn form_with_error(
     Ok((status, render(&page)).into_response())
 }
 
-/// A kommune user applies for its own organisation; an officer for whoever it chose.
-pub fn applicant_for(user: &Principal, typed: &str) -> (String, NewApplication) {
-    match user.limited_to_organisation() {
-        Some(org) => (format!("org:{org}"), NewApplication::DRAFT),
-        None => (typed.to_string(), NewApplication::REGISTERED),
-    }
-}
-
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, round_id).await?.round;
+    let round = scope::round(&state.store, &user, round_id).await?.round;
     let mut input = application_input(&form);
     if form.get("more_lines").is_some() {
         // "Flere budsjettlinjer": the same form again, the filled lines kept, with room for more.
@@ -500,16 +508,12 @@ async fn create(
             &form_page(&state, &user, round, None, 0, input).await?,
         ));
     }
-    let (applicant, how) = applicant_for(&user, &input.applicant);
     let mut to_store = input.clone();
-    to_store.applicant = applicant;
+    to_store.applicant = app::applications::applicant_for(&user, &input.applicant);
     let result = match to_store.validate() {
         Ok(fields) => {
             let register = state.store.register().await?;
-            state
-                .store
-                .create_application(round_id, &register, &fields, how, &Actor::from(&user))
-                .await
+            app::applications::create(&state.store, &register, &user, round_id, &fields).await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
@@ -523,33 +527,12 @@ async fn create(
 }
 
 /// The form input that shows an application as it is.
-pub fn input_of(application: &Application) -> ApplicationInput {
-    ApplicationInput {
-        applicant: format!("org:{}", application.summary.organisation_id),
-        project_title: application.summary.project_title.clone(),
-        description: application.description.clone(),
-        contact_person: application.contact_person.clone(),
-        email: application.email.clone(),
-        requested: application.summary.requested.map(|r| r.to_input_string()),
-        budget_lines: application
-            .budget_lines
-            .iter()
-            .map(|l| BudgetLineInput {
-                category: l.category.clone(),
-                description: l.description.clone(),
-                applied: l.applied.to_input_string(),
-                own_contribution: l.own_contribution.to_input_string(),
-            })
-            .collect(),
-    }
-}
-
 async fn edit_form(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let (application, round) = scope::application(&state, &user, id).await?;
+    let (application, round) = scope::application(&state.store, &user, id).await?;
     if !application.summary.status.editable() {
         return Err(AppError::Conflict(
             "Søknaden er sendt inn og kan ikke endres.".into(),
@@ -562,7 +545,7 @@ async fn edit_form(
         round,
         Some(id),
         version,
-        input_of(&application),
+        application.to_input(),
     )
     .await?;
     Ok(render(&page))
@@ -574,7 +557,7 @@ async fn update(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    let (application, round) = scope::application(&state, &user, id).await?;
+    let (application, round) = scope::application(&state.store, &user, id).await?;
     let mut input = application_input(&form);
     input.applicant = format!("org:{}", application.summary.organisation_id);
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
@@ -586,10 +569,7 @@ async fn update(
     }
     let result = match input.validate() {
         Ok(fields) => {
-            state
-                .store
-                .update_application(id, &fields, version, &Actor::from(&user))
-                .await
+            app::applications::update(&state.store, id, &fields, version, &Actor::from(&user)).await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{Layout, render};
+use crate::app::visibility as scope;
 use crate::domain::assessment::{AssessmentInput, CriterionInput, DeclarationInput, ScoreInput};
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
@@ -17,7 +18,6 @@ use crate::store::{ApplicationAssessment, Declaration, decimal_text};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
-use crate::web::scope;
 
 pub fn routes() -> Routes {
     let office = Access::Roles(roles::OFFICE);
@@ -97,7 +97,7 @@ async fn criteria_view(
     new_input: CriterionInput,
     failed: Option<FailedEdit>,
 ) -> AppResult<CriteriaPage> {
-    let round = scope::round(state, user, round_id).await?.round;
+    let round = scope::round(&state.store, user, round_id).await?.round;
     let criteria = state.store.criteria(round_id).await?;
     let total: rust_decimal::Decimal = criteria.iter().map(|c| c.weight).sum();
     let lines = criteria
@@ -132,7 +132,7 @@ async fn criteria_view(
             line
         })
         .collect();
-    let editable = user.has(Role::Saksbehandler) && round.status.allows_allocation();
+    let editable = user.has(Role::Saksbehandler) && round.phase.allows_assessment();
     Ok(CriteriaPage {
         layout: Layout::new(state, user, "runder"),
         round,
@@ -212,7 +212,7 @@ async fn add_criterion(
     Id(round_id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    scope::round(&state, &user, round_id).await?;
+    scope::round(&state.store, &user, round_id).await?;
     let input = criterion_input(&form);
     let result = match input.validate() {
         Ok(fields) => {
@@ -387,7 +387,7 @@ pub async fn section(
         .collect();
     Ok(AssessmentSection {
         application_id,
-        round_open: round.status.allows_allocation(),
+        round_open: round.phase.allows_assessment(),
         may_declare: user.has_any(roles::DECLARES_IMPARTIALITY),
         may_score: user.has(Role::Saksbehandler),
         my_conflict: mine.map(|d| d.conflict),
@@ -455,7 +455,7 @@ async fn declare(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    scope::application(&state, &user, id).await?;
+    scope::application(&state.store, &user, id).await?;
     let input = DeclarationInput {
         conflict: match form.get("conflict") {
             Some("ja") => Some(true),
@@ -465,7 +465,7 @@ async fn declare(
         reason: form.optional("reason"),
     };
     let result = match input.validate() {
-        Ok(fields) => state.store.declare_impartiality(id, &user, &fields).await,
+        Ok(fields) => crate::app::assessment::declare(&state.store, id, &user, &fields).await,
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
@@ -511,9 +511,9 @@ async fn save(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    scope::application(&state, &user, id).await?;
+    scope::application(&state.store, &user, id).await?;
     let input = assessment_input(&form);
-    match state.store.save_assessment(id, &input, &user).await {
+    match crate::app::assessment::save(&state.store, id, &input, &user).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/applications/{id}?lagret=1#vurdering")).into_response())
         }
@@ -564,7 +564,7 @@ pub async fn assessment_body(
     user: &Principal,
     id: i64,
 ) -> AppResult<AssessmentBody> {
-    let (_, round) = scope::application(state, user, id).await?;
+    let (_, round) = scope::application(&state.store, user, id).await?;
     let assessment = state.store.application_assessment(id).await?;
     let declarations = state.store.declarations(id).await?;
     let my_declaration = declarations
@@ -572,7 +572,7 @@ pub async fn assessment_body(
         .find(|d| d.user_id == user.user_id)
         .cloned();
     let may_assess = user.has(Role::Saksbehandler)
-        && round.status.allows_allocation()
+        && round.phase.allows_assessment()
         && my_declaration.as_ref().is_some_and(|d| !d.conflict);
     Ok(AssessmentBody {
         assessment,
@@ -588,7 +588,7 @@ pub async fn criteria_body(
     user: &Principal,
     round_id: i64,
 ) -> AppResult<serde_json::Value> {
-    scope::round(state, user, round_id).await?;
+    scope::round(&state.store, user, round_id).await?;
     let criteria = state.store.criteria(round_id).await?;
     let total: rust_decimal::Decimal = criteria.iter().map(|c| c.weight).sum();
     Ok(serde_json::json!({

@@ -20,8 +20,8 @@ use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::charts::{self, Point, Series};
 use crate::web::extract::Id;
 use crate::web::pages::round_export::file_stem;
-use crate::web::pages::uploads::{csv_response, xlsx_response};
 use crate::web::report::{LoadedReport, ReportQuery, load};
+use crate::web::responses::{csv_response, xlsx_response};
 
 pub fn routes() -> Routes {
     let office = Access::Roles(roles::OFFICE);

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::response::Response;
 
+use crate::app::visibility as scope;
 use crate::domain::application::organisation_kind_label;
 use crate::domain::decision::DecisionStatus;
-use crate::domain::round::{Round, RoundStatus};
+use crate::domain::round::{Round, RoundPhase};
 use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
 use crate::sheets::csv_export::table_to_csv;
@@ -22,8 +23,7 @@ use crate::web::AppState;
 use crate::web::allocation_views::{DecisionBody, local_time};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::Id;
-use crate::web::pages::uploads::{csv_response, xlsx_response};
-use crate::web::scope;
+use crate::web::responses::{csv_response, xlsx_response};
 use crate::web::views::applicant_order;
 
 pub fn routes() -> Routes {
@@ -42,9 +42,9 @@ struct Gathered {
 }
 
 async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gathered> {
-    let round = scope::round(state, user, id).await?.round;
+    let round = scope::round(&state.store, user, id).await?.round;
     let register = state.store.register().await?;
-    let mut applications = scope::round_applications(state, user, &round).await?;
+    let mut applications = scope::round_applications(&state.store, user, &round).await?;
     applications.sort_by(|a, b| applicant_order(&a.applicant, &b.applicant));
     let reasons: HashMap<i64, String> = state
         .store
@@ -54,7 +54,17 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
         .collect();
     let rows = applications
         .iter()
-        .map(|a| AllocationRow {
+        .map(|a| {
+            (
+                a,
+                if round.phase.is_decided() {
+                    a.allocated
+                } else {
+                    a.proposed
+                },
+            )
+        })
+        .map(|(a, amount)| AllocationRow {
             applicant: a.applicant.clone(),
             organisation_kind: organisation_kind_label(&a.organisation_kind).to_string(),
             kommunenummer: a.kommunenummer.as_ref().map(ToString::to_string),
@@ -65,9 +75,9 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
             project: a.project_title.clone(),
             status: a.status.label().to_string(),
             requested: a.requested,
-            allocated: a.allocated,
+            allocated: amount,
             // A reason goes with an amount the reader may see, never without it.
-            reason: a.allocated.and_then(|_| reasons.get(&a.id).cloned()),
+            reason: amount.and_then(|_| reasons.get(&a.id).cloned()),
         })
         .collect();
 
@@ -121,7 +131,7 @@ async fn gather(state: &AppState, user: &Principal, id: i64) -> AppResult<Gather
                 reason: body.reason.clone(),
             }))
         }
-        None if round.status == RoundStatus::Decided => DecisionState::DecidedElsewhere,
+        None if round.phase == RoundPhase::Decided => DecisionState::DecidedElsewhere,
         None => DecisionState::NotDecided {
             pending: decisions
                 .iter()

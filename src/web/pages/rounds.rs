@@ -8,20 +8,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::app::visibility as scope;
 use crate::domain::audit::Actor;
 use crate::domain::audit::action_label;
 use crate::domain::county;
-use crate::domain::round::{ROUNDING_UNITS, RoundInput, RoundOverview};
+use crate::domain::round::{ROUNDING_UNITS, RoundInput, RoundOverview, RoundPhase};
 use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::domain::{Kroner, date::format_date};
 use crate::error::{AppError, AppResult};
-use crate::store::{AuditEvent, AuditFilter, RoundOrigin};
+use crate::store::{AuditEvent, AuditFilter};
 use crate::web::AppState;
 use crate::web::allocation_views::{DecisionBody, ScenarioBody};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
-use crate::web::scope;
 use crate::web::views::{ApplicationRow, SortKey, sort_rows};
 
 pub fn routes() -> Routes {
@@ -33,6 +33,9 @@ pub fn routes() -> Routes {
         .get("/rounds/new", officer, new_form)
         .get("/rounds/{id}", read, show)
         .post("/rounds/{id}", officer, update)
+        .post("/rounds/{id}/open", officer, open_round)
+        .post("/rounds/{id}/close", officer, close_round)
+        .post("/rounds/{id}/reopen", officer, reopen_round)
         .get("/rounds/{id}/edit", officer, edit_form)
         .get("/rounds/{id}/audit", Access::Roles(roles::AUDIT), audit)
 }
@@ -48,7 +51,7 @@ async fn list(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
 ) -> AppResult<Response> {
-    let rounds = scope::rounds(&state, &user).await?;
+    let rounds = scope::rounds(&state.store, &user).await?;
     Ok(render(&ListPage {
         layout: Layout::new(&state, &user, "runder"),
         rounds,
@@ -76,6 +79,13 @@ struct ShowPage {
     /// Office users only: the round's scenarios and decisions.
     scenarios: Vec<ScenarioBody>,
     decisions: Vec<DecisionBody>,
+    /// Whether anything has been proposed (a closed round then cannot reopen).
+    any_decision: bool,
+    /// A kommune user's own application in the round, if it has one.
+    own_application: Option<ApplicationRow>,
+    /// Problems with a phase change (close, reopen), by field.
+    errors: FieldErrors,
+    alert: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,13 +100,23 @@ async fn show(
     Id(id): Id,
     Query(query): Query<SortQuery>,
 ) -> AppResult<Response> {
-    let overview = scope::round(&state, &user, id).await?;
+    Ok(render(&show_page(&state, &user, id, query).await?))
+}
+
+async fn show_page(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+    query: SortQuery,
+) -> AppResult<ShowPage> {
+    let overview = scope::round(&state.store, user, id).await?;
     let register = state.store.register().await?;
-    let mut rows: Vec<ApplicationRow> = scope::round_applications(&state, &user, &overview.round)
-        .await?
-        .iter()
-        .map(|s| ApplicationRow::new(&register, s, overview.round.year))
-        .collect();
+    let mut rows: Vec<ApplicationRow> =
+        scope::round_applications(&state.store, user, &overview.round)
+            .await?
+            .iter()
+            .map(|s| ApplicationRow::new(&register, s, overview.round.year))
+            .collect();
     let key = query
         .sort
         .as_deref()
@@ -137,7 +157,7 @@ async fn show(
     let (mut scenarios, mut decisions) = (Vec::new(), Vec::new());
     if user.sees_everything() {
         for scenario in state.store.round_scenarios(id).await? {
-            scenarios.push(super::scenarios::scenario_body(&state, scenario).await?);
+            scenarios.push(super::scenarios::scenario_body(state, scenario).await?);
         }
         decisions = state
             .store
@@ -147,8 +167,13 @@ async fn show(
             .map(DecisionBody::new)
             .collect();
     }
-    Ok(render(&ShowPage {
-        layout: Layout::new(&state, &user, "runder"),
+    let own_application = match user.limited_to_organisation() {
+        Some(_) => rows.iter().find(|r| r.status != "withdrawn").cloned(),
+        None => None,
+    };
+    Ok(ShowPage {
+        layout: Layout::new(state, user, "runder"),
+        any_decision: !decisions.is_empty(),
         scenarios,
         decisions,
         deadline: overview.round.deadline.map(format_date),
@@ -156,7 +181,78 @@ async fn show(
         rows,
         headers,
         used_percent,
-    }))
+        own_application,
+        errors: FieldErrors::new(),
+        alert: None,
+    })
+}
+
+/// The round page again after a refused phase change, with the problem shown.
+async fn show_with_error(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+    err: AppError,
+) -> AppResult<Response> {
+    let status = err.status();
+    let query = SortQuery {
+        sort: None,
+        dir: None,
+    };
+    let mut page = show_page(state, user, id, query).await?;
+    match err {
+        AppError::Invalid(errors) => page.errors = errors,
+        AppError::Conflict(message) => page.alert = Some(message),
+        other => return Err(other),
+    }
+    Ok((status, render(&page)).into_response())
+}
+
+/// What a phase change answers: back to the round, or the round with the problem.
+async fn phase_changed(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+    result: AppResult<()>,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/rounds/{id}")).into_response()),
+        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            show_with_error(state, user, id, err).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn open_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let result = crate::app::rounds::open(&state.store, id, &Actor::from(&user)).await;
+    phase_changed(&state, &user, id, result).await
+}
+
+async fn close_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> AppResult<Response> {
+    let reason = form.text("reason");
+    let result = crate::app::rounds::close(&state.store, id, &reason, &Actor::from(&user)).await;
+    phase_changed(&state, &user, id, result).await
+}
+
+async fn reopen_round(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: FormFields,
+) -> AppResult<Response> {
+    let reason = form.text("reason");
+    let result = crate::app::rounds::reopen(&state.store, id, &reason, &Actor::from(&user)).await;
+    phase_changed(&state, &user, id, result).await
 }
 
 #[derive(Template)]
@@ -215,6 +311,7 @@ fn round_input(form: &FormFields) -> RoundInput {
         deadline: form.optional("deadline"),
         rounding_unit: form.text("rounding_unit"),
         description: form.optional("description"),
+        phase: form.optional("phase"),
     }
 }
 
@@ -245,12 +342,15 @@ async fn create(
     form: FormFields,
 ) -> Response {
     let input = round_input(&form);
+    // «Lagre som utkast» keeps the round from the municipalities until it is announced.
+    let phase = if input.phase.as_deref() == Some("draft") {
+        RoundPhase::Draft
+    } else {
+        RoundPhase::Open
+    };
     let result = match input.validate() {
         Ok(fields) => {
-            state
-                .store
-                .create_round(&fields, RoundOrigin::NEW, &Actor::from(&user))
-                .await
+            crate::app::rounds::create(&state.store, &fields, phase, &Actor::from(&user)).await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
@@ -266,12 +366,7 @@ async fn edit_form(
     Id(id): Id,
 ) -> AppResult<Response> {
     let round = state.store.round(id).await?;
-    if !round.status.allows_allocation() {
-        return Err(AppError::Conflict(format!(
-            "Runden «{}» er avgjort og kan ikke endres.",
-            round.name
-        )));
-    }
+    round.phase.check_allows_settings(&round.name)?;
     Ok(render(&FormPage::new(
         &state,
         &user,
@@ -291,9 +386,7 @@ async fn update(
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
     let result = match input.validate() {
         Ok(fields) => {
-            state
-                .store
-                .update_round(id, &fields, version, &Actor::from(&user))
+            crate::app::rounds::update(&state.store, id, &fields, version, &Actor::from(&user))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),

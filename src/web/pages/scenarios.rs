@@ -283,10 +283,7 @@ async fn create(
 ) -> AppResult<Response> {
     let result = match scenario_input(&form).and_then(|input| input.validate()) {
         Ok(spec) => {
-            state
-                .store
-                .create_scenario(round_id, &spec, &Actor::from(&user))
-                .await
+            crate::app::scenarios::create(&state.store, round_id, &spec, &Actor::from(&user)).await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
@@ -371,9 +368,7 @@ async fn recompute(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let result = state
-        .store
-        .recompute_scenario(id, &Actor::from(&user))
+    let result = crate::app::scenarios::recompute(&state.store, id, &Actor::from(&user))
         .await
         .map(|()| format!("/scenarios/{id}"));
     scenario_action(&state, &user, id, result).await
@@ -399,11 +394,14 @@ async fn propose(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    let result = state
-        .store
-        .propose_decision(id, form.optional("reason").as_deref(), &Actor::from(&user))
-        .await
-        .map(|decision| format!("/decisions/{decision}"));
+    let result = crate::app::decisions::propose(
+        &state.store,
+        id,
+        form.optional("reason").as_deref(),
+        &Actor::from(&user),
+    )
+    .await
+    .map(|decision| format!("/decisions/{decision}"));
     scenario_action(&state, &user, id, result).await
 }
 
@@ -514,10 +512,13 @@ async fn approve(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    let result = state
-        .store
-        .approve_decision(id, form.optional("comment").as_deref(), &Actor::from(&user))
-        .await;
+    let result = crate::app::decisions::approve(
+        &state.store,
+        id,
+        form.optional("comment").as_deref(),
+        &Actor::from(&user),
+    )
+    .await;
     review(&state, &user, id, &form, result).await
 }
 
@@ -527,10 +528,13 @@ async fn return_decision(
     Id(id): Id,
     form: FormFields,
 ) -> AppResult<Response> {
-    let result = state
-        .store
-        .return_decision(id, &form.text("comment"), &Actor::from(&user))
-        .await;
+    let result = crate::app::decisions::return_decision(
+        &state.store,
+        id,
+        &form.text("comment"),
+        &Actor::from(&user),
+    )
+    .await;
     review(&state, &user, id, &form, result).await
 }
 

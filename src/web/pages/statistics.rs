@@ -19,8 +19,8 @@ use crate::sheets::statistics_export::{
 use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
-use crate::web::pages::uploads::{csv_response, xlsx_response};
-use crate::web::uploads::receive_statistics_form;
+use crate::web::responses::{csv_response, xlsx_response};
+use crate::web::upload_form::receive_statistics_form;
 
 pub fn routes() -> Routes {
     let all = Access::Roles(roles::ALL);

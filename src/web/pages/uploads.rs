@@ -7,17 +7,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Layout, render};
+use crate::app::uploads::{Confirmed, UploadBody, confirm, receive, template_for, visible_upload};
+use crate::app::visibility as scope;
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
 use crate::error::AppResult;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::Id;
-use crate::web::scope;
-use crate::web::uploads::{
-    Confirmed, UploadBody, confirm, content_type, read_multipart, receive, template_for,
-    visible_upload,
-};
+use crate::web::responses::{attachment, template_filename, xlsx_response};
+use crate::web::upload_form::{content_type, read_upload_form};
 
 pub fn routes() -> Routes {
     let who = Access::Roles(roles::APPLICANT_OR_OFFICER);
@@ -29,68 +28,13 @@ pub fn routes() -> Routes {
         .get("/uploads/{id}/file", who, original)
 }
 
-/// `Content-Disposition` with a plain-ASCII fallback and the real name (RFC 6266).
-pub fn attachment(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-pub fn xlsx_response(bytes: Vec<u8>, filename: &str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (header::CONTENT_DISPOSITION, attachment(filename)),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// A CSV download (the text already has its byte order mark).
-pub fn csv_response(text: String, filename: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, attachment(filename)),
-        ],
-        text,
-    )
-        .into_response()
-}
-
-pub fn template_filename(round: &Round) -> String {
-    format!("soknadsskjema-{}.xlsx", round.name.replace(' ', "-"))
-}
-
 async fn template(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, id).await?.round;
-    let bytes = template_for(&state, &user, &round).await?;
+    let round = scope::round(&state.store, &user, id).await?.round;
+    let bytes = template_for(&state.store, &user, &round).await?;
     Ok(xlsx_response(bytes, &template_filename(&round)))
 }
 
@@ -100,16 +44,15 @@ async fn upload(
     Id(round_id): Id,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let round = scope::round(&state, &user, round_id).await?.round;
-    let (filename, bytes, kind) = read_multipart(multipart).await?;
+    let round = scope::round(&state.store, &user, round_id).await?.round;
+    let form = read_upload_form(multipart).await?;
     let id = receive(
-        &state,
+        &state.store,
+        &state.uploads,
         &user,
         &Actor::from(&user),
         &round,
-        kind,
-        &filename,
-        &bytes,
+        &form.round_file(),
     )
     .await?;
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
@@ -141,7 +84,7 @@ async fn show(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let upload = visible_upload(&state, &user, id).await?;
+    let upload = visible_upload(&state.store, &user, id).await?;
     let round = match upload.round_id {
         Some(round) => Some(state.store.round(round).await?),
         None => None,
@@ -163,9 +106,9 @@ async fn confirm_upload(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let upload = visible_upload(&state, &user, id).await?;
+    let upload = visible_upload(&state.store, &user, id).await?;
     Ok(
-        match confirm(&state, &user, &Actor::from(&user), &upload).await? {
+        match confirm(&state.store, &user, &Actor::from(&user), &upload).await? {
             Confirmed::Application(app) => Redirect::to(&format!("/applications/{app}?lagret=1")),
             Confirmed::Allocations(_) => match upload.round_id {
                 Some(round) => Redirect::to(&format!("/rounds/{round}")),
@@ -182,7 +125,7 @@ async fn original(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let upload = visible_upload(&state, &user, id).await?;
+    let upload = visible_upload(&state.store, &user, id).await?;
     let bytes = state.store.upload_content(id).await?;
     Ok((
         [

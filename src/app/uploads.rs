@@ -4,19 +4,32 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use crate::domain::Kroner;
+use crate::domain::Refusal;
+use crate::domain::application::{ApplicationFields, check_no_other_application};
 use crate::domain::application::{ApplicationInput, ApplicationStatus, BudgetLine};
 use crate::domain::audit::Actor;
+use crate::domain::audit::NewAuditEvent;
 use crate::domain::kommune::{Kommunenummer, Register, Successor, name_matches};
 use crate::domain::round::Round;
+use crate::domain::round::RoundPhase;
 use crate::domain::statistics as stats;
 use crate::domain::user::Principal;
+use crate::domain::visibility::may_confirm_upload;
 use crate::error::{AppError, AppResult};
 use crate::sheets::detect::{Format, Limits, detect};
 use crate::sheets::isolate::Isolation;
 use crate::sheets::{Problem, Severity, Workbook, allocations, application, read};
-use crate::store::{ImportCounts, NewApplication, NewObservation, Upload};
+use crate::store::applications::{
+    insert_application, organisation_application_in, write_content, write_decided, write_proposal,
+};
+use crate::store::organisations::resolve_applicant;
+use crate::store::uploads::{
+    content_snapshot, fields_snapshot, insert_version, mark_confirmed, write_upload_application,
+};
+use crate::store::{self, ImportCounts, NewApplication, NewObservation, Store, Upload};
+
+use super::lock_round;
 
 /// Upload limits and the isolated reader.
 #[derive(Debug, Clone)]
@@ -87,6 +100,10 @@ pub struct ApplicationPreview {
     pub budget_lines: Vec<BudgetLine>,
     /// When the applicant already has an application in the round: it gets a new version.
     pub replaces_application: Option<i64>,
+    /// The version of that application the preview was made from; confirming is refused
+    /// when the application has changed since.
+    #[serde(default)]
+    pub base_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,8 +122,13 @@ pub struct AllocationsPreview {
     pub rows: Vec<AllocationPreviewRow>,
     pub total: Kroner,
     pub pool: Kroner,
-    /// The round's allocated total after the import.
+    /// The round's proposed total after the import (granted total, for a published
+    /// historical decision).
     pub allocated_after: Kroner,
+    /// Imported as a decision already made and published elsewhere: where. `None`: the
+    /// amounts are proposals for this round's decision.
+    #[serde(default)]
+    pub historical_source: Option<String>,
 }
 
 /// One observation a statistics upload would store, and what it does to the stored one.
@@ -228,12 +250,12 @@ impl UploadBody {
 
 /// Reads a file into a workbook, in the isolated reader (CSV in-process).
 async fn read_file(
-    state: &AppState,
+    settings: &UploadSettings,
     bytes: &[u8],
     allow_csv: bool,
     preview: &mut Preview,
 ) -> Option<Workbook> {
-    let format = match detect(bytes, &state.uploads.limits, allow_csv) {
+    let format = match detect(bytes, &settings.limits, allow_csv) {
         Ok(f) => f,
         Err(message) => {
             preview.error(message);
@@ -243,7 +265,7 @@ async fn read_file(
     preview.format = Some(format.as_str().to_string());
     let result = match format {
         Format::Csv => read::read_csv(bytes),
-        other => state.uploads.isolation.read(bytes, other).await,
+        other => settings.isolation.read(bytes, other).await,
     };
     match result {
         Ok(workbook) => Some(workbook),
@@ -254,17 +276,32 @@ async fn read_file(
     }
 }
 
+/// A file sent to a round: what it is, as the user named it.
+#[derive(Debug, Clone, Copy)]
+pub struct RoundFile<'a> {
+    pub kind: UploadKind,
+    pub filename: &'a str,
+    pub bytes: &'a [u8],
+    /// For an allocation table of a decision made and published elsewhere: where.
+    pub historical_source: Option<&'a str>,
+}
+
 /// Receives a file: reads it, builds the preview, keeps the original. Returns the
 /// upload's id; the preview says whether it can be confirmed.
 pub async fn receive(
-    state: &AppState,
+    store: &Store,
+    settings: &UploadSettings,
     user: &Principal,
     actor: &Actor,
     round: &Round,
-    kind: UploadKind,
-    filename: &str,
-    bytes: &[u8],
+    file: &RoundFile<'_>,
 ) -> AppResult<i64> {
+    let RoundFile {
+        kind,
+        filename,
+        bytes,
+        historical_source,
+    } = *file;
     if kind == UploadKind::Statistics {
         return Err(AppError::invalid(
             "kind",
@@ -277,14 +314,21 @@ pub async fn receive(
         ));
     }
     let mut preview = Preview::new(kind, None);
-    let workbook = read_file(state, bytes, kind == UploadKind::Allocations, &mut preview).await;
-    let register = state.store.register().await?;
+    let workbook = read_file(
+        settings,
+        bytes,
+        kind == UploadKind::Allocations,
+        &mut preview,
+    )
+    .await;
+    let register = store.register().await?;
     let mut organisation_id = user.limited_to_organisation();
     let mut application_id = None;
+    let mut base_version = None;
     if let Some(workbook) = workbook {
         match kind {
             UploadKind::Application => {
-                let p = application_preview(state, user, round, &register, &workbook, &mut preview)
+                let p = application_preview(store, user, round, &register, &workbook, &mut preview)
                     .await?;
                 if user.limited_to_organisation().is_none() {
                     organisation_id = p
@@ -294,11 +338,17 @@ pub async fn receive(
                         .and_then(|id| id.parse().ok());
                 }
                 application_id = p.replaces_application;
+                base_version = p.base_version;
                 preview.application = Some(p);
             }
             UploadKind::Allocations => {
+                let source = historical_source
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
                 let p =
-                    allocations_preview(state, round, &register, &workbook, &mut preview).await?;
+                    allocations_preview(store, round, &register, &workbook, source, &mut preview)
+                        .await?;
                 preview.allocations = Some(p);
             }
             UploadKind::Statistics => {}
@@ -308,13 +358,14 @@ pub async fn receive(
     let result = serde_json::to_string(&preview)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("preview json: {e}")))?;
     let name = clean_filename(filename);
-    state
-        .store
+    store
         .create_upload(
             crate::store::NewUpload {
                 round_id: Some(round.id),
                 organisation_id,
                 application_id,
+                base_version,
+                uploader_organisation_id: user.limited_to_organisation(),
                 kind: kind.as_str(),
                 filename: &name,
                 format: preview.format.as_deref(),
@@ -343,7 +394,7 @@ fn clean_filename(name: &str) -> String {
 }
 
 async fn application_preview(
-    state: &AppState,
+    store: &Store,
     user: &Principal,
     round: &Round,
     register: &Register,
@@ -364,7 +415,7 @@ async fn application_preview(
         };
     match user.limited_to_organisation() {
         Some(org) => {
-            let own = state.store.organisation_name(org).await?;
+            let own = store.organisation_name(org).await?;
             applicant_ref = Some(format!("org:{org}"));
             applicant_name = Some(own.clone());
             if let Some(typed) = &parsed.applicant_name
@@ -442,7 +493,7 @@ async fn application_preview(
                 applicant_name = Some(m.name.clone());
                 applicant_ref = Some(m.number.to_string());
                 number = Some(m.number);
-            } else if let Some((id, name)) = state.store.find_organisation(None, &typed).await? {
+            } else if let Some((id, name)) = store.find_organisation(None, &typed).await? {
                 applicant_ref = Some(format!("org:{id}"));
                 applicant_name = Some(name);
             } else if !typed.is_empty() || parsed.kommunenummer.is_some() {
@@ -466,60 +517,45 @@ async fn application_preview(
     // An applicant that already has an application in the round gets a new version of it.
     let organisation = match (&applicant_ref, &number) {
         (Some(r), _) if r.starts_with("org:") => r[4..].parse::<i64>().ok(),
-        (_, Some(n)) => state
-            .store
+        (_, Some(n)) => store
             .find_organisation(Some(n), "")
             .await?
             .map(|(id, _)| id),
         _ => None,
     };
     let mut replaces = None;
+    let mut base_version = None;
+    let by_applicant = user.limited_to_organisation().is_some();
     if let Some(org) = organisation {
-        let existing = state
-            .store
+        let existing = store
             .round_applications(round.id)
             .await?
             .into_iter()
-            .find(|a| a.organisation_id == org);
+            .find(|a| a.organisation_id == org && a.status != ApplicationStatus::Withdrawn);
         if let Some(existing) = existing {
-            let allowed = match user.limited_to_organisation() {
-                Some(_) => existing.status.editable(),
-                None => !matches!(
-                    existing.status,
-                    ApplicationStatus::Granted
-                        | ApplicationStatus::Rejected
-                        | ApplicationStatus::Draft
-                ),
-            };
-            if allowed {
-                replaces = Some(existing.id);
-                parsed.problems.push(Problem::warning_in(
+            match existing.status.replace_by_upload(by_applicant) {
+                Ok(_) => {
+                    replaces = Some(existing.id);
+                    base_version = Some(existing.version);
+                    parsed.problems.push(Problem::warning_in(
+                        None,
+                        format!(
+                            "{} har allerede en søknad i runden (versjon {}); den får en ny versjon.",
+                            existing.applicant, existing.version
+                        ),
+                    ));
+                }
+                Err(refusal) => parsed.problems.push(Problem::error_in(
                     None,
-                    format!(
-                        "{} har allerede en søknad i runden; den får en ny versjon.",
-                        existing.applicant
-                    ),
-                ));
-            } else {
-                parsed.problems.push(Problem::error_in(
-                    None,
-                    format!(
-                        "{} har allerede en søknad i runden som er {} og ikke kan erstattes.",
-                        existing.applicant,
-                        existing.status.label().to_lowercase()
-                    ),
-                ));
+                    format!("{}: {refusal}", existing.applicant),
+                )),
             }
         }
     }
-    if !round.status.allows_allocation() {
-        parsed.problems.push(Problem::error_in(
-            None,
-            format!(
-                "Runden «{}» er avgjort og tar ikke imot søknader.",
-                round.name
-            ),
-        ));
+    if let Err(refusal) = super::applications::check_round_takes(round, by_applicant) {
+        parsed
+            .problems
+            .push(Problem::error_in(None, refusal.to_string()));
     }
     let mut input = parsed.input.clone();
     input.applicant = applicant_ref.clone().unwrap_or_default();
@@ -546,19 +582,26 @@ async fn application_preview(
         requested,
         budget_lines,
         replaces_application: replaces,
+        base_version,
     })
 }
 
 async fn allocations_preview(
-    state: &AppState,
+    store: &Store,
     round: &Round,
     register: &Register,
     workbook: &Workbook,
+    historical_source: Option<String>,
     preview: &mut Preview,
 ) -> AppResult<AllocationsPreview> {
+    let historical = historical_source.is_some();
+    // The amount an import replaces: the grant (historical) or the proposal.
+    let amount_of = |a: &crate::domain::application::ApplicationSummary| {
+        if historical { a.allocated } else { a.proposed }
+    };
     let parsed = allocations::parse(workbook);
     let mut problems = parsed.problems.clone();
-    let existing = state.store.round_applications(round.id).await?;
+    let existing = store.round_applications(round.id).await?;
     let division = register.division_year_for(round.year).unwrap_or(round.year);
     let mut rows = Vec::new();
     let mut replaced = Kroner::ZERO;
@@ -596,9 +639,7 @@ async fn allocations_preview(
                 .find(|m| name_matches(&m.name, &row.applicant))
             {
                 found = Some((m.number.to_string(), m.name.clone(), Some(m.number.clone())));
-            } else if let Some((id, name)) =
-                state.store.find_organisation(None, &row.applicant).await?
-            {
+            } else if let Some((id, name)) = store.find_organisation(None, &row.applicant).await? {
                 found = Some((format!("org:{id}"), name, None));
             } else {
                 // An old name (Bjugn in a 2026 round) is followed through the register.
@@ -642,8 +683,7 @@ async fn allocations_preview(
                 seen.push(reference.clone());
                 let org_id = match reference.strip_prefix("org:") {
                     Some(id) => id.parse().ok(),
-                    None => state
-                        .store
+                    None => store
                         .find_organisation(Kommunenummer::parse(reference).ok().as_ref(), "")
                         .await?
                         .map(|(id, _)| id),
@@ -651,9 +691,22 @@ async fn allocations_preview(
                 if let Some(org) = org_id
                     && let Some(app) = existing
                         .iter()
-                        .find(|a| a.organisation_id == org && a.status != ApplicationStatus::Draft)
+                        .find(|a| a.organisation_id == org && a.status.is_claim())
                 {
-                    replaced = replaced + app.allocated.unwrap_or_default();
+                    replaced = replaced + amount_of(app).unwrap_or_default();
+                    let allowed = if historical {
+                        Ok(app.status)
+                    } else {
+                        app.status.propose_amount()
+                    };
+                    if let Err(refusal) = allowed {
+                        problems.push(Problem::error_at(
+                            &row.sheet,
+                            row_no,
+                            0,
+                            format!("{}: {refusal}", app.applicant),
+                        ));
+                    }
                 }
             }
             None => problems.push(Problem::error_at(
@@ -678,25 +731,29 @@ async fn allocations_preview(
             amount: row.amount,
         });
     }
-    let current: Kroner = existing.iter().filter_map(|a| a.allocated).sum();
+    let current: Kroner = existing
+        .iter()
+        .filter(|a| a.status.is_claim())
+        .filter_map(amount_of)
+        .sum();
     let allocated_after = current - replaced + parsed.total;
     if allocated_after > round.pool {
         problems.push(Problem::error_in(
             None,
             format!(
-                "Importen gir {allocated_after} tildelt i runden, mer enn rammen på {}.",
+                "Importen gir {allocated_after} {} i runden, mer enn rammen på {}.",
+                if historical { "tildelt" } else { "foreslått" },
                 round.pool
             ),
         ));
     }
-    if !round.status.allows_allocation() {
-        problems.push(Problem::error_in(
-            None,
-            format!(
-                "Runden «{}» er avgjort; tildelinger kan ikke endres.",
-                round.name
-            ),
-        ));
+    let phase_rule = if historical {
+        historical_allowed(round)
+    } else {
+        round.phase.check_allows_proposals(&round.name)
+    };
+    if let Err(refusal) = phase_rule {
+        problems.push(Problem::error_in(None, refusal.to_string()));
     }
     preview.add(&problems);
     Ok(AllocationsPreview {
@@ -704,6 +761,7 @@ async fn allocations_preview(
         total: parsed.total,
         pool: round.pool,
         allocated_after,
+        historical_source,
     })
 }
 
@@ -727,10 +785,22 @@ pub enum Confirmed {
     Statistics(ImportCounts),
 }
 
-/// Stores a preview without errors. Only its uploader's side may confirm: the
-/// organisation's own users, or officers.
+/// A published historical decision goes into a round that has no decision yet.
+fn historical_allowed(round: &Round) -> Result<(), Refusal> {
+    match round.phase {
+        RoundPhase::Decided | RoundPhase::AwaitingApproval => Err(Refusal::RoundFrozen {
+            round: round.name.clone(),
+            phase: round.phase,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Stores a preview without errors. Every rule is checked again at confirm time, under the
+/// round's lock: the uploader's side, the round's phase, the application's status and the
+/// version the preview was made from.
 pub async fn confirm(
-    state: &AppState,
+    store: &Store,
     user: &Principal,
     actor: &Actor,
     upload: &Upload,
@@ -742,7 +812,12 @@ pub async fn confirm(
             _ => "Opplastingen har feil og kan ikke bekreftes. Rett feilene i filen og last den opp på nytt.".into(),
         }));
     }
-    let register = state.store.register().await?;
+    if upload.kind != UploadKind::Statistics.as_str()
+        && !may_confirm_upload(user, upload.uploader_organisation_id)
+    {
+        return Err(Refusal::NotTheUploadersSide.into());
+    }
+    let register = store.register().await?;
     match body.preview.kind {
         UploadKind::Application => {
             let p = body
@@ -750,22 +825,8 @@ pub async fn confirm(
                 .application
                 .ok_or_else(|| AppError::Conflict("Opplastingen har ingen søknad.".into()))?;
             let fields = p.input.validate()?;
-            let how = if user.limited_to_organisation().is_some() {
-                NewApplication::DRAFT
-            } else {
-                NewApplication::REGISTERED
-            };
-            let id = state
-                .store
-                .confirm_application_upload(
-                    upload.id,
-                    &register,
-                    &fields,
-                    p.replaces_application,
-                    how,
-                    actor,
-                )
-                .await?;
+            let id =
+                confirm_application(store, &register, user, actor, upload, &p, &fields).await?;
             Ok(Confirmed::Application(id))
         }
         UploadKind::Allocations => {
@@ -778,15 +839,7 @@ pub async fn confirm(
                 .preview
                 .allocations
                 .ok_or_else(|| AppError::Conflict("Opplastingen har ingen tildelinger.".into()))?;
-            let rows: Vec<(String, Kroner)> = p
-                .rows
-                .iter()
-                .filter_map(|r| r.applicant_ref.clone().map(|a| (a, r.amount)))
-                .collect();
-            let n = state
-                .store
-                .confirm_allocations_upload(upload.id, &register, &rows, actor)
-                .await?;
+            let n = confirm_allocations(store, &register, actor, upload, &p).await?;
             Ok(Confirmed::Allocations(n))
         }
         UploadKind::Statistics => {
@@ -800,8 +853,7 @@ pub async fn confirm(
                 .iter()
                 .map(new_observation)
                 .collect::<AppResult<Vec<_>>>()?;
-            let counts = state
-                .store
+            let counts = store
                 .confirm_statistics_upload(upload.id, &observations, actor)
                 .await?;
             Ok(Confirmed::Statistics(counts))
@@ -809,9 +861,262 @@ pub async fn confirm(
     }
 }
 
+fn round_of(upload: &Upload) -> AppResult<i64> {
+    upload
+        .round_id
+        .ok_or_else(|| AppError::Conflict("Opplastingen hører ikke til en runde.".into()))
+}
+
+/// An application upload: a new application, or new content for the one the preview
+/// was made from, if it is still at that version and may still change.
+async fn confirm_application(
+    store: &Store,
+    register: &Register,
+    user: &Principal,
+    actor: &Actor,
+    upload: &Upload,
+    preview: &ApplicationPreview,
+    fields: &ApplicationFields,
+) -> AppResult<i64> {
+    let round_id = round_of(upload)?;
+    let by_applicant = user.limited_to_organisation().is_some();
+    let mut locked = lock_round(store, round_id).await?;
+    let tx = &mut locked.tx;
+    mark_confirmed(tx, upload).await?;
+    let applicant =
+        resolve_applicant(tx, register, &fields.applicant, locked.round.year, actor).await?;
+    let existing = organisation_application_in(tx, round_id, applicant.organisation_id).await?;
+    let (application_id, changed) = match existing {
+        Some(current) => {
+            // The preview must have been made from this application as it is now.
+            match (preview.replaces_application, preview.base_version) {
+                (Some(id), Some(seen)) if id == current.id => {
+                    if seen != current.version {
+                        return Err(Refusal::StaleUpload {
+                            preview_version: seen,
+                            current: current.version,
+                        }
+                        .into());
+                    }
+                }
+                _ => check_no_other_application(Some(&current))?,
+            }
+            current.status.replace_by_upload(by_applicant)?;
+            super::applications::check_round_takes(&locked.round, by_applicant)?;
+            let changed = fields_snapshot(fields) != content_snapshot(tx, current.id).await?;
+            if changed {
+                write_content(tx, current.id, fields).await?;
+            }
+            (current.id, changed)
+        }
+        None => {
+            if preview.replaces_application.is_some() {
+                return Err(AppError::Conflict(
+                    "Søknaden forhåndsvisningen gjaldt er trukket eller finnes ikke lenger. Last opp filen på nytt.".into(),
+                ));
+            }
+            let how = super::applications::how_for(user);
+            let round = locked.round.clone();
+            let id = super::applications::insert_checked(
+                tx,
+                &round,
+                register,
+                fields,
+                how,
+                by_applicant,
+                actor,
+            )
+            .await?;
+            (id, true)
+        }
+    };
+    write_upload_application(tx, upload.id, application_id).await?;
+    let summary = if changed {
+        let version = insert_version(tx, application_id, Some(upload.id), actor).await?;
+        format!(
+            "Søknaden ble lagret fra «{}» (versjon {version})",
+            upload.filename
+        )
+    } else {
+        format!(
+            "«{}» var lik søknaden slik den er; ingen ny versjon",
+            upload.filename
+        )
+    };
+    tx.audit(
+        NewAuditEvent::new(actor, "upload.confirmed", summary)
+            .round(round_id)
+            .application(application_id),
+    )
+    .await?;
+    locked.tx.commit().await?;
+    Ok(application_id)
+}
+
+/// A table of amounts: proposals for this round's decision, or (with a source) a decision
+/// already made and published elsewhere. Refused as a whole when the round's total would
+/// pass its pool.
+async fn confirm_allocations(
+    store: &Store,
+    register: &Register,
+    actor: &Actor,
+    upload: &Upload,
+    preview: &AllocationsPreview,
+) -> AppResult<usize> {
+    let round_id = round_of(upload)?;
+    let rows: Vec<(String, Kroner)> = preview
+        .rows
+        .iter()
+        .filter_map(|r| r.applicant_ref.clone().map(|a| (a, r.amount)))
+        .collect();
+    let historical = preview.historical_source.as_deref();
+    let mut locked = lock_round(store, round_id).await?;
+    let round = locked.round.clone();
+    let tx = &mut locked.tx;
+    mark_confirmed(tx, upload).await?;
+    match historical {
+        Some(_) => historical_allowed(&round)?,
+        None => round.phase.check_allows_proposals(&round.name)?,
+    }
+    for (applicant, amount) in &rows {
+        let resolved = resolve_applicant(tx, register, applicant, round.year, actor).await?;
+        match organisation_application_in(tx, round.id, resolved.organisation_id).await? {
+            Some(current) if current.status.is_claim() => {
+                if historical.is_some() {
+                    let status = ApplicationStatus::decide(*amount);
+                    let reason = format!("Publisert vedtak: {}", historical.unwrap_or_default());
+                    write_decided(tx, current.id, *amount, &reason, status).await?;
+                } else {
+                    let status = current.status.propose_amount()?;
+                    write_proposal(tx, current.id, *amount, None, status).await?;
+                }
+                let (field, old) = if historical.is_some() {
+                    ("allocated", current.allocated)
+                } else {
+                    ("proposed", current.proposed)
+                };
+                tx.audit(
+                    NewAuditEvent::new(
+                        actor,
+                        if historical.is_some() {
+                            "application.allocation_set"
+                        } else {
+                            "application.proposal_set"
+                        },
+                        format!(
+                            "{} til {} satt til {amount} (import)",
+                            if historical.is_some() {
+                                "Tildeling"
+                            } else {
+                                "Foreslått beløp"
+                            },
+                            resolved.name
+                        ),
+                    )
+                    .round(round.id)
+                    .application(current.id)
+                    .change(
+                        field,
+                        old.map(|o| o.to_string()),
+                        Some(amount.to_string()),
+                    ),
+                )
+                .await?;
+            }
+            Some(current) => {
+                // A draft: the applicant has not sent it, so it takes no amount.
+                return Err(Refusal::DraftHasNoProposal)
+                    .map_err(|r| AppError::Conflict(format!("{}: {r}", current.applicant)));
+            }
+            None => {
+                let fields = ApplicationFields {
+                    applicant: format!("org:{}", resolved.organisation_id),
+                    project_title: None,
+                    description: None,
+                    contact_person: None,
+                    email: None,
+                    requested: Kroner::ZERO,
+                    budget_lines: Vec::new(),
+                };
+                let how = match historical {
+                    Some(_) => NewApplication {
+                        status: ApplicationStatus::decide(*amount),
+                        requested_known: false,
+                        allocated: Some(*amount),
+                        proposed: None,
+                        demo: false,
+                    },
+                    None => NewApplication {
+                        status: ApplicationStatus::InReview,
+                        requested_known: false,
+                        allocated: None,
+                        proposed: Some(*amount),
+                        demo: false,
+                    },
+                };
+                insert_application(tx, round.id, register, &fields, how, actor).await?;
+            }
+        }
+    }
+    let total = match historical {
+        Some(_) => store::rounds::allocated_total(tx, round.id, None).await?,
+        None => store::rounds::proposed_total(tx, round.id, None).await?,
+    };
+    if total > round.pool {
+        return Err(AppError::invalid(
+            "file",
+            format!(
+                "Importen ville gitt {total} {} i runden, mer enn rammen på {}. Ingenting er lagret.",
+                if historical.is_some() {
+                    "tildelt"
+                } else {
+                    "foreslått"
+                },
+                round.pool
+            ),
+        ));
+    }
+    if let Some(source) = historical {
+        store::rounds::write_phase(tx, round.id, RoundPhase::Decided).await?;
+        store::rounds::write_decision_source(tx, round.id, source).await?;
+        tx.audit(
+            NewAuditEvent::new(
+                actor,
+                "round.decided_historical",
+                format!(
+                    "Runden ble registrert som vedtatt etter publisert vedtak ({source}): {total} tildelt"
+                ),
+            )
+            .round(round.id)
+            .change("phase", Some(round.phase.label()), Some(RoundPhase::Decided.label())),
+        )
+        .await?;
+    }
+    tx.audit(
+        NewAuditEvent::new(
+            actor,
+            "upload.confirmed",
+            format!(
+                "Importerte {} {} fra «{}»",
+                rows.len(),
+                if historical.is_some() {
+                    "tildelinger"
+                } else {
+                    "foreslåtte beløp"
+                },
+                upload.filename
+            ),
+        )
+        .round(round.id),
+    )
+    .await?;
+    locked.tx.commit().await?;
+    Ok(rows.len())
+}
+
 /// The upload if the user may see it: officers all, a kommune user its organisation's.
-pub async fn visible_upload(state: &AppState, user: &Principal, id: i64) -> AppResult<Upload> {
-    let upload = state.store.upload(id).await?;
+pub async fn visible_upload(store: &Store, user: &Principal, id: i64) -> AppResult<Upload> {
+    let upload = store.upload(id).await?;
     if let Some(org) = user.limited_to_organisation()
         && upload.organisation_id != Some(org)
     {
@@ -820,93 +1125,16 @@ pub async fn visible_upload(state: &AppState, user: &Principal, id: i64) -> AppR
     Ok(upload)
 }
 
-/// The content type of an original file, by what it was recognised as.
-pub fn content_type(format: Option<&str>) -> &'static str {
-    match format {
-        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some("xls") => "application/vnd.ms-excel",
-        Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
-        Some("csv") => "text/csv; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-/// The `file` (and `kind`) fields of a multipart upload.
-pub async fn read_multipart(
-    multipart: axum::extract::Multipart,
-) -> AppResult<(String, Vec<u8>, UploadKind)> {
-    let form = read_upload_form(multipart).await?;
-    Ok((form.filename, form.bytes, form.kind))
-}
-
-/// The fields of an upload form.
-pub struct UploadForm {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-    pub kind: UploadKind,
-    /// The indicator chosen for a statistics file (empty: read from the headings).
-    pub indicator: Option<String>,
-}
-
-/// The `file`, `kind` and `indicator` fields of a multipart upload.
-pub async fn read_upload_form(mut multipart: axum::extract::Multipart) -> AppResult<UploadForm> {
-    let mut file = None;
-    let mut kind = UploadKind::Application;
-    let mut indicator = None;
-    loop {
-        let field = multipart.next_field().await.map_err(|e| {
-            AppError::BadRequest(format!(
-                "Opplastingen kunne ikke leses ({}). Filen kan være for stor.",
-                e.body_text()
-            ))
-        })?;
-        let Some(field) = field else { break };
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("opplasting").to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    AppError::BadRequest(
-                        "Filen kunne ikke tas imot (avbrutt eller for stor).".into(),
-                    )
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            Some("kind") => {
-                let text = field.text().await.unwrap_or_default();
-                kind = UploadKind::parse(&text)?;
-            }
-            Some("indicator") => {
-                let text = field.text().await.unwrap_or_default();
-                indicator = Some(text.trim().to_string()).filter(|t| !t.is_empty());
-            }
-            _ => {}
-        }
-    }
-    let (filename, bytes) =
-        file.ok_or_else(|| AppError::invalid("file", "Velg en fil å laste opp (feltet «file»)."))?;
-    Ok(UploadForm {
-        filename,
-        bytes,
-        kind,
-        indicator,
-    })
-}
-
 /// The round's application workbook, for a kommune user filled in with its
 /// organisation and its draft, if it has one.
-pub async fn template_for(state: &AppState, user: &Principal, round: &Round) -> AppResult<Vec<u8>> {
+pub async fn template_for(store: &Store, user: &Principal, round: &Round) -> AppResult<Vec<u8>> {
     let mut applicant: Option<(String, Option<String>)> = None;
     let mut prefill = None;
     if let Some(org) = user.limited_to_organisation() {
-        let name = state.store.organisation_name(org).await?;
-        let knr = state
-            .store
-            .user(user.user_id)
-            .await?
-            .organisation_kommunenummer;
+        let name = store.organisation_name(org).await?;
+        let knr = store.user(user.user_id).await?.organisation_kommunenummer;
         applicant = Some((name, knr));
-        let own = state
-            .store
+        let own = store
             .round_applications(round.id)
             .await?
             .into_iter()
@@ -914,12 +1142,12 @@ pub async fn template_for(state: &AppState, user: &Principal, round: &Round) -> 
         if let Some(existing) = own
             && existing.status.editable()
         {
-            let app = state.store.application(existing.id).await?;
+            let app = store.application(existing.id).await?;
             applicant = Some((
                 app.summary.applicant.clone(),
                 app.summary.kommunenummer.as_ref().map(|k| k.to_string()),
             ));
-            prefill = Some(crate::web::pages::applications::input_of(&app));
+            prefill = Some(app.to_input());
         }
     }
     crate::sheets::template::application_workbook(
@@ -957,29 +1185,11 @@ pub fn chosen_indicator(code: Option<&str>) -> AppResult<Option<&'static stats::
     }
 }
 
-/// A statistics file posted as a multipart form (`file`, optional `indicator`), by the
-/// page or the API: received as by [`receive_statistics`]. Returns the upload's id.
-pub async fn receive_statistics_form(
-    state: &AppState,
-    user: &Principal,
-    multipart: axum::extract::Multipart,
-) -> AppResult<i64> {
-    let form = read_upload_form(multipart).await?;
-    receive_statistics(
-        state,
-        user,
-        &Actor::from(user),
-        form.indicator.as_deref(),
-        &form.filename,
-        &form.bytes,
-    )
-    .await
-}
-
 /// Receives a statistics file (SSB/KPR CSV or a workbook): reads it, checks it against
 /// the register and what is stored, keeps the original. Returns the upload's id.
 pub async fn receive_statistics(
-    state: &AppState,
+    store: &Store,
+    settings: &UploadSettings,
     user: &Principal,
     actor: &Actor,
     indicator: Option<&str>,
@@ -989,8 +1199,8 @@ pub async fn receive_statistics(
     may_import_statistics(user)?;
     let chosen = chosen_indicator(indicator)?;
     let mut preview = Preview::new(UploadKind::Statistics, None);
-    if let Some(workbook) = read_file(state, bytes, true, &mut preview).await {
-        let register = state.store.register().await?;
+    if let Some(workbook) = read_file(settings, bytes, true, &mut preview).await {
+        let register = store.register().await?;
         let parsed = crate::sheets::statistics::parse(&workbook, chosen, &register);
         let mut codes: Vec<&'static str> = parsed
             .observations
@@ -999,7 +1209,7 @@ pub async fn receive_statistics(
             .collect();
         codes.sort_unstable();
         codes.dedup();
-        let stored = state.store.stored_values(&codes).await?;
+        let stored = store.stored_values(&codes).await?;
         let existing: Vec<stats::Observation> = stored
             .iter()
             .map(
@@ -1084,13 +1294,14 @@ pub async fn receive_statistics(
     let rejected = !preview.errors.is_empty();
     let result = serde_json::to_string(&preview)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("preview json: {e}")))?;
-    state
-        .store
+    store
         .create_upload(
             crate::store::NewUpload {
                 round_id: None,
                 organisation_id: None,
                 application_id: None,
+                base_version: None,
+                uploader_organisation_id: None,
                 kind: UploadKind::Statistics.as_str(),
                 filename: &clean_filename(filename),
                 format: preview.format.as_deref(),
