@@ -9,6 +9,7 @@
 //! Entry points (`web::pages`, `web::api`, `main`) call only this module for changes;
 //! this module calls `store`, `sheets` and `domain`, never `web`.
 
+pub mod accounts;
 pub mod applications;
 pub mod assessment;
 pub mod decisions;

@@ -1,5 +1,5 @@
-//! Scenarios, their comparison and decisions as the pages, the API and the Excel export
-//! show them, so that all three give the same figures.
+//! Scenarios, their comparison, decisions and assessments as the pages, the API and the
+//! Excel export show them, so that all of them give the same figures.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,7 +10,17 @@ use crate::domain::allocation::{AllocationResult, percent_text};
 use crate::domain::application::ApplicationSummary;
 use crate::domain::decision::{DecisionStatus, FrozenApplicant, FrozenSnapshot};
 use crate::domain::scenario::{Comparison, ScenarioOutcome, ScenarioSpec, parameters_text};
-use crate::store::{Decision, StoredScenario, frozen_applicants};
+use axum::response::Response;
+
+use crate::app::visibility as scope;
+use crate::domain::scenario::parse_compare_ids;
+use crate::domain::user::{Principal, Role};
+use crate::error::{AppError, AppResult};
+use crate::sheets::comparison::comparison_workbook;
+use crate::store::{
+    ApplicationAssessment, Decision, Declaration, StoredScenario, frozen_applicants,
+};
+use crate::web::AppState;
 
 /// Date and time in Norway, as officers read it.
 pub fn local_time(t: DateTime<Utc>) -> String {
@@ -248,4 +258,106 @@ impl DecisionBody {
     pub fn is_proposed(&self) -> bool {
         self.status == DecisionStatus::Proposed
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Loaded for the pages and the API alike
+
+/// A stored scenario with the applicants' names and whether it still matches the round.
+pub async fn scenario_body(state: &AppState, scenario: StoredScenario) -> AppResult<ScenarioBody> {
+    let applications = state.store.round_applications(scenario.round_id).await?;
+    let current = state.store.scenario_is_current(&scenario).await?;
+    Ok(ScenarioBody::new(&scenario, &applications, current))
+}
+
+/// The comparison chosen in the query (`ids=3&ids=5` or `ids=3,5`).
+pub async fn comparison_for(
+    state: &AppState,
+    round_id: i64,
+    raw_query: Option<&str>,
+) -> AppResult<Comparison> {
+    let round = state.store.round(round_id).await?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw_query.unwrap_or(""))
+        .map_err(|_| AppError::invalid("ids", "Adressen har en ugyldig spørring."))?;
+    let values: Vec<String> = pairs
+        .into_iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| v)
+        .collect();
+    let ids = parse_compare_ids(&values).map_err(|m| AppError::invalid("ids", m))?;
+    let mut scenarios = Vec::new();
+    for id in ids {
+        let scenario = state.store.scenario(id).await?;
+        if scenario.round_id != round_id {
+            return Err(AppError::NotFound(format!(
+                "Fant ikke fordelingsalternativ {id} i runden."
+            )));
+        }
+        scenarios.push(scenario);
+    }
+    let applications = state.store.round_applications(round_id).await?;
+    Ok(comparison(round_id, round.pool, &scenarios, &applications))
+}
+
+/// The comparison as an Excel workbook download.
+pub async fn comparison_xlsx(state: &AppState, comparison: &Comparison) -> AppResult<Response> {
+    let round = state.store.round(comparison.round_id).await?;
+    let bytes = comparison_workbook(&round, comparison)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
+    let filename = format!("sammenligning-runde-{}.xlsx", round.id);
+    Ok(crate::web::responses::xlsx_response(bytes, &filename))
+}
+
+// ---------------------------------------------------------------------------------------
+// Assessment, as the pages and the API show it
+
+/// An application's assessment as the API writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentBody {
+    #[serde(flatten)]
+    pub assessment: ApplicationAssessment,
+    /// Every officer's declaration; those with `conflict: true` are inhabile.
+    pub declarations: Vec<Declaration>,
+    pub my_declaration: Option<Declaration>,
+    /// Whether the caller may save an assessment now.
+    pub may_assess: bool,
+}
+
+pub async fn assessment_body(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+) -> AppResult<AssessmentBody> {
+    let (_, round) = scope::application(&state.store, user, id).await?;
+    let assessment = state.store.application_assessment(id).await?;
+    let declarations = state.store.declarations(id).await?;
+    let my_declaration = declarations
+        .iter()
+        .find(|d| d.user_id == user.user_id)
+        .cloned();
+    let may_assess = user.has(Role::Saksbehandler)
+        && round.phase.allows_assessment()
+        && my_declaration.as_ref().is_some_and(|d| !d.conflict);
+    Ok(AssessmentBody {
+        assessment,
+        declarations,
+        my_declaration,
+        may_assess,
+    })
+}
+
+/// The round's criteria as the API writes them.
+pub async fn criteria_body(
+    state: &AppState,
+    user: &Principal,
+    round_id: i64,
+) -> AppResult<serde_json::Value> {
+    scope::round(&state.store, user, round_id).await?;
+    let criteria = state.store.criteria(round_id).await?;
+    let total: rust_decimal::Decimal = criteria.iter().map(|c| c.weight).sum();
+    Ok(serde_json::json!({
+        "round_id": round_id,
+        "total_weight": total.normalize(),
+        "criteria": criteria,
+    }))
 }

@@ -1,11 +1,17 @@
 //! View models shared by the pages and the JSON API, so both show the same figures.
 
-use serde::Serialize;
+use chrono::{NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::Kroner;
 use crate::domain::application::{Application, ApplicationSummary};
-use crate::domain::kommune::{Municipality, Register, Successor};
+use crate::domain::date::{format_date, parse_date};
+use crate::domain::kommune::{
+    HistoryEntry, Kommunenummer, Municipality, Register, Successor, fold_name,
+};
 use crate::domain::round::{Round, RoundOverview, RoundPhase, RoundTotals};
+use crate::domain::validation::FieldErrors;
+use crate::store::AuditFilter;
 
 /// Where an applicant's kommunenummer of the round's year is today.
 #[derive(Debug, Clone, Serialize)]
@@ -275,5 +281,143 @@ impl ApplicationBody {
             budget_total,
             members: application.members,
         }
+    }
+}
+
+/// One municipality number with its names per division and its recorded changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MunicipalityEntry {
+    pub kommunenummer: String,
+    pub name: String,
+    /// `(division year, name)` for each division that has this number.
+    pub divisions: Vec<(i32, String)>,
+    pub history: Vec<HistoryLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryLine {
+    pub effective: String,
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl HistoryLine {
+    pub fn new(entry: HistoryEntry) -> Self {
+        let list = |ms: &[crate::domain::kommune::Municipality]| {
+            ms.iter()
+                .map(|m| format!("{} {}", m.number, m.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text = match entry.kind {
+            crate::domain::kommune::ChangeKind::Split => {
+                format!("{} delt mellom {}", list(&entry.from), list(&entry.to))
+            }
+            _ => format!("{} → {}", list(&entry.from), list(&entry.to)),
+        };
+        HistoryLine {
+            effective: format_date(entry.effective),
+            kind: entry.kind.label(),
+            text,
+        }
+    }
+}
+
+/// Matches by number prefix or by name (case, spaces and æøå spellings folded).
+pub fn search_municipalities(register: &Register, query: &str) -> Vec<MunicipalityEntry> {
+    let query = query.trim();
+    let folded = fold_name(query);
+    let digits = !query.is_empty() && query.chars().all(|c| c.is_ascii_digit());
+    let mut results = Vec::new();
+    for number in register.all_numbers() {
+        let divisions = register.presence(&number);
+        let name = divisions
+            .last()
+            .map(|(_, n)| n.clone())
+            .or_else(|| register.name_of(&number, 9999))
+            .unwrap_or_default();
+        let matches = if query.is_empty() {
+            true
+        } else if digits {
+            number.as_str().starts_with(query)
+                || Kommunenummer::parse(query).is_ok_and(|k| k == number)
+        } else {
+            divisions
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .chain(std::iter::once(name.as_str()))
+                .any(|n| fold_name(n).contains(&folded))
+        };
+        if matches {
+            results.push(MunicipalityEntry {
+                kommunenummer: number.to_string(),
+                name,
+                divisions,
+                history: register
+                    .history(&number)
+                    .into_iter()
+                    .map(HistoryLine::new)
+                    .collect(),
+            });
+        }
+    }
+    results
+}
+
+/// The filter as typed in the form or the query string (all optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub round: Option<String>,
+    #[serde(default)]
+    pub application: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+fn oslo_midnight(date: NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono_tz::Europe::Oslo
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+impl AuditQuery {
+    /// Turns the text into a filter; dates are whole days in Norwegian time, `to` inclusive.
+    pub fn to_filter(&self) -> Result<AuditFilter, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut id = |field: &str, label: &str, value: &Option<String>| {
+            let text = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            match text.parse::<i64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    errors.add(field, format!("{label} må være et tall, ikke «{text}»."));
+                    None
+                }
+            }
+        };
+        let actor_user_id = id("user", "Bruker", &self.user);
+        let round_id = id("round", "Runde", &self.round);
+        let application_id = id("application", "Søknad", &self.application);
+        let mut date = |field: &str, value: &Option<String>| {
+            let text = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            errors.take(field, parse_date(text))
+        };
+        let from = date("from", &self.from).and_then(oslo_midnight);
+        let until = date("to", &self.to)
+            .and_then(|d| d.succ_opt())
+            .and_then(oslo_midnight);
+        errors.into_result(|| AuditFilter {
+            actor_user_id,
+            round_id,
+            application_id,
+            from,
+            until,
+            limit: None,
+        })
     }
 }

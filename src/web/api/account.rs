@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::parse_version;
+use crate::app::accounts::{create_user_with_one_time_password, new_password_hash};
 use crate::domain::audit::Actor;
-use crate::domain::user::{Role, UserInput};
+use crate::domain::user::UserInput;
 use crate::error::{AppError, AppResult};
 use crate::security::new_token;
 use crate::store::{ApiTokenSummary, UserSummary};
@@ -19,8 +20,6 @@ use crate::web::auth::{
     session_cookie,
 };
 use crate::web::extract::{ApiJson, Id};
-use crate::web::pages::account::new_password_hash;
-use crate::web::pages::admin::create_user_with_one_time_password;
 
 pub fn routes() -> Routes {
     let admin = Access::Roles(roles::ADMIN);
@@ -118,7 +117,7 @@ async fn change_password(
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> AppResult<StatusCode> {
     let hash = new_password_hash(
-        &state,
+        &state.store,
         &user,
         &body.current_password,
         &body.new_password,
@@ -203,7 +202,7 @@ async fn create_user(
     ApiJson(input): ApiJson<UserInput>,
 ) -> AppResult<Response> {
     let (id, password) =
-        create_user_with_one_time_password(&state, &input, &Actor::from(&me)).await?;
+        create_user_with_one_time_password(&state.store, &input, &Actor::from(&me)).await?;
     let user = state.store.user(id).await?;
     Ok((
         StatusCode::CREATED,
@@ -228,29 +227,10 @@ async fn update_user(
     State(state): State<AppState>,
     CurrentUser(me, _): CurrentUser,
     Id(id): Id,
-    ApiJson(mut update): ApiJson<UserUpdate>,
+    ApiJson(update): ApiJson<UserUpdate>,
 ) -> AppResult<Json<UserSummary>> {
-    let existing = state.store.user(id).await?;
-    update.input.username = existing.username;
     let version = parse_version(&update.version)?;
-    let fields = update.input.validate()?;
-    let actor = Actor::from(&me);
-    let organisation_id = match (&fields.organisation, fields.roles.contains(&Role::Kommune)) {
-        (Some(text), true) => {
-            let register = state.store.register().await?;
-            Some(
-                state
-                    .store
-                    .resolve_organisation(&register, text, &actor)
-                    .await?
-                    .0,
-            )
-        }
-        _ => None,
-    };
-    state
-        .store
-        .update_user(id, &fields, organisation_id, version, &actor)
+    crate::app::accounts::update_user(&state.store, id, &update.input, version, &Actor::from(&me))
         .await?;
     Ok(Json(state.store.user(id).await?))
 }

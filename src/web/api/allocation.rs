@@ -10,13 +10,13 @@ use crate::domain::audit::Actor;
 use crate::domain::scenario::Comparison;
 use crate::domain::scenario::ScenarioInput;
 use crate::error::{AppError, AppResult};
-use crate::sheets::comparison::comparison_workbook;
 use crate::store::SnapshotSummary;
 use crate::web::AppState;
-use crate::web::allocation_views::{DecisionBody, ScenarioBody};
+use crate::web::allocation_views::{
+    DecisionBody, ScenarioBody, comparison_for, comparison_xlsx, scenario_body,
+};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{ApiJson, Id};
-use crate::web::pages::scenarios::{comparison_for, scenario_body};
 
 pub fn routes() -> Routes {
     let office = Access::Roles(roles::OFFICE);
@@ -108,17 +108,6 @@ async fn compare_xlsx(
 ) -> AppResult<Response> {
     let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
     comparison_xlsx(&state, &comparison).await
-}
-
-pub(crate) async fn comparison_xlsx(
-    state: &AppState,
-    comparison: &Comparison,
-) -> AppResult<Response> {
-    let round = state.store.round(comparison.round_id).await?;
-    let bytes = comparison_workbook(&round, comparison)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
-    let filename = format!("sammenligning-runde-{}.xlsx", round.id);
-    Ok(crate::web::responses::xlsx_response(bytes, &filename))
 }
 
 #[derive(Debug, Default, Deserialize)]

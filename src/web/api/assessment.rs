@@ -13,9 +13,9 @@ use crate::domain::assessment::{AssessmentInput, CriterionInput, DeclarationInpu
 use crate::domain::audit::Actor;
 use crate::error::AppResult;
 use crate::web::AppState;
+use crate::web::allocation_views::{AssessmentBody, assessment_body, criteria_body};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{ApiJson, Id};
-use crate::web::pages::assessment::{AssessmentBody, assessment_body, criteria_body};
 
 pub fn routes() -> Routes {
     let office = Access::Roles(roles::OFFICE);

@@ -4,7 +4,6 @@
 mod account;
 mod allocation;
 
-pub(crate) use allocation::comparison_xlsx;
 mod assessment;
 mod report;
 
@@ -18,7 +17,7 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{Access, CurrentUser, Routes, roles};
 use super::extract::{ApiJson, Id};
-use super::pages::audit::AuditQuery;
+use super::views::AuditQuery;
 use super::views::{ApplicationBody, ApplicationRow, RoundBody};
 use crate::app;
 use crate::app::visibility as scope;
@@ -29,7 +28,7 @@ use crate::domain::round::RoundPhase;
 use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
 use crate::store::AuditFilter;
-use crate::web::pages::municipalities::search_municipalities;
+use crate::web::views::search_municipalities;
 
 pub fn routes() -> Routes {
     let read = Access::Roles(roles::ALL);

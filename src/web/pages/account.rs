@@ -7,11 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::app::accounts::new_password_hash;
 use crate::domain::audit::Actor;
-use crate::domain::user::{Principal, check_new_password};
+use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::security::{hash_password, new_token, verify_password};
+use crate::security::new_token;
 use crate::store::ApiTokenSummary;
 use crate::web::AppState;
 use crate::web::allocation_views::local_time;
@@ -214,50 +215,13 @@ async fn account_page(
     Ok(render(&page))
 }
 
-/// Checks the current password and the new one; returns the new hash.
-pub async fn new_password_hash(
-    state: &AppState,
-    user: &Principal,
-    current: &str,
-    new: &str,
-    repeated: &str,
-) -> AppResult<String> {
-    let mut errors = FieldErrors::new();
-    let candidate = state
-        .store
-        .login_candidate(&user.username)
-        .await?
-        .ok_or_else(|| AppError::not_found("brukeren"))?;
-    let current_owned = current.to_string();
-    let hash = candidate.password_hash.clone();
-    let current_ok = tokio::task::spawn_blocking(move || verify_password(&current_owned, &hash))
-        .await
-        .unwrap_or(false);
-    if !current_ok {
-        errors.add("current_password", "Nåværende passord er feil.");
-    }
-    if let Err(message) = check_new_password(&user.username, new) {
-        errors.add("new_password", message);
-    } else if new != repeated {
-        errors.add("repeat_password", "Passordene er ikke like.");
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let new_owned = new.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&new_owned))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task: {e}")))?
-        .map_err(AppError::Internal)
-}
-
 async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user, session): CurrentUser,
     form: FormFields,
 ) -> AppResult<Response> {
     let result = new_password_hash(
-        &state,
+        &state.store,
         &user,
         &form.text("current_password"),
         &form.text("new_password"),

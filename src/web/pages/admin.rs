@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Layout, render};
+use crate::app::{self, accounts::create_user_with_one_time_password};
 use crate::domain::audit::Actor;
-use crate::domain::user::{Principal, Role, UserFields, UserInput};
+use crate::domain::user::{Principal, Role, UserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::security::{hash_password, one_time_password};
 use crate::store::{ApplicantChoice, UserSummary};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
@@ -131,51 +131,6 @@ async fn new_form(
     ))
 }
 
-/// The organisation the form names, for a kommune user.
-async fn organisation_for(
-    state: &AppState,
-    fields: &UserFields,
-    actor: &Actor,
-) -> AppResult<Option<i64>> {
-    match (&fields.organisation, fields.roles.contains(&Role::Kommune)) {
-        (Some(text), true) => {
-            let register = state.store.register().await?;
-            Ok(Some(
-                state
-                    .store
-                    .resolve_organisation(&register, text, actor)
-                    .await?
-                    .0,
-            ))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Creates a user with a one-time password that must be changed at first login.
-pub async fn create_user_with_one_time_password(
-    state: &AppState,
-    input: &UserInput,
-    actor: &Actor,
-) -> AppResult<(i64, String)> {
-    let fields = input.validate()?;
-    let organisation_id = organisation_for(state, &fields, actor).await?;
-    let password = one_time_password()?;
-    let hash = hash_on_blocking_thread(password.clone()).await?;
-    let id = state
-        .store
-        .create_user(&fields, organisation_id, &hash, true, actor)
-        .await?;
-    Ok((id, password))
-}
-
-async fn hash_on_blocking_thread(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task: {e}")))?
-        .map_err(AppError::Internal)
-}
-
 fn show_error(mut page: FormPage, err: AppError) -> Response {
     let status = err.status();
     match err {
@@ -192,7 +147,7 @@ async fn create(
     form: FormFields,
 ) -> AppResult<Response> {
     let input = user_input(&form);
-    match create_user_with_one_time_password(&state, &input, &Actor::from(&me)).await {
+    match create_user_with_one_time_password(&state.store, &input, &Actor::from(&me)).await {
         Ok((id, password)) => {
             let user = state.store.user(id).await?;
             let mut page =
@@ -252,15 +207,7 @@ async fn update(
     input.username = existing.username.clone();
     let version = form.text("version").parse::<i64>().unwrap_or(0);
     let actor = Actor::from(&me);
-    let result = async {
-        let fields = input.validate()?;
-        let organisation_id = organisation_for(&state, &fields, &actor).await?;
-        state
-            .store
-            .update_user(id, &fields, organisation_id, version, &actor)
-            .await
-    }
-    .await;
+    let result = app::accounts::update_user(&state.store, id, &input, version, &actor).await;
     match result {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(err) => Ok(show_error(
@@ -290,14 +237,8 @@ async fn reset_password(
     CurrentUser(me, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
+    let password = app::accounts::reset_password(&state.store, id, &Actor::from(&me)).await?;
     let user = state.store.user(id).await?;
-    let password = one_time_password()?;
-    let hash = hash_on_blocking_thread(password.clone()).await?;
-    state
-        .store
-        .set_password(id, &hash, true, None, &Actor::from(&me))
-        .await?;
-    let user = state.store.user(user.id).await?;
     let mut page = form_page(
         &state,
         &me,

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{Layout, render};
 use crate::app::visibility as scope;
@@ -14,7 +14,7 @@ use crate::domain::round::Round;
 use crate::domain::user::{Principal, Role};
 use crate::domain::validation::{FieldError, FieldErrors};
 use crate::error::{AppError, AppResult};
-use crate::store::{ApplicationAssessment, Declaration, decimal_text};
+use crate::store::{Declaration, decimal_text};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
@@ -542,58 +542,4 @@ async fn save(
             .await
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Bodies shared with the API
-
-/// An application's assessment as the API writes it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AssessmentBody {
-    #[serde(flatten)]
-    pub assessment: ApplicationAssessment,
-    /// Every officer's declaration; those with `conflict: true` are inhabile.
-    pub declarations: Vec<Declaration>,
-    pub my_declaration: Option<Declaration>,
-    /// Whether the caller may save an assessment now.
-    pub may_assess: bool,
-}
-
-pub async fn assessment_body(
-    state: &AppState,
-    user: &Principal,
-    id: i64,
-) -> AppResult<AssessmentBody> {
-    let (_, round) = scope::application(&state.store, user, id).await?;
-    let assessment = state.store.application_assessment(id).await?;
-    let declarations = state.store.declarations(id).await?;
-    let my_declaration = declarations
-        .iter()
-        .find(|d| d.user_id == user.user_id)
-        .cloned();
-    let may_assess = user.has(Role::Saksbehandler)
-        && round.phase.allows_assessment()
-        && my_declaration.as_ref().is_some_and(|d| !d.conflict);
-    Ok(AssessmentBody {
-        assessment,
-        declarations,
-        my_declaration,
-        may_assess,
-    })
-}
-
-/// The round's criteria as the API writes them.
-pub async fn criteria_body(
-    state: &AppState,
-    user: &Principal,
-    round_id: i64,
-) -> AppResult<serde_json::Value> {
-    scope::round(&state.store, user, round_id).await?;
-    let criteria = state.store.criteria(round_id).await?;
-    let total: rust_decimal::Decimal = criteria.iter().map(|c| c.weight).sum();
-    Ok(serde_json::json!({
-        "round_id": round_id,
-        "total_weight": total.normalize(),
-        "criteria": criteria,
-    }))
 }

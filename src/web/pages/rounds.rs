@@ -157,7 +157,7 @@ async fn show_page(
     let (mut scenarios, mut decisions) = (Vec::new(), Vec::new());
     if user.sees_everything() {
         for scenario in state.store.round_scenarios(id).await? {
-            scenarios.push(super::scenarios::scenario_body(state, scenario).await?);
+            scenarios.push(crate::web::allocation_views::scenario_body(state, scenario).await?);
         }
         decisions = state
             .store

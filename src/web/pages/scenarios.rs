@@ -10,15 +10,15 @@ use crate::domain::application::ApplicationSummary;
 use crate::domain::audit::Actor;
 use crate::domain::round::{ROUNDING_UNITS, Round};
 use crate::domain::scenario::Comparison;
-use crate::domain::scenario::{
-    AmountText, METHODS, ScenarioInput, ScenarioParameters, parse_compare_ids,
-};
+use crate::domain::scenario::{AmountText, METHODS, ScenarioInput, ScenarioParameters};
 use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::store::{SnapshotSummary, StoredScenario, claimants};
+use crate::store::{SnapshotSummary, claimants};
 use crate::web::AppState;
-use crate::web::allocation_views::{DecisionBody, ScenarioBody, comparison, local_time};
+use crate::web::allocation_views::{
+    DecisionBody, ScenarioBody, comparison_for, local_time, scenario_body,
+};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
 
@@ -40,45 +40,6 @@ pub fn routes() -> Routes {
         .post("/decisions/{id}/return", approver, return_decision)
         .get("/statistics/snapshots", office, snapshots_page)
         .post("/statistics/snapshots", officer, create_snapshot)
-}
-
-/// A stored scenario with the applicants' names and whether it still matches the round.
-pub(crate) async fn scenario_body(
-    state: &AppState,
-    scenario: StoredScenario,
-) -> AppResult<ScenarioBody> {
-    let applications = state.store.round_applications(scenario.round_id).await?;
-    let current = state.store.scenario_is_current(&scenario).await?;
-    Ok(ScenarioBody::new(&scenario, &applications, current))
-}
-
-/// The comparison chosen in the query (`ids=3&ids=5` or `ids=3,5`).
-pub(crate) async fn comparison_for(
-    state: &AppState,
-    round_id: i64,
-    raw_query: Option<&str>,
-) -> AppResult<Comparison> {
-    let round = state.store.round(round_id).await?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw_query.unwrap_or(""))
-        .map_err(|_| AppError::invalid("ids", "Adressen har en ugyldig spørring."))?;
-    let values: Vec<String> = pairs
-        .into_iter()
-        .filter(|(k, _)| k == "ids")
-        .map(|(_, v)| v)
-        .collect();
-    let ids = parse_compare_ids(&values).map_err(|m| AppError::invalid("ids", m))?;
-    let mut scenarios = Vec::new();
-    for id in ids {
-        let scenario = state.store.scenario(id).await?;
-        if scenario.round_id != round_id {
-            return Err(AppError::NotFound(format!(
-                "Fant ikke fordelingsalternativ {id} i runden."
-            )));
-        }
-        scenarios.push(scenario);
-    }
-    let applications = state.store.round_applications(round_id).await?;
-    Ok(comparison(round_id, round.pool, &scenarios, &applications))
 }
 
 /// An action's refusal, shown on the page it came from; other errors go to the error page.
@@ -442,7 +403,7 @@ async fn compare_xlsx(
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
-    crate::web::api::comparison_xlsx(&state, &comparison).await
+    crate::web::allocation_views::comparison_xlsx(&state, &comparison).await
 }
 
 // ------------------------------------------------------------------ decisions

@@ -1,0 +1,116 @@
+//! Accounts: users made by an administrator with a one-time password, and a user changing
+//! their own password. (Sessions, tokens and login throttling are in `web::auth`.)
+
+use crate::domain::audit::Actor;
+use crate::domain::user::{Principal, Role, UserFields, UserInput, check_new_password};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::security::{hash_password, one_time_password, verify_password};
+use crate::store::Store;
+
+/// The organisation the form names, for a kommune user.
+async fn organisation_for(
+    store: &Store,
+    fields: &UserFields,
+    actor: &Actor,
+) -> AppResult<Option<i64>> {
+    match (&fields.organisation, fields.roles.contains(&Role::Kommune)) {
+        (Some(text), true) => {
+            let register = store.register().await?;
+            Ok(Some(
+                store.resolve_organisation(&register, text, actor).await?.0,
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Creates a user with a one-time password that must be changed at first login.
+pub async fn create_user_with_one_time_password(
+    store: &Store,
+    input: &UserInput,
+    actor: &Actor,
+) -> AppResult<(i64, String)> {
+    let fields = input.validate()?;
+    let organisation_id = organisation_for(store, &fields, actor).await?;
+    let password = one_time_password()?;
+    let hash = hash_on_blocking_thread(password.clone()).await?;
+    let id = store
+        .create_user(&fields, organisation_id, &hash, true, actor)
+        .await?;
+    Ok((id, password))
+}
+
+async fn hash_on_blocking_thread(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+/// Checks the current password and the new one; returns the new hash.
+pub async fn new_password_hash(
+    store: &Store,
+    user: &Principal,
+    current: &str,
+    new: &str,
+    repeated: &str,
+) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let candidate = store
+        .login_candidate(&user.username)
+        .await?
+        .ok_or_else(|| AppError::not_found("brukeren"))?;
+    let current_owned = current.to_string();
+    let hash = candidate.password_hash.clone();
+    let current_ok = tokio::task::spawn_blocking(move || verify_password(&current_owned, &hash))
+        .await
+        .unwrap_or(false);
+    if !current_ok {
+        errors.add("current_password", "Nåværende passord er feil.");
+    }
+    if let Err(message) = check_new_password(&user.username, new) {
+        errors.add("new_password", message);
+    } else if new != repeated {
+        errors.add("repeat_password", "Passordene er ikke like.");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let new_owned = new.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&new_owned))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+/// Saves an administrator's changes to a user; the username stays (it names the user in
+/// the audit log).
+pub async fn update_user(
+    store: &Store,
+    user_id: i64,
+    input: &UserInput,
+    version: i64,
+    actor: &Actor,
+) -> AppResult<()> {
+    let existing = store.user(user_id).await?;
+    let mut input = input.clone();
+    input.username = existing.username;
+    let fields = input.validate()?;
+    let organisation_id = organisation_for(store, &fields, actor).await?;
+    store
+        .update_user(user_id, &fields, organisation_id, version, actor)
+        .await
+}
+
+/// Gives a user a new one-time password (to be changed at next login); answers it, to
+/// be shown once.
+pub async fn reset_password(store: &Store, user_id: i64, actor: &Actor) -> AppResult<String> {
+    store.user(user_id).await?;
+    let password = one_time_password()?;
+    let hash = hash_on_blocking_thread(password.clone()).await?;
+    store
+        .set_password(user_id, &hash, true, None, actor)
+        .await?;
+    Ok(password)
+}
