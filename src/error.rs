@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::refusal::{Refusal, RefusalKind};
 use crate::domain::validation::{FieldError, FieldErrors};
+use crate::store::StoreError;
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -95,17 +96,30 @@ impl AppError {
 }
 
 impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+impl From<StoreError> for AppError {
     /// A unique constraint that stops a write lost a race to another writer (or a rule
     /// the application layer checks first was bypassed): a conflict, not a server error.
-    fn from(error: sqlx::Error) -> Self {
-        match error.as_database_error() {
-            Some(db) if db.is_unique_violation() => {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => AppError::not_found(what),
+            StoreError::StaleVersion {
+                what,
+                seen,
+                current,
+            } => AppError::Conflict(format!(
+                "{} er endret av noen andre siden du åpnet den (versjon {seen}, nå {current}). Din endring er ikke lagret; last siden på nytt.",
+                capitalised(what)
+            )),
+            StoreError::UniqueViolation { constraint } => {
                 // PostgreSQL names the constraint; SQLite names the columns.
-                let one_per_applicant = db
-                    .constraint()
-                    .is_some_and(|c| c.contains("one_per_applicant"))
-                    || db.message().contains("applications.organisation_id");
-                let what = if one_per_applicant {
+                let what = if constraint.contains("one_per_applicant")
+                    || constraint.contains("applications.organisation_id")
+                {
                     "Søkeren har allerede en søknad i runden"
                 } else {
                     "Det du prøvde å lagre finnes allerede"
@@ -114,9 +128,18 @@ impl From<sqlx::Error> for AppError {
                     "{what} (noen lagret det samme samtidig). Ingenting er endret; last siden på nytt."
                 ))
             }
-            _ => AppError::Database(error),
+            StoreError::Corrupt(detail) => AppError::Internal(anyhow::anyhow!(detail)),
+            StoreError::Database(error) => AppError::Database(error),
         }
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 impl From<Refusal> for AppError {

@@ -7,6 +7,7 @@ use tilskudd::app::uploads::UploadSettings;
 use tilskudd::config::{DatabaseConfig, ServeConfig, UserAddConfig};
 use tilskudd::domain::audit::Actor;
 use tilskudd::domain::user::{UserInput, check_new_password};
+use tilskudd::error::AppError;
 use tilskudd::sample::{self, SampleOutcome};
 use tilskudd::sheets::detect::Limits;
 use tilskudd::store::Store;
@@ -373,7 +374,7 @@ async fn import_allocations(
     let round = store
         .round(round_id)
         .await
-        .map_err(|e| anyhow::anyhow!("--round: {}", e.message()))?;
+        .map_err(|e| anyhow::anyhow!("--round: {}", AppError::from(e).message()))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -529,7 +530,7 @@ async fn print_problems(
     let upload = store
         .upload(id)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+        .map_err(|e| anyhow::anyhow!("{}", AppError::from(e).message()))?;
     let body = UploadBody::new(&upload).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     for p in &body.preview.warnings {
         println!("advarsel: {}", located(p));

@@ -135,7 +135,7 @@ pub async fn update(
             ),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// The applicant sends its draft to Statsforvalteren, before the deadline.
@@ -197,7 +197,7 @@ async fn change_status(
                 .change("status", Some(current.status.label()), Some(status.label())),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// The officer's standing conflicts among `application_ids` of the round (all of the
@@ -291,7 +291,7 @@ pub async fn propose_amount(
         )
         .await?;
     }
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// The audit event of an application's status change.
@@ -315,4 +315,5 @@ pub(super) async fn audit_status(
         .change("status", Some(before.label()), Some(after.label())),
     )
     .await
+    .map_err(Into::into)
 }

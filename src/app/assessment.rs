@@ -69,7 +69,7 @@ pub async fn declare(
                 ),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Lifts `declarer_user_id`'s declared conflict for an application: by another officer,
@@ -121,7 +121,7 @@ pub async fn lift_conflict(
             .change("impartiality", Some("inhabil"), Some("habil (opphevet)")),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Saves scores, recommendation and comment (the store checks the declaration and the

@@ -271,7 +271,7 @@ pub async fn approve(
             .change("phase", Some(round.phase.label()), Some(phase.label())),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Sends a proposal back to the saksbehandler with a comment; the round is closed again
@@ -331,5 +331,5 @@ pub async fn return_decision(
             .change("phase", Some(before.label()), Some(phase.label())),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }

@@ -67,5 +67,5 @@ async fn audit_refusal(
     let mut tx = store.begin().await?;
     tx.audit(NewAuditEvent::new(actor, action, message).round(round_id))
         .await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }

@@ -32,6 +32,7 @@ pub async fn create(
             actor,
         )
         .await
+        .map_err(Into::into)
 }
 
 /// Saves a round's settings if nobody changed it since `version`. The pool may not drop
@@ -58,7 +59,7 @@ pub async fn update(
         .map_err(|message| AppError::invalid("pool", message))?;
     let current = current.clone();
     store::rounds::write_settings(&mut locked.tx, &current, fields, actor).await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Announces a draft round.
@@ -83,7 +84,7 @@ pub async fn open(store: &Store, round_id: i64, actor: &Actor) -> AppResult<()> 
             ),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Closes an open round before its deadline; the reason is audited.
@@ -105,7 +106,7 @@ pub async fn close(store: &Store, round_id: i64, reason: &str, actor: &Actor) ->
             .change("phase", Some(before.label()), Some(phase.label())),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }
 
 /// Reopens a closed round for applications, before anything is proposed.
@@ -136,5 +137,5 @@ pub async fn reopen(store: &Store, round_id: i64, reason: &str, actor: &Actor) -
             .change("phase", Some(round.phase.label()), Some(phase.label())),
         )
         .await?;
-    locked.tx.commit().await
+    Ok(locked.tx.commit().await?)
 }

@@ -376,6 +376,7 @@ pub async fn receive(
             actor,
         )
         .await
+        .map_err(Into::into)
 }
 
 /// A file name fit for a header and a page: no path, no control characters.
@@ -1312,6 +1313,7 @@ pub async fn receive_statistics(
             actor,
         )
         .await
+        .map_err(Into::into)
 }
 
 /// A previewed row as it is stored: imported figures are never synthetic.

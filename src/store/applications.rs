@@ -4,13 +4,14 @@ use chrono::Utc;
 
 use super::organisations::resolve_applicant;
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::application::{
     Application, ApplicationFields, ApplicationStatus, ApplicationSummary, BudgetLine,
 };
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::{Kommunenummer, Register};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// How an application comes to be: registered by an officer, or loaded as sample data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,12 +89,9 @@ impl BudgetLineRow {
 }
 
 impl SummaryRow {
-    fn into_summary(self) -> AppResult<ApplicationSummary> {
+    fn into_summary(self) -> StoreResult<ApplicationSummary> {
         let status = ApplicationStatus::parse(&self.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "unknown application status {}",
-                self.status
-            ))
+            StoreError::corrupt(format!("unknown application status {}", self.status))
         })?;
         Ok(ApplicationSummary {
             id: self.id,
@@ -127,18 +125,18 @@ const DETAIL_QUERY: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applic
      FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1";
 
 impl Store {
-    pub async fn round_applications(&self, round_id: i64) -> AppResult<Vec<ApplicationSummary>> {
+    pub async fn round_applications(&self, round_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
         let rows: Vec<SummaryRow> = self
             .fetch_all(sql(SUMMARY_COLUMNS_ROUND).bind(round_id))
             .await?;
         rows.into_iter().map(SummaryRow::into_summary).collect()
     }
 
-    pub async fn application(&self, id: i64) -> AppResult<Application> {
+    pub async fn application(&self, id: i64) -> StoreResult<Application> {
         let row: DetailRow = self
             .fetch_optional(sql(DETAIL_QUERY).bind(id))
             .await?
-            .ok_or_else(|| AppError::not_found("søknaden"))?;
+            .ok_or_else(|| StoreError::NotFound("søknaden"))?;
         let lines: Vec<BudgetLineRow> = self
             .fetch_all(
                 sql(
@@ -166,7 +164,7 @@ impl Store {
     }
 
     /// The allocation reasons (begrunnelse) of a round's applications, by application id.
-    pub async fn round_allocation_reasons(&self, round_id: i64) -> AppResult<Vec<(i64, String)>> {
+    pub async fn round_allocation_reasons(&self, round_id: i64) -> StoreResult<Vec<(i64, String)>> {
         self.fetch_all(
             sql("SELECT id, allocation_reason FROM applications \
                  WHERE round_id = $1 AND allocation_reason IS NOT NULL ORDER BY id")
@@ -177,7 +175,7 @@ impl Store {
 
     /// The budget lines of a round's applications: application id and line, in the
     /// applications' own order.
-    pub async fn round_budget_lines(&self, round_id: i64) -> AppResult<Vec<(i64, BudgetLine)>> {
+    pub async fn round_budget_lines(&self, round_id: i64) -> StoreResult<Vec<(i64, BudgetLine)>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             application_id: i64,
@@ -202,23 +200,23 @@ impl Store {
     }
 
     /// The round an application belongs to (to lock it before reading the application).
-    pub async fn application_round(&self, application_id: i64) -> AppResult<i64> {
+    pub async fn application_round(&self, application_id: i64) -> StoreResult<i64> {
         let (round_id,): (i64,) = self
             .fetch_optional(
                 sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
             )
             .await?
-            .ok_or_else(|| AppError::not_found("søknaden"))?;
+            .ok_or_else(|| StoreError::NotFound("søknaden"))?;
         Ok(round_id)
     }
 }
 
 /// An application as it is inside the transaction (after the round lock).
-pub async fn application_in(tx: &mut Tx, application_id: i64) -> AppResult<ApplicationSummary> {
+pub async fn application_in(tx: &mut Tx, application_id: i64) -> StoreResult<ApplicationSummary> {
     let row: DetailRow = tx
         .fetch_optional(sql(DETAIL_QUERY).bind(application_id))
         .await?
-        .ok_or_else(|| AppError::not_found("søknaden"))?;
+        .ok_or_else(|| StoreError::NotFound("søknaden"))?;
     row.summary.into_summary()
 }
 
@@ -227,7 +225,7 @@ pub async fn organisation_application_in(
     tx: &mut Tx,
     round_id: i64,
     organisation_id: i64,
-) -> AppResult<Option<ApplicationSummary>> {
+) -> StoreResult<Option<ApplicationSummary>> {
     let rows: Vec<SummaryRow> = tx
         .fetch_all(sql(SUMMARY_COLUMNS_ROUND).bind(round_id))
         .await?;
@@ -243,7 +241,7 @@ pub async fn write_content(
     tx: &mut Tx,
     application_id: i64,
     fields: &ApplicationFields,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE applications SET project_title = $1, description = $2, contact_person = $3, email = $4, \
              requested_ore = $5, version = version + 1, updated_at = $6 WHERE id = $7")
@@ -266,7 +264,7 @@ pub async fn write_status(
     tx: &mut Tx,
     application_id: i64,
     status: ApplicationStatus,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE applications SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
@@ -284,7 +282,7 @@ pub async fn write_proposal(
     amount: Kroner,
     reason: Option<&str>,
     status: ApplicationStatus,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql(
             "UPDATE applications SET proposed_ore = $1, allocation_reason = $2, status = $3, \
@@ -307,7 +305,7 @@ pub async fn write_decided(
     amount: Kroner,
     reason: &str,
     status: ApplicationStatus,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql(
             "UPDATE applications SET allocated_ore = $1, allocation_reason = $2, status = $3, \
@@ -327,7 +325,7 @@ pub(super) async fn insert_budget_lines(
     tx: &mut Tx,
     application_id: i64,
     lines: &[BudgetLine],
-) -> AppResult<()> {
+) -> StoreResult<()> {
     for (position, line) in lines.iter().enumerate() {
         tx.execute(
             sql("INSERT INTO budget_lines (application_id, position, category, description, applied_ore, own_contribution_ore) \

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::rounds::{lock_round, round_in};
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::assessment::{
     AssessmentFields, AssessmentInput, Criterion, CriterionFields, DeclarationFields,
@@ -27,12 +28,11 @@ struct CriterionRow {
 }
 
 impl CriterionRow {
-    fn into_criterion(self) -> AppResult<Criterion> {
+    fn into_criterion(self) -> StoreResult<Criterion> {
         let weight = self.weight.parse::<Decimal>().map_err(|_| {
-            AppError::Internal(anyhow::anyhow!(
+            StoreError::corrupt(format!(
                 "bad weight {} in criterion {}",
-                self.weight,
-                self.id
+                self.weight, self.id
             ))
         })?;
         Ok(Criterion {
@@ -100,9 +100,9 @@ struct AssessmentRow {
     assessed_at: DateTime<Utc>,
 }
 
-fn parse_score(text: &str) -> AppResult<Decimal> {
+fn parse_score(text: &str) -> StoreResult<Decimal> {
     text.parse::<Decimal>()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("bad score {text} in the database")))
+        .map_err(|_| StoreError::corrupt(format!("bad score {text} in the database")))
 }
 
 /// Scores and weights as the UI writes them: decimal comma, no trailing zeros.
@@ -119,7 +119,7 @@ pub struct Conflict {
 
 impl Store {
     /// The round's criteria in their order.
-    pub async fn criteria(&self, round_id: i64) -> AppResult<Vec<Criterion>> {
+    pub async fn criteria(&self, round_id: i64) -> StoreResult<Vec<Criterion>> {
         let rows: Vec<CriterionRow> = self
             .fetch_all(
                 sql(
@@ -133,7 +133,7 @@ impl Store {
     }
 
     /// The weighted score of every fully scored application of the round.
-    pub async fn weighted_scores(&self, round_id: i64) -> AppResult<BTreeMap<i64, Decimal>> {
+    pub async fn weighted_scores(&self, round_id: i64) -> StoreResult<BTreeMap<i64, Decimal>> {
         let criteria = self.criteria(round_id).await?;
         let rows: Vec<(i64, i64, String)> = self
             .fetch_all(
@@ -147,7 +147,7 @@ impl Store {
         let mut per_application: BTreeMap<i64, BTreeMap<i64, Decimal>> = BTreeMap::new();
         for (application_id, criterion_id, score) in rows {
             let score = score.parse::<Decimal>().map_err(|_| {
-                AppError::Internal(anyhow::anyhow!(
+                StoreError::corrupt(format!(
                     "bad score {score} for application {application_id}"
                 ))
             })?;
@@ -163,7 +163,7 @@ impl Store {
     }
 
     /// The officers' recommended amounts in the round.
-    pub async fn recommended_amounts(&self, round_id: i64) -> AppResult<BTreeMap<i64, Kroner>> {
+    pub async fn recommended_amounts(&self, round_id: i64) -> StoreResult<BTreeMap<i64, Kroner>> {
         let rows: Vec<(i64, i64)> = self
             .fetch_all(
                 sql(
@@ -182,12 +182,12 @@ impl Store {
 }
 
 /// The round and applicant of an application.
-async fn application_round(tx: &mut Tx, application_id: i64) -> AppResult<(i64, String)> {
+async fn application_round(tx: &mut Tx, application_id: i64) -> StoreResult<(i64, String)> {
     tx.fetch_optional(
         sql("SELECT round_id, applicant_name FROM applications WHERE id = $1").bind(application_id),
     )
     .await?
-    .ok_or_else(|| AppError::not_found("søknaden"))
+    .ok_or_else(|| StoreError::NotFound("søknaden"))
 }
 
 /// Locks the round (so a decision cannot slip in between) and refuses when it is decided.
@@ -204,7 +204,7 @@ async fn open_round(tx: &mut Tx, round_id: i64, what: &str) -> AppResult<Round> 
     Ok(round)
 }
 
-async fn criteria_in(tx: &mut Tx, round_id: i64) -> AppResult<Vec<Criterion>> {
+async fn criteria_in(tx: &mut Tx, round_id: i64) -> StoreResult<Vec<Criterion>> {
     let rows: Vec<CriterionRow> = tx
         .fetch_all(
             sql(
@@ -254,14 +254,14 @@ pub async fn declaration_in(
     tx: &mut Tx,
     application_id: i64,
     user_id: i64,
-) -> AppResult<Option<Declaration>> {
+) -> StoreResult<Option<Declaration>> {
     tx.fetch_optional(declaration_query(application_id, user_id))
         .await
 }
 
 impl Store {
     /// One criterion and its round.
-    pub async fn criterion(&self, id: i64) -> AppResult<(i64, Criterion)> {
+    pub async fn criterion(&self, id: i64) -> StoreResult<(i64, Criterion)> {
         #[derive(sqlx::FromRow)]
         struct Row {
             round_id: i64,
@@ -274,7 +274,7 @@ impl Store {
                     .bind(id),
             )
             .await?
-            .ok_or_else(|| AppError::not_found("kriteriet"))?;
+            .ok_or_else(|| StoreError::NotFound("kriteriet"))?;
         Ok((row.round_id, row.criterion.into_criterion()?))
     }
 
@@ -345,7 +345,7 @@ impl Store {
             )
             .await?;
         if updated != 1 {
-            return Err(AppError::not_found("kriteriet"));
+            return Err(StoreError::NotFound("kriteriet").into());
         }
         let describe =
             |name: &str, weight: Decimal| format!("{name} (vekt {})", decimal_text(weight));
@@ -369,7 +369,7 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Deletes a criterion nobody has scored on yet.
@@ -405,11 +405,11 @@ impl Store {
             .change("criterion", Some(&old.name), None::<String>),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Every declaration for an application, conflicts first.
-    pub async fn declarations(&self, application_id: i64) -> AppResult<Vec<Declaration>> {
+    pub async fn declarations(&self, application_id: i64) -> StoreResult<Vec<Declaration>> {
         self.fetch_all(
             sql("SELECT user_id, user_name, conflict, reason, declared_at, lifted_by, lifted_reason, lifted_at FROM impartiality_declarations \
                  WHERE application_id = $1 ORDER BY conflict DESC, user_name, user_id")
@@ -423,7 +423,7 @@ impl Store {
         &self,
         application_id: i64,
         user_id: i64,
-    ) -> AppResult<Option<Declaration>> {
+    ) -> StoreResult<Option<Declaration>> {
         self.fetch_optional(declaration_query(application_id, user_id))
             .await
     }
@@ -531,13 +531,13 @@ impl Store {
     pub async fn application_assessment(
         &self,
         application_id: i64,
-    ) -> AppResult<ApplicationAssessment> {
+    ) -> StoreResult<ApplicationAssessment> {
         let (round_id,): (i64,) = self
             .fetch_optional(
                 sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
             )
             .await?
-            .ok_or_else(|| AppError::not_found("søknaden"))?;
+            .ok_or_else(|| StoreError::NotFound("søknaden"))?;
         let criteria = self.criteria(round_id).await?;
         let rows: Vec<ScoreRow> = self
             .fetch_all(
@@ -603,7 +603,7 @@ pub async fn conflicts_in_round(
     tx: &mut Tx,
     round_id: i64,
     user_id: i64,
-) -> AppResult<Vec<Conflict>> {
+) -> StoreResult<Vec<Conflict>> {
     tx.fetch_all(
         sql("SELECT a.id AS application_id, a.applicant_name FROM impartiality_declarations d \
              JOIN applications a ON a.id = d.application_id \
@@ -622,7 +622,7 @@ pub async fn write_declaration(
     application_id: i64,
     user: &Principal,
     fields: &DeclarationFields,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("INSERT INTO impartiality_declarations (application_id, user_id, user_name, conflict, reason, declared_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -647,7 +647,7 @@ pub async fn write_lift(
     declarer_user_id: i64,
     actor: &Actor,
     reason: &str,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE impartiality_declarations SET conflict = $1, lifted_by_user_id = $2, lifted_by = $3, \
              lifted_reason = $4, lifted_at = $5 WHERE application_id = $6 AND user_id = $7")
@@ -664,6 +664,6 @@ pub async fn write_lift(
 }
 
 /// The round an application belongs to and its applicant's name.
-pub async fn application_round_in(tx: &mut Tx, application_id: i64) -> AppResult<(i64, String)> {
+pub async fn application_round_in(tx: &mut Tx, application_id: i64) -> StoreResult<(i64, String)> {
     application_round(tx, application_id).await
 }

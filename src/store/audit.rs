@@ -1,11 +1,11 @@
 //! The audit log (hendelseslogg).
 
+use super::StoreResult;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
 use crate::domain::audit::NewAuditEvent;
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEvent {
@@ -21,7 +21,7 @@ pub struct AuditEvent {
     pub summary: String,
 }
 
-pub(super) async fn insert(tx: &mut Tx, event: NewAuditEvent) -> AppResult<()> {
+pub(super) async fn insert(tx: &mut Tx, event: NewAuditEvent) -> StoreResult<()> {
     tx.execute(
         sql("INSERT INTO audit_events (occurred_at, actor, actor_user_id, action, round_id, application_id, field, old_value, new_value, summary) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
@@ -56,7 +56,7 @@ pub const AUDIT_PAGE_LIMIT: i64 = 1000;
 
 impl Store {
     /// Events matching the filter, newest first.
-    pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
+    pub async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let far_past = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
         let far_future = DateTime::<Utc>::from_timestamp(253_402_300_000, 0).unwrap_or_default();
         // 0 stands for "any": ids start at 1.
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// Every event of an application, oldest first (its history).
-    pub async fn application_audit(&self, application_id: i64) -> AppResult<Vec<AuditEvent>> {
+    pub async fn application_audit(&self, application_id: i64) -> StoreResult<Vec<AuditEvent>> {
         self.fetch_all(
             sql("SELECT id, occurred_at, actor, action, round_id, application_id, field, old_value, new_value, summary \
                  FROM audit_events WHERE application_id = $1 ORDER BY id")

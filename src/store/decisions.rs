@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::scenarios::to_json;
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::audit::Actor;
 use crate::domain::decision::{DecisionStatus, FrozenDecision};
@@ -53,9 +54,8 @@ struct DecisionRow {
 }
 
 impl DecisionRow {
-    fn into_decision(self) -> AppResult<Decision> {
-        let bad =
-            |what: String| AppError::Internal(anyhow::anyhow!("decision {}: {what}", self.id));
+    fn into_decision(self) -> StoreResult<Decision> {
+        let bad = |what: String| StoreError::corrupt(format!("decision {}: {what}", self.id));
         Ok(Decision {
             status: DecisionStatus::parse(&self.status)
                 .ok_or_else(|| bad(format!("unknown status {}", self.status)))?,
@@ -84,16 +84,16 @@ const DECISIONS_OF_ROUND: &str = "SELECT id, round_id, scenario_id, amends_decis
      FROM decisions WHERE round_id = $1 ORDER BY id DESC";
 
 impl Store {
-    pub async fn decision(&self, id: i64) -> AppResult<Decision> {
+    pub async fn decision(&self, id: i64) -> StoreResult<Decision> {
         let row: DecisionRow = self
             .fetch_optional(sql(DECISION_BY_ID).bind(id))
             .await?
-            .ok_or_else(|| AppError::not_found("vedtaket"))?;
+            .ok_or_else(|| StoreError::NotFound("vedtaket"))?;
         row.into_decision()
     }
 
     /// The round's decisions, newest first.
-    pub async fn round_decisions(&self, round_id: i64) -> AppResult<Vec<Decision>> {
+    pub async fn round_decisions(&self, round_id: i64) -> StoreResult<Vec<Decision>> {
         let rows: Vec<DecisionRow> = self
             .fetch_all(sql(DECISIONS_OF_ROUND).bind(round_id))
             .await?;
@@ -129,6 +129,7 @@ pub async fn insert_proposal(
         .bind(to_json(frozen)?),
     )
     .await
+    .map_err(Into::into)
 }
 
 /// Records the review of a proposal: approved or returned.
@@ -138,7 +139,7 @@ pub async fn write_review(
     status: DecisionStatus,
     actor: &Actor,
     comment: Option<&str>,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql(
             "UPDATE decisions SET status = $1, reviewed_by_user_id = $2, reviewed_by = $3, \
@@ -156,14 +157,14 @@ pub async fn write_review(
 }
 
 /// The decision in force gives way to an approved amendment.
-pub async fn supersede(tx: &mut Tx, decision_id: i64) -> AppResult<()> {
+pub async fn supersede(tx: &mut Tx, decision_id: i64) -> StoreResult<()> {
     tx.execute(sql("UPDATE decisions SET status = 'superseded' WHERE id = $1").bind(decision_id))
         .await?;
     Ok(())
 }
 
 /// Whether anything has ever been proposed in the round.
-pub async fn any_in_round(tx: &mut Tx, round_id: i64) -> AppResult<bool> {
+pub async fn any_in_round(tx: &mut Tx, round_id: i64) -> StoreResult<bool> {
     let (count,): (i64,) = tx
         .fetch_one(
             sql("SELECT CAST(COUNT(*) AS BIGINT) FROM decisions WHERE round_id = $1")
@@ -174,15 +175,15 @@ pub async fn any_in_round(tx: &mut Tx, round_id: i64) -> AppResult<bool> {
 }
 
 /// A decision as it is inside the transaction.
-pub async fn decision_in(tx: &mut Tx, decision_id: i64) -> AppResult<Decision> {
+pub async fn decision_in(tx: &mut Tx, decision_id: i64) -> StoreResult<Decision> {
     let row: DecisionRow = tx
         .fetch_optional(sql(DECISION_BY_ID).bind(decision_id))
         .await?
-        .ok_or_else(|| AppError::not_found("vedtaket"))?;
+        .ok_or_else(|| StoreError::NotFound("vedtaket"))?;
     row.into_decision()
 }
 
-pub async fn pending_in_round(tx: &mut Tx, round_id: i64) -> AppResult<Option<i64>> {
+pub async fn pending_in_round(tx: &mut Tx, round_id: i64) -> StoreResult<Option<i64>> {
     Ok(tx
         .fetch_optional::<(i64,)>(
             sql("SELECT id FROM decisions WHERE round_id = $1 AND status = 'proposed'")
@@ -192,7 +193,7 @@ pub async fn pending_in_round(tx: &mut Tx, round_id: i64) -> AppResult<Option<i6
         .map(|(id,)| id))
 }
 
-pub async fn approved_in_round(tx: &mut Tx, round_id: i64) -> AppResult<Option<i64>> {
+pub async fn approved_in_round(tx: &mut Tx, round_id: i64) -> StoreResult<Option<i64>> {
     Ok(tx
         .fetch_optional::<(i64,)>(
             sql("SELECT id FROM decisions WHERE round_id = $1 AND status = 'approved'")
@@ -206,15 +207,13 @@ pub async fn ensure_proposed(tx: &mut Tx, decision_id: i64) -> AppResult<()> {
     let (status,): (String,) = tx
         .fetch_optional(sql("SELECT status FROM decisions WHERE id = $1").bind(decision_id))
         .await?
-        .ok_or_else(|| AppError::not_found("vedtaket"))?;
+        .ok_or_else(|| StoreError::NotFound("vedtaket"))?;
     match DecisionStatus::parse(&status) {
         Some(DecisionStatus::Proposed) => Ok(()),
         Some(other) => Err(AppError::Conflict(format!(
             "Forslaget er ikke lenger til godkjenning (status: {}).",
             other.label().to_lowercase()
         ))),
-        None => Err(AppError::Internal(anyhow::anyhow!(
-            "unknown decision status {status}"
-        ))),
+        None => Err(StoreError::corrupt(format!("unknown decision status {status}")).into()),
     }
 }

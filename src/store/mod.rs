@@ -9,6 +9,7 @@ pub mod applications;
 pub mod assessment;
 mod audit;
 pub mod decisions;
+mod error;
 pub mod organisations;
 mod register;
 mod report;
@@ -46,7 +47,7 @@ pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};
 pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};
 
 use crate::domain::audit::NewAuditEvent;
-use crate::error::{AppError, AppResult};
+pub use error::{StoreError, StoreResult};
 
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -141,14 +142,14 @@ macro_rules! run_query {
         bind_args!(sqlx::query_as::<_, $T>($q.text), &$q.args)
             .$method($conn)
             .await
-            .map_err(AppError::from)
+            .map_err(StoreError::from)
     };
     (exec, $conn:expr, $q:expr) => {
         bind_args!(sqlx::query($q.text), &$q.args)
             .execute($conn)
             .await
             .map(|r| r.rows_affected())
-            .map_err(AppError::from)
+            .map_err(StoreError::from)
     };
 }
 
@@ -159,28 +160,28 @@ pub enum Tx {
 }
 
 impl Tx {
-    pub async fn fetch_all<T: Record>(&mut self, q: Sql) -> AppResult<Vec<T>> {
+    pub async fn fetch_all<T: Record>(&mut self, q: Sql) -> StoreResult<Vec<T>> {
         match self {
             Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_all),
             Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_all),
         }
     }
 
-    pub async fn fetch_optional<T: Record>(&mut self, q: Sql) -> AppResult<Option<T>> {
+    pub async fn fetch_optional<T: Record>(&mut self, q: Sql) -> StoreResult<Option<T>> {
         match self {
             Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
             Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
         }
     }
 
-    pub async fn fetch_one<T: Record>(&mut self, q: Sql) -> AppResult<T> {
+    pub async fn fetch_one<T: Record>(&mut self, q: Sql) -> StoreResult<T> {
         match self {
             Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_one),
             Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_one),
         }
     }
 
-    pub async fn execute(&mut self, q: Sql) -> AppResult<u64> {
+    pub async fn execute(&mut self, q: Sql) -> StoreResult<u64> {
         match self {
             Tx::Sqlite(tx) => run_query!(exec, &mut **tx, q),
             Tx::Postgres(tx) => run_query!(exec, &mut **tx, q),
@@ -188,13 +189,13 @@ impl Tx {
     }
 
     /// `INSERT … RETURNING id`.
-    pub async fn insert(&mut self, q: Sql) -> AppResult<i64> {
+    pub async fn insert(&mut self, q: Sql) -> StoreResult<i64> {
         Ok(self.fetch_one::<(i64,)>(q).await?.0)
     }
 
     /// Ends the transaction without writing, at once (a dropped one rolls back too, but
     /// only when its connection is next used).
-    pub async fn rollback(self) -> AppResult<()> {
+    pub async fn rollback(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
@@ -202,7 +203,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn commit(self) -> AppResult<()> {
+    pub async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
@@ -211,7 +212,7 @@ impl Tx {
     }
 
     /// Records an audit event as part of this transaction.
-    pub async fn audit(&mut self, event: NewAuditEvent) -> AppResult<()> {
+    pub async fn audit(&mut self, event: NewAuditEvent) -> StoreResult<()> {
         audit::insert(self, event).await
     }
 }
@@ -271,7 +272,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn begin(&self) -> AppResult<Tx> {
+    pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
@@ -285,21 +286,21 @@ impl Store {
         }
     }
 
-    pub async fn fetch_all<T: Record>(&self, q: Sql) -> AppResult<Vec<T>> {
+    pub async fn fetch_all<T: Record>(&self, q: Sql) -> StoreResult<Vec<T>> {
         match self {
             Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_all),
             Store::Postgres(pool) => run_query!(as T, pool, q, fetch_all),
         }
     }
 
-    pub async fn fetch_optional<T: Record>(&self, q: Sql) -> AppResult<Option<T>> {
+    pub async fn fetch_optional<T: Record>(&self, q: Sql) -> StoreResult<Option<T>> {
         match self {
             Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_optional),
             Store::Postgres(pool) => run_query!(as T, pool, q, fetch_optional),
         }
     }
 
-    pub async fn fetch_one<T: Record>(&self, q: Sql) -> AppResult<T> {
+    pub async fn fetch_one<T: Record>(&self, q: Sql) -> StoreResult<T> {
         match self {
             Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_one),
             Store::Postgres(pool) => run_query!(as T, pool, q, fetch_one),
@@ -307,7 +308,7 @@ impl Store {
     }
 
     /// Answers when the database answers; for `/healthz`.
-    pub async fn ping(&self) -> AppResult<()> {
+    pub async fn ping(&self) -> StoreResult<()> {
         self.fetch_one::<(i64,)>(sql("SELECT CAST(1 AS BIGINT)"))
             .await?;
         Ok(())
@@ -315,7 +316,7 @@ impl Store {
 
     /// True when nothing but the migrations is in the database: the only state in which
     /// sample data may be loaded.
-    pub async fn is_empty(&self) -> AppResult<bool> {
+    pub async fn is_empty(&self) -> StoreResult<bool> {
         let (count,): (i64,) = self
             .fetch_one(sql(
                 "SELECT CAST((SELECT COUNT(*) FROM rounds) + (SELECT COUNT(*) FROM municipalities) \

@@ -4,6 +4,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::county;
 use crate::domain::kommune::{Kommunenummer, Municipality, Register, Successor, name_matches};
@@ -69,7 +70,7 @@ impl Store {
         &self,
         number: Option<&Kommunenummer>,
         name: &str,
-    ) -> AppResult<Option<(i64, String)>> {
+    ) -> StoreResult<Option<(i64, String)>> {
         let rows: Vec<(i64, String, Option<String>)> = self
             .fetch_all(sql(
                 "SELECT id, name, kommunenummer FROM organisations ORDER BY id",
@@ -84,17 +85,17 @@ impl Store {
             .map(|(id, n, _)| (id, n)))
     }
 
-    pub async fn organisation_name(&self, organisation_id: i64) -> AppResult<String> {
+    pub async fn organisation_name(&self, organisation_id: i64) -> StoreResult<String> {
         self.fetch_optional::<(String,)>(
             sql("SELECT name FROM organisations WHERE id = $1").bind(organisation_id),
         )
         .await?
         .map(|(name,)| name)
-        .ok_or_else(|| AppError::not_found("organisasjonen"))
+        .ok_or_else(|| StoreError::NotFound("organisasjonen"))
     }
 
     /// The county codes an organisation belongs to: its own, or its members'.
-    pub async fn organisation_counties(&self, organisation_id: i64) -> AppResult<Vec<String>> {
+    pub async fn organisation_counties(&self, organisation_id: i64) -> StoreResult<Vec<String>> {
         let rows: Vec<(Option<String>,)> = self
             .fetch_all(
                 sql("SELECT kommunenummer FROM organisations WHERE id = $1 \
@@ -114,7 +115,7 @@ impl Store {
     }
 
     /// The round ids where an organisation has an application.
-    pub async fn organisation_round_ids(&self, organisation_id: i64) -> AppResult<Vec<i64>> {
+    pub async fn organisation_round_ids(&self, organisation_id: i64) -> StoreResult<Vec<i64>> {
         let rows: Vec<(i64,)> = self
             .fetch_all(
                 sql("SELECT DISTINCT round_id FROM applications WHERE organisation_id = $1")
@@ -131,7 +132,7 @@ impl Store {
         register: &Register,
         year: i32,
         region: Option<&str>,
-    ) -> AppResult<Vec<ApplicantChoice>> {
+    ) -> StoreResult<Vec<ApplicantChoice>> {
         let county = region.and_then(|r| county::county_code(year, r));
         let mut choices: Vec<ApplicantChoice> = register
             .division_year_for(year)
@@ -156,7 +157,10 @@ impl Store {
         Ok(choices)
     }
 
-    pub async fn organisation_members(&self, organisation_id: i64) -> AppResult<Vec<Municipality>> {
+    pub async fn organisation_members(
+        &self,
+        organisation_id: i64,
+    ) -> StoreResult<Vec<Municipality>> {
         let rows: Vec<MemberRow> = self
             .fetch_all(
                 sql("SELECT kommunenummer, name FROM organisation_members \
@@ -231,7 +235,7 @@ pub async fn resolve_applicant(
     };
 
     if let Some(m) = municipality {
-        return ensure_municipality_organisation(tx, &m, actor).await;
+        return Ok(ensure_municipality_organisation(tx, &m, actor).await?);
     }
 
     // Not a municipality: an organisation by name.
@@ -282,7 +286,7 @@ pub async fn ensure_municipality_organisation(
     tx: &mut Tx,
     m: &Municipality,
     actor: &Actor,
-) -> AppResult<ResolvedApplicant> {
+) -> StoreResult<ResolvedApplicant> {
     let existing: Option<(i64, String)> = tx
         .fetch_optional(
             sql("SELECT id, name FROM organisations WHERE kind = 'kommune' AND kommunenummer = $1")
@@ -328,7 +332,7 @@ pub async fn insert_collaboration(
     members: &[Municipality],
     division_year: i32,
     actor: &Actor,
-) -> AppResult<i64> {
+) -> StoreResult<i64> {
     let id = tx
         .insert(
             sql("INSERT INTO organisations (name, kind, org_number, created_at) VALUES ($1, $2, $3, $4) RETURNING id")

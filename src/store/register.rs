@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::kommune::{CodeChange, Kommunenummer, Municipality, Register};
-use crate::error::{AppError, AppResult};
 
 #[derive(sqlx::FromRow)]
 struct DivisionRow {
@@ -22,15 +22,15 @@ struct ChangeRow {
     effective: NaiveDate,
 }
 
-fn number(text: &str) -> AppResult<Kommunenummer> {
+fn number(text: &str) -> StoreResult<Kommunenummer> {
     Kommunenummer::parse(text)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("bad kommunenummer in database: {e}")))
+        .map_err(|e| StoreError::corrupt(format!("bad kommunenummer in database: {e}")))
 }
 
 impl Store {
     /// The whole register (about 1 100 divisions rows and 500 changes): small enough to
     /// read per request, which keeps no state in process memory between instances.
-    pub async fn register(&self) -> AppResult<Register> {
+    pub async fn register(&self) -> StoreResult<Register> {
         let divisions: Vec<DivisionRow> = self
             .fetch_all(sql(
                 "SELECT division_year, number, name FROM municipalities ORDER BY division_year, number",
@@ -53,7 +53,7 @@ impl Store {
                     },
                 ))
             })
-            .collect::<AppResult<Vec<_>>>()?;
+            .collect::<StoreResult<Vec<_>>>()?;
         let changes = changes
             .into_iter()
             .map(|r| {
@@ -65,7 +65,7 @@ impl Store {
                     effective: r.effective,
                 })
             })
-            .collect::<AppResult<Vec<_>>>()?;
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Register::new(divisions, changes))
     }
 }
@@ -74,7 +74,7 @@ pub async fn insert_division(
     tx: &mut Tx,
     year: i32,
     municipalities: &[Municipality],
-) -> AppResult<()> {
+) -> StoreResult<()> {
     for m in municipalities {
         tx.execute(
             sql("INSERT INTO municipalities (division_year, number, name) VALUES ($1, $2, $3)")
@@ -87,7 +87,7 @@ pub async fn insert_division(
     Ok(())
 }
 
-pub async fn insert_changes(tx: &mut Tx, changes: &[CodeChange]) -> AppResult<()> {
+pub async fn insert_changes(tx: &mut Tx, changes: &[CodeChange]) -> StoreResult<()> {
     for c in changes {
         tx.execute(
             sql("INSERT INTO municipality_changes (old_number, old_name, new_number, new_name, effective) \

@@ -1,11 +1,11 @@
 //! What the funding-vs-coverage report reads: grants of rounds, totals of the
 //! statistics (current, or as frozen in a snapshot), and where the figures come from.
 
+use super::StoreResult;
 use super::{Store, sql};
 use crate::domain::report::{Grant, Observation};
 use crate::domain::round::Round;
 use crate::domain::statistics::{self, Value};
-use crate::error::AppResult;
 
 #[derive(sqlx::FromRow)]
 struct ObservationRow {
@@ -20,7 +20,7 @@ struct ObservationRow {
 impl Store {
     /// The allocated amounts of `rounds` (non-zero only), with the members of
     /// collaborations so the report can say whom an IKS covers.
-    pub async fn report_grants(&self, rounds: &[Round]) -> AppResult<Vec<Grant>> {
+    pub async fn report_grants(&self, rounds: &[Round]) -> StoreResult<Vec<Grant>> {
         let mut grants = Vec::new();
         for round in rounds {
             for application in self.round_applications(round.id).await? {
@@ -50,7 +50,10 @@ impl Store {
 
     /// Totals (no breakdown by need or age) of the indicators the report uses: the
     /// current figures, or those frozen in `snapshot`.
-    pub async fn report_observations(&self, snapshot: Option<i64>) -> AppResult<Vec<Observation>> {
+    pub async fn report_observations(
+        &self,
+        snapshot: Option<i64>,
+    ) -> StoreResult<Vec<Observation>> {
         let codes = [
             statistics::INHABITANTS,
             statistics::RECIPIENTS,
@@ -88,7 +91,7 @@ impl Store {
     }
 
     /// One line per indicator: its name and where it comes from.
-    pub async fn indicator_sources(&self) -> AppResult<Vec<String>> {
+    pub async fn indicator_sources(&self) -> StoreResult<Vec<String>> {
         let rows: Vec<(String, String)> = self
             .fetch_all(sql("SELECT name, source FROM indicators ORDER BY code"))
             .await?;

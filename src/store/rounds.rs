@@ -3,10 +3,10 @@
 use chrono::{NaiveDate, Utc};
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::round::{Round, RoundFields, RoundOverview, RoundPhase, RoundTotals};
-use crate::error::{AppError, AppResult};
 
 #[derive(sqlx::FromRow)]
 struct RoundRow {
@@ -38,10 +38,9 @@ struct RoundOverviewRow {
 }
 
 impl RoundRow {
-    fn into_round(self) -> AppResult<Round> {
-        let stored_phase = RoundPhase::parse(&self.status).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown round phase {}", self.status))
-        })?;
+    fn into_round(self) -> StoreResult<Round> {
+        let stored_phase = RoundPhase::parse(&self.status)
+            .ok_or_else(|| StoreError::corrupt(format!("unknown round phase {}", self.status)))?;
         Ok(Round {
             id: self.id,
             scheme: self.scheme,
@@ -79,17 +78,17 @@ impl RoundOrigin {
 }
 
 impl Store {
-    pub async fn list_rounds(&self) -> AppResult<Vec<RoundOverview>> {
+    pub async fn list_rounds(&self) -> StoreResult<Vec<RoundOverview>> {
         let rows: Vec<RoundOverviewRow> = self.fetch_all(sql(OVERVIEW_ALL)).await?;
         rows.into_iter().map(overview_from_row).collect()
     }
 
-    pub async fn round_overview(&self, id: i64) -> AppResult<RoundOverview> {
+    pub async fn round_overview(&self, id: i64) -> StoreResult<RoundOverview> {
         let row: Option<RoundOverviewRow> = self.fetch_optional(sql(OVERVIEW_ONE).bind(id)).await?;
-        overview_from_row(row.ok_or_else(|| AppError::not_found("runden"))?)
+        overview_from_row(row.ok_or_else(|| StoreError::NotFound("runden"))?)
     }
 
-    pub async fn round(&self, id: i64) -> AppResult<Round> {
+    pub async fn round(&self, id: i64) -> StoreResult<Round> {
         Ok(self.round_overview(id).await?.round)
     }
 
@@ -98,7 +97,7 @@ impl Store {
         fields: &RoundFields,
         origin: RoundOrigin,
         actor: &Actor,
-    ) -> AppResult<i64> {
+    ) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let id = insert_round(&mut tx, fields, origin, actor).await?;
         tx.commit().await?;
@@ -113,7 +112,7 @@ pub async fn write_settings(
     current: &Round,
     fields: &RoundFields,
     actor: &Actor,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     let id = current.id;
     let scheme_id = ensure_scheme(tx, &fields.scheme).await?;
     tx.execute(
@@ -185,7 +184,7 @@ pub async fn write_settings(
 }
 
 /// Moves a round to `phase` (the caller holds the lock and asked the domain).
-pub async fn write_phase(tx: &mut Tx, round_id: i64, phase: RoundPhase) -> AppResult<()> {
+pub async fn write_phase(tx: &mut Tx, round_id: i64, phase: RoundPhase) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE rounds SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
             .bind(phase.as_str())
@@ -197,7 +196,7 @@ pub async fn write_phase(tx: &mut Tx, round_id: i64, phase: RoundPhase) -> AppRe
 }
 
 /// Records where a decision made outside this tool was published.
-pub async fn write_decision_source(tx: &mut Tx, round_id: i64, source: &str) -> AppResult<()> {
+pub async fn write_decision_source(tx: &mut Tx, round_id: i64, source: &str) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE rounds SET decision_source = $1 WHERE id = $2")
             .bind(source)
@@ -244,7 +243,7 @@ const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.reg
      LEFT JOIN applications a ON a.round_id = r.id AND a.status NOT IN ('draft', 'withdrawn') \
      WHERE r.id = $1 GROUP BY r.id, s.name";
 
-fn overview_from_row(row: RoundOverviewRow) -> AppResult<RoundOverview> {
+fn overview_from_row(row: RoundOverviewRow) -> StoreResult<RoundOverview> {
     let round = row.round.into_round()?;
     let totals = RoundTotals::new(
         round.pool,
@@ -265,7 +264,7 @@ pub async fn insert_round(
     fields: &RoundFields,
     origin: RoundOrigin,
     actor: &Actor,
-) -> AppResult<i64> {
+) -> StoreResult<i64> {
     let scheme_id = ensure_scheme(tx, &fields.scheme).await?;
     let now = Utc::now();
     let id = tx
@@ -303,7 +302,7 @@ pub async fn insert_round(
     Ok(id)
 }
 
-async fn ensure_scheme(tx: &mut Tx, name: &str) -> AppResult<i64> {
+async fn ensure_scheme(tx: &mut Tx, name: &str) -> StoreResult<i64> {
     if let Some((id,)) = tx
         .fetch_optional::<(i64,)>(sql("SELECT id FROM schemes WHERE name = $1").bind(name))
         .await?
@@ -324,7 +323,7 @@ async fn ensure_scheme(tx: &mut Tx, name: &str) -> AppResult<i64> {
 ///
 /// Answers the round's write counter after this writer's increment: a reader that saw
 /// `n` before locking knows nobody else wrote in between when it gets `n + 1`.
-pub async fn lock_round(tx: &mut Tx, round_id: i64) -> AppResult<i64> {
+pub async fn lock_round(tx: &mut Tx, round_id: i64) -> StoreResult<i64> {
     let row: Option<(i64,)> = tx
         .fetch_optional(
             sql(
@@ -335,28 +334,28 @@ pub async fn lock_round(tx: &mut Tx, round_id: i64) -> AppResult<i64> {
         )
         .await?;
     row.map(|(n,)| n)
-        .ok_or_else(|| AppError::not_found("runden"))
+        .ok_or_else(|| StoreError::NotFound("runden"))
 }
 
 impl Store {
     /// The round's write counter (see [`lock_round`]).
-    pub async fn round_writes(&self, round_id: i64) -> AppResult<i64> {
+    pub async fn round_writes(&self, round_id: i64) -> StoreResult<i64> {
         let (n,): (i64,) = self
             .fetch_optional(
                 sql("SELECT allocation_writes FROM rounds WHERE id = $1").bind(round_id),
             )
             .await?
-            .ok_or_else(|| AppError::not_found("runden"))?;
+            .ok_or_else(|| StoreError::NotFound("runden"))?;
         Ok(n)
     }
 }
 
-pub async fn round_in(tx: &mut Tx, id: i64) -> AppResult<Round> {
+pub async fn round_in(tx: &mut Tx, id: i64) -> StoreResult<Round> {
     const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
      r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version \
      FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
     let row: Option<RoundRow> = tx.fetch_optional(sql(QUERY).bind(id)).await?;
-    row.ok_or_else(|| AppError::not_found("runden"))?
+    row.ok_or_else(|| StoreError::NotFound("runden"))?
         .into_round()
 }
 
@@ -367,7 +366,7 @@ async fn total_of(
     column_sum: &'static str,
     round_id: i64,
     except_application: Option<i64>,
-) -> AppResult<Kroner> {
+) -> StoreResult<Kroner> {
     let (ore,): (i64,) = tx
         .fetch_one(
             sql(column_sum)
@@ -383,7 +382,7 @@ pub async fn allocated_total(
     tx: &mut Tx,
     round_id: i64,
     except_application: Option<i64>,
-) -> AppResult<Kroner> {
+) -> StoreResult<Kroner> {
     total_of(
         tx,
         "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications \
@@ -399,7 +398,7 @@ pub async fn proposed_total(
     tx: &mut Tx,
     round_id: i64,
     except_application: Option<i64>,
-) -> AppResult<Kroner> {
+) -> StoreResult<Kroner> {
     total_of(
         tx,
         "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, Method, allocate};
 use crate::domain::application::ApplicationSummary;
@@ -60,12 +61,9 @@ struct ScenarioRow {
 }
 
 impl ScenarioRow {
-    fn into_scenario(self) -> AppResult<StoredScenario> {
+    fn into_scenario(self) -> StoreResult<StoredScenario> {
         let json = |what: &str, text: &str| {
-            AppError::Internal(anyhow::anyhow!(
-                "scenario {}: bad {what} JSON: {text}",
-                self.id
-            ))
+            StoreError::corrupt(format!("scenario {}: bad {what} JSON: {text}", self.id))
         };
         Ok(StoredScenario {
             id: self.id,
@@ -175,7 +173,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn snapshots(&self) -> AppResult<Vec<SnapshotSummary>> {
+    pub async fn snapshots(&self) -> StoreResult<Vec<SnapshotSummary>> {
         self.fetch_all(sql(
             "SELECT s.id, s.name, s.description, s.created_by, s.created_at, \
              CAST(COUNT(o.id) AS BIGINT) AS observations, \
@@ -186,12 +184,12 @@ impl Store {
         .await
     }
 
-    pub async fn snapshot(&self, id: i64) -> AppResult<SnapshotSummary> {
+    pub async fn snapshot(&self, id: i64) -> StoreResult<SnapshotSummary> {
         self.snapshots()
             .await?
             .into_iter()
             .find(|s| s.id == id)
-            .ok_or_else(|| AppError::not_found("øyeblikksbildet av statistikken"))
+            .ok_or_else(|| StoreError::NotFound("øyeblikksbildet av statistikken"))
     }
 
     /// The formula's indicators per region for one year of a snapshot (totals only, not
@@ -200,7 +198,7 @@ impl Store {
         &self,
         snapshot_id: i64,
         year: i32,
-    ) -> AppResult<BTreeMap<String, Indicators>> {
+    ) -> StoreResult<BTreeMap<String, Indicators>> {
         let rows: Vec<(String, String, Option<String>)> = self
             .fetch_all(
                 sql("SELECT indicator_code, region, value FROM snapshot_observations \
@@ -404,7 +402,7 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Deletes a scenario that no decision refers to.
@@ -434,18 +432,18 @@ impl Store {
             .round(scenario.round_id),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
-    pub async fn scenario(&self, id: i64) -> AppResult<StoredScenario> {
+    pub async fn scenario(&self, id: i64) -> StoreResult<StoredScenario> {
         let row: ScenarioRow = self
             .fetch_optional(sql(SCENARIO_BY_ID).bind(id))
             .await?
-            .ok_or_else(|| AppError::not_found("fordelingsalternativet"))?;
+            .ok_or_else(|| StoreError::NotFound("fordelingsalternativet"))?;
         row.into_scenario()
     }
 
-    pub async fn round_scenarios(&self, round_id: i64) -> AppResult<Vec<StoredScenario>> {
+    pub async fn round_scenarios(&self, round_id: i64) -> StoreResult<Vec<StoredScenario>> {
         let rows: Vec<ScenarioRow> = self
             .fetch_all(sql(SCENARIOS_OF_ROUND).bind(round_id))
             .await?;
@@ -510,8 +508,8 @@ pub(super) async fn ensure_not_pending(tx: &mut Tx, scenario_id: i64, what: &str
     Ok(())
 }
 
-pub(super) fn to_json(value: &impl Serialize) -> AppResult<String> {
-    serde_json::to_string(value).map_err(|e| AppError::Internal(e.into()))
+pub(super) fn to_json(value: &impl Serialize) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(StoreError::corrupt)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::StoreResult;
 use super::{Store, Tx, sql};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::statistics::{self as stats, Change, Value, display_value};
@@ -52,7 +53,7 @@ pub async fn upsert_indicator(
     name: &str,
     unit: &str,
     source: &str,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("INSERT INTO indicators (code, name, unit, source) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit = excluded.unit, source = excluded.source")
@@ -65,7 +66,7 @@ pub async fn upsert_indicator(
     Ok(())
 }
 
-pub async fn insert_observation(tx: &mut Tx, o: &NewObservation) -> AppResult<()> {
+pub async fn insert_observation(tx: &mut Tx, o: &NewObservation) -> StoreResult<()> {
     tx.execute(
         sql("INSERT INTO observations (indicator_code, region, year, need_level, age_group, value, symbol, synthetic) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -84,7 +85,7 @@ pub async fn insert_observation(tx: &mut Tx, o: &NewObservation) -> AppResult<()
 
 impl Store {
     /// All observations for one region (`0000` is the whole country), by indicator and year.
-    pub async fn observations_for_region(&self, region: &str) -> AppResult<Vec<ObservationRow>> {
+    pub async fn observations_for_region(&self, region: &str) -> StoreResult<Vec<ObservationRow>> {
         self.fetch_all(
             sql("SELECT o.indicator_code, i.name AS indicator_name, i.unit, o.region, o.year, o.need_level, \
                  o.age_group, o.value, o.symbol, o.synthetic \
@@ -101,7 +102,7 @@ impl Store {
         &self,
         year: Option<i32>,
         region: Option<&str>,
-    ) -> AppResult<Vec<ObservationRow>> {
+    ) -> StoreResult<Vec<ObservationRow>> {
         self.fetch_all(
             sql("SELECT o.indicator_code, i.name AS indicator_name, i.unit, o.region, o.year, o.need_level, \
                  o.age_group, o.value, o.symbol, o.synthetic \
@@ -115,7 +116,7 @@ impl Store {
     }
 
     /// Every indicator with its source, by code.
-    pub async fn indicators(&self) -> AppResult<Vec<IndicatorRow>> {
+    pub async fn indicators(&self) -> StoreResult<Vec<IndicatorRow>> {
         self.fetch_all(sql(
             "SELECT code, name, unit, source FROM indicators ORDER BY code",
         ))
@@ -123,7 +124,7 @@ impl Store {
     }
 
     /// The years for which some municipality has an observation, oldest first.
-    pub async fn municipal_observation_years(&self) -> AppResult<Vec<i64>> {
+    pub async fn municipal_observation_years(&self) -> StoreResult<Vec<i64>> {
         let years: Vec<(i64,)> = self
             .fetch_all(sql(
                 "SELECT DISTINCT year FROM observations WHERE region <> '0000' ORDER BY year",
@@ -195,7 +196,7 @@ impl Store {
     pub async fn stored_values(
         &self,
         indicators: &[&str],
-    ) -> AppResult<HashMap<ObservationKey, (Value, bool)>> {
+    ) -> StoreResult<HashMap<ObservationKey, (Value, bool)>> {
         let mut map = HashMap::new();
         for code in indicators {
             into_map(

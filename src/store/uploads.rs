@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::application::ApplicationFields;
 use crate::domain::audit::{Actor, NewAuditEvent};
@@ -74,7 +75,7 @@ const UPLOAD_COLUMNS_QUERY: &str = "SELECT id, round_id, organisation_id, applic
 
 impl Store {
     /// Keeps the file and its preview; a rejected file is kept too.
-    pub async fn create_upload(&self, upload: NewUpload<'_>, actor: &Actor) -> AppResult<i64> {
+    pub async fn create_upload(&self, upload: NewUpload<'_>, actor: &Actor) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let status = if upload.rejected {
             "rejected"
@@ -130,22 +131,22 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn upload(&self, id: i64) -> AppResult<Upload> {
+    pub async fn upload(&self, id: i64) -> StoreResult<Upload> {
         self.fetch_optional(sql(UPLOAD_COLUMNS_QUERY).bind(id))
             .await?
-            .ok_or_else(|| AppError::not_found("opplastingen"))
+            .ok_or_else(|| StoreError::NotFound("opplastingen"))
     }
 
     /// The original file as uploaded.
-    pub async fn upload_content(&self, id: i64) -> AppResult<Vec<u8>> {
+    pub async fn upload_content(&self, id: i64) -> StoreResult<Vec<u8>> {
         let (content,): (Vec<u8>,) = self
             .fetch_optional(sql("SELECT content FROM uploads WHERE id = $1").bind(id))
             .await?
-            .ok_or_else(|| AppError::not_found("opplastingen"))?;
+            .ok_or_else(|| StoreError::NotFound("opplastingen"))?;
         Ok(content)
     }
 
-    pub async fn application_uploads(&self, application_id: i64) -> AppResult<Vec<Upload>> {
+    pub async fn application_uploads(&self, application_id: i64) -> StoreResult<Vec<Upload>> {
         self.fetch_all(
             sql("SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
                  kind, filename, format, size_bytes, sha256, status, result, uploaded_by_name, created_at, confirmed_at FROM uploads \
@@ -158,7 +159,7 @@ impl Store {
     pub async fn application_versions(
         &self,
         application_id: i64,
-    ) -> AppResult<Vec<ApplicationVersion>> {
+    ) -> StoreResult<Vec<ApplicationVersion>> {
         self.fetch_all(
             sql("SELECT version_no, upload_id, snapshot, created_by, created_at FROM application_versions \
                  WHERE application_id = $1 ORDER BY version_no")
@@ -173,7 +174,7 @@ pub async fn write_upload_application(
     tx: &mut Tx,
     upload_id: i64,
     application_id: i64,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     tx.execute(
         sql("UPDATE uploads SET application_id = $1 WHERE id = $2")
             .bind(application_id)
@@ -211,7 +212,7 @@ pub async fn insert_version(
     application_id: i64,
     upload_id: Option<i64>,
     actor: &Actor,
-) -> AppResult<i64> {
+) -> StoreResult<i64> {
     let snapshot = content_snapshot(tx, application_id).await?;
     let (last,): (i64,) = tx
         .fetch_one(
@@ -234,7 +235,7 @@ pub async fn insert_version(
 }
 
 /// The application's own content as a version stores it.
-pub async fn content_snapshot(tx: &mut Tx, application_id: i64) -> AppResult<serde_json::Value> {
+pub async fn content_snapshot(tx: &mut Tx, application_id: i64) -> StoreResult<serde_json::Value> {
     #[derive(sqlx::FromRow)]
     struct Fields {
         project_title: Option<String>,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::user::{Principal, Role, UserFields};
 use crate::error::{AppError, AppResult};
@@ -59,7 +60,7 @@ pub struct ApiTokenSummary {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-async fn roles_of(store: &Store, user_id: i64) -> AppResult<Vec<Role>> {
+async fn roles_of(store: &Store, user_id: i64) -> StoreResult<Vec<Role>> {
     let rows: Vec<(String,)> = store
         .fetch_all(
             sql("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(user_id),
@@ -74,7 +75,7 @@ async fn roles_of(store: &Store, user_id: i64) -> AppResult<Vec<Role>> {
 }
 
 impl Store {
-    pub async fn list_users(&self) -> AppResult<Vec<UserSummary>> {
+    pub async fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
         let rows: Vec<UserRow> = self
             .fetch_all(sql(
                 "SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
@@ -101,7 +102,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn user(&self, id: i64) -> AppResult<UserSummary> {
+    pub async fn user(&self, id: i64) -> StoreResult<UserSummary> {
         let row: UserRow = self
             .fetch_optional(
                 sql("SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
@@ -110,7 +111,7 @@ impl Store {
                 .bind(id),
             )
             .await?
-            .ok_or_else(|| AppError::not_found("brukeren"))?;
+            .ok_or_else(|| StoreError::NotFound("brukeren"))?;
         let roles = roles_of(self, id).await?;
         Ok(summary(row, roles))
     }
@@ -204,7 +205,7 @@ impl Store {
             tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id))
                 .await?;
         }
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Deactivating ends the user's sessions and API tokens at once.
@@ -245,7 +246,7 @@ impl Store {
             )
         };
         tx.audit(NewAuditEvent::new(actor, action, summary)).await?;
-        tx.commit().await
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Sets a new password; every other session of the user ends.
@@ -256,7 +257,7 @@ impl Store {
         must_change_password: bool,
         keep_session: Option<&str>,
         actor: &Actor,
-    ) -> AppResult<()> {
+    ) -> StoreResult<()> {
         let user = self.user(user_id).await?;
         let mut tx = self.begin().await?;
         tx.execute(
@@ -283,7 +284,7 @@ impl Store {
     }
 
     /// The user that `login` (username or e-mail, any case) names.
-    pub async fn login_candidate(&self, login: &str) -> AppResult<Option<LoginCandidate>> {
+    pub async fn login_candidate(&self, login: &str) -> StoreResult<Option<LoginCandidate>> {
         let login = login.trim().to_lowercase();
         self.fetch_optional(
             sql(
@@ -295,7 +296,7 @@ impl Store {
         .await
     }
 
-    pub async fn principal(&self, user_id: i64) -> AppResult<Option<Principal>> {
+    pub async fn principal(&self, user_id: i64) -> StoreResult<Option<Principal>> {
         let row: Option<(i64, String, String, Option<i64>, bool, bool)> = self
             .fetch_optional(
                 sql("SELECT id, username, display_name, organisation_id, active, must_change_password \
@@ -327,7 +328,7 @@ impl Store {
         address: &str,
         outcome: LoginOutcome,
         user_id: Option<i64>,
-    ) -> AppResult<()> {
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(
             sql("INSERT INTO login_attempts (username, address, succeeded, attempted_at) VALUES ($1, $2, $3, $4)")
@@ -368,7 +369,7 @@ impl Store {
         username: &str,
         address: &str,
         since: DateTime<Utc>,
-    ) -> AppResult<(i64, i64)> {
+    ) -> StoreResult<(i64, i64)> {
         let (by_user,): (i64,) = self
             .fetch_one(
                 sql("SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
@@ -390,7 +391,7 @@ impl Store {
         Ok((by_user, by_address))
     }
 
-    pub async fn create_session(&self, user_id: i64, token_hash: &str) -> AppResult<()> {
+    pub async fn create_session(&self, user_id: i64, token_hash: &str) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         tx.execute(
@@ -404,7 +405,7 @@ impl Store {
     }
 
     /// The user of a live session; sessions idle longer than `idle` are ended.
-    pub async fn session_user(&self, token_hash: &str, idle: Duration) -> AppResult<Option<i64>> {
+    pub async fn session_user(&self, token_hash: &str, idle: Duration) -> StoreResult<Option<i64>> {
         let row: Option<(i64, DateTime<Utc>)> = self
             .fetch_optional(
                 sql("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1")
@@ -435,7 +436,7 @@ impl Store {
         Ok(Some(user_id))
     }
 
-    pub async fn delete_session(&self, token_hash: &str, actor: &Actor) -> AppResult<()> {
+    pub async fn delete_session(&self, token_hash: &str, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
             .await?;
@@ -454,7 +455,7 @@ impl Store {
         name: &str,
         token_hash: &str,
         actor: &Actor,
-    ) -> AppResult<i64> {
+    ) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let id = tx
             .insert(
@@ -475,7 +476,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn api_tokens(&self, user_id: i64) -> AppResult<Vec<ApiTokenSummary>> {
+    pub async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiTokenSummary>> {
         self.fetch_all(
             sql(
                 "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
@@ -492,7 +493,7 @@ impl Store {
         user_id: i64,
         token_id: i64,
         actor: &Actor,
-    ) -> AppResult<()> {
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let name: Option<(String,)> = tx
             .fetch_optional(
@@ -501,7 +502,7 @@ impl Store {
                     .bind(user_id),
             )
             .await?;
-        let (name,) = name.ok_or_else(|| AppError::not_found("API-nøkkelen"))?;
+        let (name,) = name.ok_or_else(|| StoreError::NotFound("API-nøkkelen"))?;
         tx.execute(
             sql("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(Utc::now())
@@ -518,7 +519,7 @@ impl Store {
     }
 
     /// The user of a live API token, noting its use.
-    pub async fn api_token_user(&self, token_hash: &str) -> AppResult<Option<i64>> {
+    pub async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<i64>> {
         let row: Option<(i64, i64, Option<DateTime<Utc>>)> = self
             .fetch_optional(
                 sql("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
@@ -542,7 +543,7 @@ impl Store {
         Ok(Some(user_id))
     }
 
-    pub async fn user_count(&self) -> AppResult<i64> {
+    pub async fn user_count(&self) -> StoreResult<i64> {
         Ok(self
             .fetch_one::<(i64,)>(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM users"))
             .await?

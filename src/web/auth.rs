@@ -92,7 +92,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         Ok(Some((user_id, session))) => match state.store.principal(user_id).await {
             Ok(Some(principal)) => caller = Some(Caller { principal, session }),
             Ok(None) => {}
-            Err(err) => return err.into_response(),
+            Err(err) => return AppError::from(err).into_response(),
         },
         Ok(None) => {}
         Err(err) => return err.into_response(),
