@@ -70,6 +70,11 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("POST", "/criteria/{id}", OFFICER),
         ("POST", "/criteria/{id}/delete", OFFICER),
         ("POST", "/applications/{id}/impartiality", DECLARES),
+        (
+            "POST",
+            "/applications/{id}/impartiality/{user_id}/lift",
+            DECLARES,
+        ),
         ("POST", "/applications/{id}/assessment", OFFICER),
         ("GET", "/audit", AUDIT),
         (
@@ -116,7 +121,7 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         (
             "POST",
             "/api/v1/applications/{id}/impartiality/{user_id}/lift",
-            OFFICER,
+            DECLARES,
         ),
         ("PUT", "/api/v1/applications/{id}/allocation", OFFICER),
         ("GET", "/api/v1/rounds/{id}/criteria", OFFICE),

@@ -34,7 +34,7 @@ pub fn routes() -> Routes {
         )
         .post(
             "/applications/{id}/impartiality/{user_id}/lift",
-            officer,
+            Access::Roles(roles::DECLARES_IMPARTIALITY),
             lift,
         )
 }

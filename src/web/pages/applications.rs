@@ -63,6 +63,8 @@ pub(super) struct ShowPage {
     alert: Option<String>,
     notice: Option<&'static str>,
     editable: bool,
+    /// The applicant may withdraw its received application (the round is still open).
+    withdrawable: bool,
     versions: Vec<VersionLine>,
     uploads: Vec<crate::store::Upload>,
     /// «Vurdering», for office roles only.
@@ -191,6 +193,10 @@ pub(super) async fn show_page(
     let register = state.store.register().await?;
     let editable =
         user.has(crate::domain::user::Role::Kommune) && application.summary.status.editable();
+    let withdrawable = user.has(crate::domain::user::Role::Kommune)
+        && !editable
+        && application.summary.status.withdraw().is_ok()
+        && round.phase.accepts_applications();
     let application = ApplicationBody::new(&register, application, round.year);
     let filter = AuditFilter {
         application_id: Some(id),
@@ -250,6 +256,7 @@ pub(super) async fn show_page(
         alert: None,
         notice: None,
         editable,
+        withdrawable,
     })
 }
 

@@ -32,6 +32,11 @@ pub fn routes() -> Routes {
             Access::Roles(roles::DECLARES_IMPARTIALITY),
             declare,
         )
+        .post(
+            "/applications/{id}/impartiality/{user_id}/lift",
+            Access::Roles(roles::DECLARES_IMPARTIALITY),
+            lift,
+        )
         .post("/applications/{id}/assessment", officer, save)
 }
 
@@ -307,17 +312,29 @@ pub struct ScoreLine {
 }
 
 pub struct DeclarationLine {
+    pub user_id: i64,
     pub user_name: String,
     pub reason: String,
     pub when: String,
+    /// «opphevet av Geir Godkjenner 12.03.2026 14:05: Ikke nær slekt likevel».
+    pub lifted: Option<String>,
 }
 
 impl DeclarationLine {
     fn new(d: &Declaration) -> Self {
         DeclarationLine {
+            user_id: d.user_id,
             user_name: d.user_name.clone(),
             reason: d.reason.clone().unwrap_or_default(),
             when: oslo_time(d.declared_at),
+            lifted: d.lifted_at.map(|at| {
+                format!(
+                    "inhabilitet opphevet av {} {}: {}",
+                    d.lifted_by.as_deref().unwrap_or("?"),
+                    oslo_time(at),
+                    d.lifted_reason.as_deref().unwrap_or("")
+                )
+            }),
         }
     }
 }
@@ -325,6 +342,8 @@ impl DeclarationLine {
 /// Everything the application page's «Vurdering» section shows (office roles only).
 pub struct AssessmentSection {
     pub application_id: i64,
+    /// The viewer, who may lift others' declared conflicts but not their own.
+    pub user_id: i64,
     pub round_open: bool,
     pub may_declare: bool,
     pub may_score: bool,
@@ -387,6 +406,7 @@ pub async fn section(
         .collect();
     Ok(AssessmentSection {
         application_id,
+        user_id: user.user_id,
         round_open: round.phase.allows_assessment(),
         may_declare: user.has_any(roles::DECLARES_IMPARTIALITY),
         may_score: user.has(Role::Saksbehandler),
@@ -480,6 +500,37 @@ async fn declare(
             };
             let typed = input.reason.unwrap_or_default();
             page_with_error(&state, &user, id, err, |s, _| s.reason = typed).await
+        }
+    }
+}
+
+/// Another officer lifts a declared conflict of interest, with a reason.
+async fn lift(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    crate::web::extract::IdAndUser(id, declarer): crate::web::extract::IdAndUser,
+    form: FormFields,
+) -> AppResult<Response> {
+    scope::application(&state.store, &user, id).await?;
+    let reason = form.text("reason");
+    match crate::app::assessment::lift_conflict(
+        &state.store,
+        id,
+        declarer,
+        &reason,
+        &Actor::from(&user),
+    )
+    .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/applications/{id}?lagret=1#vurdering")).into_response())
+        }
+        Err(err) => {
+            let err = match err {
+                AppError::Invalid(errors) => AppError::Invalid(prefixed(errors, "lift_")),
+                other => other,
+            };
+            page_with_error(&state, &user, id, err, |_, _| {}).await
         }
     }
 }
