@@ -12,8 +12,8 @@ use crate::domain::decision::{
 };
 use crate::error::{AppError, AppResult};
 use crate::store::decisions::{
-    approved_in_round, decision_in, ensure_proposed, insert_proposal, pending_in_round, supersede,
-    write_review,
+    approved_in_round, decision_in, decision_status_in, insert_proposal, pending_in_round,
+    supersede, write_review,
 };
 use crate::store::{self, Store, frozen_applicants};
 
@@ -61,7 +61,7 @@ pub async fn propose(
     reason: Option<&str>,
     actor: &Actor,
 ) -> AppResult<i64> {
-    user_of(actor)?;
+    let user_id = user_of(actor)?;
     let scenario = store.scenario(scenario_id).await?;
     let round_id = scenario.round_id;
     if !scenario.result.is_valid() {
@@ -122,7 +122,15 @@ pub async fn propose(
         result: scenario.result.clone(),
         computed_at: scenario.computed_at,
     };
-    let id = insert_proposal(&mut locked.tx, round_id, in_force, reason, actor, &frozen).await?;
+    let id = insert_proposal(
+        &mut locked.tx,
+        round_id,
+        in_force,
+        reason,
+        (user_id, actor),
+        &frozen,
+    )
+    .await?;
     if phase != round.stored_phase {
         store::rounds::write_phase(&mut locked.tx, round_id, phase).await?;
     }
@@ -180,7 +188,9 @@ pub async fn approve(
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
 
     let mut locked = lock_round(store, round_id).await?;
-    ensure_proposed(&mut locked.tx, decision_id).await?;
+    decision_status_in(&mut locked.tx, decision_id)
+        .await?
+        .check_pending()?;
     let mut locked =
         refuse_if_conflicted(store, locked, actor, "godkjenne vedtak i denne runden").await?;
     let round = locked.round.clone();
@@ -300,7 +310,9 @@ pub async fn return_decision(
     check_reviewer(decision.proposed_by_user_id, user_id)?;
     let round_id = decision.round_id;
     let mut locked = lock_round(store, round_id).await?;
-    ensure_proposed(&mut locked.tx, decision_id).await?;
+    decision_status_in(&mut locked.tx, decision_id)
+        .await?
+        .check_pending()?;
     let mut locked =
         refuse_if_conflicted(store, locked, actor, "sende vedtak tilbake i denne runden").await?;
     let before = locked.round.phase;

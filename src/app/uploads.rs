@@ -854,9 +854,16 @@ pub async fn confirm(
                 .iter()
                 .map(new_observation)
                 .collect::<AppResult<Vec<_>>>()?;
-            let counts = store
-                .confirm_statistics_upload(upload.id, &observations, actor)
-                .await?;
+            let mut tx = store.begin().await?;
+            confirm_preview(&mut tx, upload).await?;
+            let counts = store::statistics::write_statistics(
+                &mut tx,
+                &upload.filename,
+                &observations,
+                actor,
+            )
+            .await?;
+            tx.commit().await?;
             Ok(Confirmed::Statistics(counts))
         }
     }
@@ -866,6 +873,19 @@ fn round_of(upload: &Upload) -> AppResult<i64> {
     upload
         .round_id
         .ok_or_else(|| AppError::Conflict("Opplastingen hører ikke til en runde.".into()))
+}
+
+/// Marks the preview confirmed, inside the transaction; refused when it was confirmed
+/// (also by a concurrent request) or rejected.
+async fn confirm_preview(tx: &mut store::Tx, upload: &Upload) -> AppResult<()> {
+    if mark_confirmed(tx, upload.id).await? {
+        Ok(())
+    } else {
+        Err(Refusal::UploadNotPreview {
+            rejected: upload.status == "rejected",
+        }
+        .into())
+    }
 }
 
 /// An application upload: a new application, or new content for the one the preview
@@ -883,7 +903,7 @@ async fn confirm_application(
     let by_applicant = user.limited_to_organisation().is_some();
     let mut locked = lock_round(store, round_id).await?;
     let tx = &mut locked.tx;
-    mark_confirmed(tx, upload).await?;
+    confirm_preview(tx, upload).await?;
     let applicant =
         resolve_applicant(tx, register, &fields.applicant, locked.round.year, actor).await?;
     let existing = organisation_application_in(tx, round_id, applicant.organisation_id).await?;
@@ -974,7 +994,7 @@ async fn confirm_allocations(
     let mut locked = lock_round(store, round_id).await?;
     let round = locked.round.clone();
     let tx = &mut locked.tx;
-    mark_confirmed(tx, upload).await?;
+    confirm_preview(tx, upload).await?;
     match historical {
         Some(_) => historical_allowed(&round)?,
         None => round.phase.check_allows_proposals(&round.name)?,

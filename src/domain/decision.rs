@@ -87,6 +87,16 @@ pub struct FrozenDecision {
     pub computed_at: DateTime<Utc>,
 }
 
+impl DecisionStatus {
+    /// Only a proposal waiting for review is approved or sent back.
+    pub fn check_pending(self) -> Result<(), Refusal> {
+        match self {
+            DecisionStatus::Proposed => Ok(()),
+            other => Err(Refusal::NotPending { status: other }),
+        }
+    }
+}
+
 /// Four eyes: the proposer does not approve or return their own proposal.
 pub fn check_reviewer(proposer_user_id: i64, reviewer_user_id: i64) -> Result<(), Refusal> {
     if proposer_user_id == reviewer_user_id {

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 use super::application::ApplicationStatus;
 use super::date::format_date;
+use super::decision::DecisionStatus;
 use super::money::Kroner;
 use super::round::RoundPhase;
 
@@ -58,6 +59,8 @@ pub enum Refusal {
     ProposalPending,
     /// Nothing waits for approval.
     NothingToApprove { phase: RoundPhase },
+    /// This proposal has been reviewed already.
+    NotPending { status: DecisionStatus },
 
     // --- applications ---
     /// An applicant has one application per round.
@@ -90,6 +93,8 @@ pub enum Refusal {
     StaleUpload { preview_version: i64, current: i64 },
     /// An upload is confirmed by its uploader's side only.
     NotTheUploadersSide,
+    /// Only a preview is confirmed: this one is stored already, or was rejected.
+    UploadNotPreview { rejected: bool },
     /// Officer's amount above what was applied for, without a reason.
     AboveRequestedWithoutReason { amount: Kroner, requested: Kroner },
 
@@ -234,6 +239,11 @@ impl fmt::Display for Refusal {
                 "Runden er {}; ingen forslag venter på godkjenning.",
                 phase.label().to_lowercase()
             ),
+            NotPending { status } => write!(
+                f,
+                "Forslaget er ikke lenger til godkjenning (status: {}).",
+                status.label().to_lowercase()
+            ),
             AlreadyApplied {
                 applicant,
                 application_id,
@@ -284,6 +294,13 @@ impl fmt::Display for Refusal {
                 f,
                 "Forhåndsvisningen ble laget fra versjon {preview_version} av søknaden, men søknaden er nå i versjon {current}. Last opp filen på nytt for å se hva den endrer."
             ),
+            UploadNotPreview { rejected: true } => write!(
+                f,
+                "Opplastingen ble avvist og kan ikke bekreftes. Rett feilene og last opp på nytt."
+            ),
+            UploadNotPreview { rejected: false } => {
+                write!(f, "Opplastingen er allerede bekreftet.")
+            }
             NotTheUploadersSide => write!(
                 f,
                 "Bare den som lastet opp filen (eller andre fra samme organisasjon) kan bekrefte den."

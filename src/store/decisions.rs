@@ -10,7 +10,6 @@ use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::audit::Actor;
 use crate::domain::decision::{DecisionStatus, FrozenDecision};
-use crate::error::{AppError, AppResult};
 
 /// A decision with what it rests on.
 #[derive(Debug, Clone, Serialize)]
@@ -107,12 +106,9 @@ pub async fn insert_proposal(
     round_id: i64,
     amends: Option<i64>,
     reason: Option<&str>,
-    actor: &Actor,
+    (user_id, actor): (i64, &Actor),
     frozen: &FrozenDecision,
-) -> AppResult<i64> {
-    let user_id = actor
-        .user_id
-        .ok_or_else(|| AppError::Forbidden("Vedtak krever en innlogget person.".into()))?;
+) -> StoreResult<i64> {
     tx.insert(
         sql(
             "INSERT INTO decisions (round_id, scenario_id, amends_decision_id, reason, status, \
@@ -203,17 +199,12 @@ pub async fn approved_in_round(tx: &mut Tx, round_id: i64) -> StoreResult<Option
         .map(|(id,)| id))
 }
 
-pub async fn ensure_proposed(tx: &mut Tx, decision_id: i64) -> AppResult<()> {
+/// A decision's status as it is inside the transaction.
+pub async fn decision_status_in(tx: &mut Tx, decision_id: i64) -> StoreResult<DecisionStatus> {
     let (status,): (String,) = tx
         .fetch_optional(sql("SELECT status FROM decisions WHERE id = $1").bind(decision_id))
         .await?
-        .ok_or_else(|| StoreError::NotFound("vedtaket"))?;
-    match DecisionStatus::parse(&status) {
-        Some(DecisionStatus::Proposed) => Ok(()),
-        Some(other) => Err(AppError::Conflict(format!(
-            "Forslaget er ikke lenger til godkjenning (status: {}).",
-            other.label().to_lowercase()
-        ))),
-        None => Err(StoreError::corrupt(format!("unknown decision status {status}")).into()),
-    }
+        .ok_or(StoreError::NotFound("vedtaket"))?;
+    DecisionStatus::parse(&status)
+        .ok_or_else(|| StoreError::corrupt(format!("unknown decision status {status}")))
 }

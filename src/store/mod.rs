@@ -15,7 +15,7 @@ mod register;
 mod report;
 pub mod rounds;
 pub mod scenarios;
-mod statistics;
+pub mod statistics;
 pub mod uploads;
 mod users;
 

@@ -4,11 +4,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::StoreResult;
 use super::{Store, Tx, sql};
+use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::statistics::{self as stats, Change, Value, display_value};
-use crate::error::{AppError, AppResult};
 
 /// An observation about to be stored. `value` is an exact decimal as text (`"12.6"`),
 /// or `None` with `symbol` saying why (`..`, `.`, `:`, `-`).
@@ -206,106 +205,6 @@ impl Store {
         }
         Ok(map)
     }
-
-    /// Stores a confirmed statistics upload in one transaction: the indicators if they
-    /// are new, new observations inserted, changed ones replaced (each change audited),
-    /// and the upload marked confirmed.
-    pub async fn confirm_statistics_upload(
-        &self,
-        upload_id: i64,
-        observations: &[NewObservation],
-        actor: &Actor,
-    ) -> AppResult<ImportCounts> {
-        let upload = self.upload(upload_id).await?;
-        let mut tx = self.begin().await?;
-        super::uploads::mark_confirmed(&mut tx, &upload).await?;
-        let mut codes: Vec<&'static str> = observations.iter().map(|o| o.indicator).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        let mut stored = HashMap::new();
-        for code in &codes {
-            let indicator = stats::indicator(code).ok_or_else(|| {
-                AppError::Conflict(format!("Indikatoren {code} finnes ikke lenger."))
-            })?;
-            tx.execute(
-                sql(
-                    "INSERT INTO indicators (code, name, unit, source) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (code) DO NOTHING",
-                )
-                .bind(indicator.code)
-                .bind(indicator.name)
-                .bind(indicator.unit.as_str())
-                .bind(format!("Importert fra «{}»", upload.filename)),
-            )
-            .await?;
-            into_map(
-                tx.fetch_all(sql(STORED_VALUES).bind(*code)).await?,
-                &mut stored,
-            );
-        }
-        let mut counts = ImportCounts::default();
-        for o in observations {
-            let key = key_of(o);
-            let new = value_of(o);
-            match stats::change(stored.get(&key).copied(), new) {
-                Change::Unchanged => counts.unchanged += 1,
-                Change::New => {
-                    insert_observation(&mut tx, o).await?;
-                    counts.new += 1;
-                }
-                Change::Changed { old, synthetic } => {
-                    tx.execute(
-                        sql("DELETE FROM observations WHERE indicator_code = $1 AND region = $2 AND year = $3 \
-                             AND COALESCE(need_level, '') = COALESCE($4, '') AND COALESCE(age_group, '') = COALESCE($5, '')")
-                        .bind(o.indicator)
-                        .bind(&o.region)
-                        .bind(i64::from(o.year))
-                        .bind(o.need_level.clone())
-                        .bind(o.age_group.clone()),
-                    )
-                    .await?;
-                    insert_observation(&mut tx, o).await?;
-                    counts.changed += 1;
-                    let unit = stats::indicator(o.indicator)
-                        .map(|i| i.unit)
-                        .unwrap_or(stats::Unit::Antall);
-                    let field = observation_label(o);
-                    let old_text = display_value(old, unit);
-                    let new_text = display_value(new, unit);
-                    let was = if synthetic {
-                        " (syntetisk demotall)"
-                    } else {
-                        ""
-                    };
-                    tx.audit(
-                        NewAuditEvent::new(
-                            actor,
-                            "statistics.changed",
-                            format!(
-                                "{field}: {old_text}{was} erstattet med {new_text} (import fra «{}»)",
-                                upload.filename
-                            ),
-                        )
-                        .change(&field, Some(old_text), Some(new_text)),
-                    )
-                    .await?;
-                }
-            }
-            // A key may stand once in a file; this keeps a repeat from counting twice.
-            stored.insert(key, (new, false));
-        }
-        tx.audit(NewAuditEvent::new(
-            actor,
-            "statistics.imported",
-            format!(
-                "Importerte statistikk fra «{}»: {} nye, {} endrede og {} uendrede observasjoner",
-                upload.filename, counts.new, counts.changed, counts.unchanged
-            ),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(counts)
-    }
 }
 
 /// `andel_koordinator 5001 2021 (Omfattende bistandsbehov, under 67 år)`.
@@ -319,4 +218,98 @@ pub fn observation_label(o: &NewObservation) -> String {
         label.push_str(&format!(" ({})", breakdown.join(", ")));
     }
     label
+}
+
+/// Stores a confirmed statistics upload within the caller's transaction: the indicators if
+/// they are new, new observations inserted, changed ones replaced (each change audited).
+pub async fn write_statistics(
+    tx: &mut Tx,
+    filename: &str,
+    observations: &[NewObservation],
+    actor: &Actor,
+) -> StoreResult<ImportCounts> {
+    let mut codes: Vec<&'static str> = observations.iter().map(|o| o.indicator).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut stored = HashMap::new();
+    for code in &codes {
+        let indicator = stats::indicator(code)
+            .ok_or_else(|| StoreError::corrupt(format!("unknown indicator {code}")))?;
+        tx.execute(
+            sql(
+                "INSERT INTO indicators (code, name, unit, source) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(indicator.code)
+            .bind(indicator.name)
+            .bind(indicator.unit.as_str())
+            .bind(format!("Importert fra «{}»", filename)),
+        )
+        .await?;
+        into_map(
+            tx.fetch_all(sql(STORED_VALUES).bind(*code)).await?,
+            &mut stored,
+        );
+    }
+    let mut counts = ImportCounts::default();
+    for o in observations {
+        let key = key_of(o);
+        let new = value_of(o);
+        match stats::change(stored.get(&key).copied(), new) {
+            Change::Unchanged => counts.unchanged += 1,
+            Change::New => {
+                insert_observation(tx, o).await?;
+                counts.new += 1;
+            }
+            Change::Changed { old, synthetic } => {
+                tx.execute(
+                    sql("DELETE FROM observations WHERE indicator_code = $1 AND region = $2 AND year = $3 \
+                         AND COALESCE(need_level, '') = COALESCE($4, '') AND COALESCE(age_group, '') = COALESCE($5, '')")
+                    .bind(o.indicator)
+                    .bind(&o.region)
+                    .bind(i64::from(o.year))
+                    .bind(o.need_level.clone())
+                    .bind(o.age_group.clone()),
+                )
+                .await?;
+                insert_observation(tx, o).await?;
+                counts.changed += 1;
+                let unit = stats::indicator(o.indicator)
+                    .map(|i| i.unit)
+                    .unwrap_or(stats::Unit::Antall);
+                let field = observation_label(o);
+                let old_text = display_value(old, unit);
+                let new_text = display_value(new, unit);
+                let was = if synthetic {
+                    " (syntetisk demotall)"
+                } else {
+                    ""
+                };
+                tx.audit(
+                    NewAuditEvent::new(
+                        actor,
+                        "statistics.changed",
+                        format!(
+                            "{field}: {old_text}{was} erstattet med {new_text} (import fra «{}»)",
+                            filename
+                        ),
+                    )
+                    .change(&field, Some(old_text), Some(new_text)),
+                )
+                .await?;
+            }
+        }
+        // A key may stand once in a file; this keeps a repeat from counting twice.
+        stored.insert(key, (new, false));
+    }
+    tx.audit(NewAuditEvent::new(
+        actor,
+        "statistics.imported",
+        format!(
+            "Importerte statistikk fra «{}»: {} nye, {} endrede og {} uendrede observasjoner",
+            filename, counts.new, counts.changed, counts.unchanged
+        ),
+    ))
+    .await?;
+    Ok(counts)
 }

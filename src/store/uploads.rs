@@ -8,7 +8,6 @@ use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::application::ApplicationFields;
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::error::{AppError, AppResult};
 
 /// An upload about to be stored.
 pub struct NewUpload<'a> {
@@ -184,26 +183,17 @@ pub async fn write_upload_application(
     Ok(())
 }
 
-/// Marks a preview confirmed; refused when it is confirmed or rejected already (also by a
-/// concurrent confirm: the status is checked in the same statement).
-pub async fn mark_confirmed(tx: &mut Tx, upload: &Upload) -> AppResult<()> {
+/// Marks a preview confirmed. Answers false when it was no longer a preview (confirmed or
+/// rejected, also by a concurrent confirm: the status is checked in the same statement).
+pub async fn mark_confirmed(tx: &mut Tx, upload_id: i64) -> StoreResult<bool> {
     let updated = tx
         .execute(
             sql("UPDATE uploads SET status = 'confirmed', confirmed_at = $1 WHERE id = $2 AND status = 'preview'")
                 .bind(Utc::now())
-                .bind(upload.id),
+                .bind(upload_id),
         )
         .await?;
-    if updated == 0 {
-        return Err(AppError::Conflict(match upload.status.as_str() {
-            "rejected" => {
-                "Opplastingen ble avvist og kan ikke bekreftes. Rett feilene og last opp på nytt."
-                    .into()
-            }
-            _ => "Opplastingen er allerede bekreftet.".into(),
-        }));
-    }
-    Ok(())
+    Ok(updated == 1)
 }
 
 /// A snapshot of the application as it now is, numbered after the last one.
