@@ -342,10 +342,16 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
         (tilskudd::security::one_time_password()?, true)
     };
     let hash = tilskudd::security::hash_password(&password)?;
-    store
-        .create_user(&fields, organisation_id, &hash, must_change, &actor)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    tilskudd::app::accounts::create_user(
+        store,
+        &fields,
+        organisation_id,
+        &hash,
+        must_change,
+        &actor,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     if must_change {
         println!(
             "Brukeren {} er opprettet. Engangspassord (må byttes ved første innlogging): {password}",

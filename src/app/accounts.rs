@@ -2,11 +2,14 @@
 //! their own password. (Sessions, tokens and login throttling are in `web::auth`.)
 
 use crate::domain::audit::Actor;
-use crate::domain::user::{Principal, Role, UserFields, UserInput, check_new_password};
+use crate::domain::user::{
+    Principal, Role, UserFields, UserInput, check_activation, check_login_free, check_new_password,
+};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::security::{hash_password, one_time_password, verify_password};
 use crate::store::Store;
+use crate::store::users::{insert_user, login_taken, write_user};
 
 /// The organisation the form names, for a kommune user.
 async fn organisation_for(
@@ -35,10 +38,39 @@ pub async fn create_user_with_one_time_password(
     let organisation_id = organisation_for(store, &fields, actor).await?;
     let password = one_time_password()?;
     let hash = hash_on_blocking_thread(password.clone()).await?;
-    let id = store
-        .create_user(&fields, organisation_id, &hash, true, actor)
-        .await?;
+    let id = create_user(store, &fields, organisation_id, &hash, true, actor).await?;
     Ok((id, password))
+}
+
+/// Creates a user whose username and e-mail address are free. `password_hash` is an
+/// argon2id PHC string.
+pub async fn create_user(
+    store: &Store,
+    fields: &UserFields,
+    organisation_id: Option<i64>,
+    password_hash: &str,
+    must_change_password: bool,
+    actor: &Actor,
+) -> AppResult<i64> {
+    let mut tx = store.begin().await?;
+    check_login_free(&fields.username, login_taken(&mut tx, fields, None).await?)?;
+    let id = insert_user(
+        &mut tx,
+        fields,
+        organisation_id,
+        password_hash,
+        must_change_password,
+        actor,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Activates or deactivates a user; nobody deactivates themselves.
+pub async fn set_active(store: &Store, user_id: i64, active: bool, actor: &Actor) -> AppResult<()> {
+    check_activation(actor.user_id, user_id, active)?;
+    Ok(store.set_user_active(user_id, active, actor).await?)
 }
 
 async fn hash_on_blocking_thread(password: String) -> AppResult<String> {
@@ -95,12 +127,16 @@ pub async fn update_user(
 ) -> AppResult<()> {
     let existing = store.user(user_id).await?;
     let mut input = input.clone();
-    input.username = existing.username;
+    input.username = existing.username.clone();
     let fields = input.validate()?;
     let organisation_id = organisation_for(store, &fields, actor).await?;
-    store
-        .update_user(user_id, &fields, organisation_id, version, actor)
-        .await
+    let mut tx = store.begin().await?;
+    check_login_free(
+        &fields.username,
+        login_taken(&mut tx, &fields, Some(user_id)).await?,
+    )?;
+    write_user(&mut tx, &existing, &fields, organisation_id, version, actor).await?;
+    Ok(tx.commit().await?)
 }
 
 /// Gives a user a new one-time password (to be changed at next login); answers it, to

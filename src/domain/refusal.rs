@@ -126,6 +126,12 @@ pub enum Refusal {
     ConflictStands,
     /// The proposer does not review their own proposal.
     OwnProposal,
+
+    // --- accounts ---
+    /// Another user has this username or e-mail address.
+    LoginTaken { username: String },
+    /// An administrator does not lock themselves out.
+    OwnDeactivation,
 }
 
 impl Refusal {
@@ -137,6 +143,7 @@ impl Refusal {
             | OwnConflictLift
             | OwnProposal
             | ConflictStands => RefusalKind::Forbidden,
+            LoginTaken { .. } => RefusalKind::Invalid("username"),
             ReasonRequired { .. } => RefusalKind::Invalid("reason"),
             NoRequestedAmount => RefusalKind::Invalid("requested"),
             AboveRequestedWithoutReason { .. } => RefusalKind::Invalid("reason"),
@@ -340,6 +347,11 @@ impl fmt::Display for Refusal {
                 f,
                 "Du har erklært deg inhabil for denne søknaden. Erklæringen står til en annen saksbehandler opphever den."
             ),
+            LoginTaken { username } => write!(
+                f,
+                "Brukernavnet «{username}» eller e-postadressen er allerede i bruk."
+            ),
+            OwnDeactivation => write!(f, "Du kan ikke deaktivere din egen bruker."),
             OwnProposal => write!(
                 f,
                 "Du foreslo dette vedtaket selv. Et annet menneske (godkjenner) må godkjenne det eller sende det tilbake."

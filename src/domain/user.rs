@@ -1,5 +1,6 @@
 //! Users, roles and what each role may do.
 
+use super::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
 use super::validation::{FieldErrors, optional_text, required_text};
@@ -109,6 +110,31 @@ impl Principal {
             .map(|r| r.label())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A username or e-mail address belongs to one user.
+pub fn check_login_free(username: &str, taken: bool) -> Result<(), Refusal> {
+    if taken {
+        Err(Refusal::LoginTaken {
+            username: username.to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// An administrator may deactivate anyone but themselves (so that someone can always
+/// administer).
+pub fn check_activation(
+    actor_user_id: Option<i64>,
+    target: i64,
+    active: bool,
+) -> Result<(), Refusal> {
+    if !active && actor_user_id == Some(target) {
+        Err(Refusal::OwnDeactivation)
+    } else {
+        Ok(())
     }
 }
 

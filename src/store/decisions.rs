@@ -125,7 +125,6 @@ pub async fn insert_proposal(
         .bind(to_json(frozen)?),
     )
     .await
-    .map_err(Into::into)
 }
 
 /// Records the review of a proposal: approved or returned.

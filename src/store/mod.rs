@@ -17,7 +17,7 @@ pub mod rounds;
 pub mod scenarios;
 pub mod statistics;
 pub mod uploads;
-mod users;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

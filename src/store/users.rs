@@ -7,7 +7,6 @@ use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::user::{Principal, Role, UserFields};
-use crate::error::{AppError, AppResult};
 
 /// A user as the admin pages and the API show it.
 #[derive(Debug, Clone, Serialize)]
@@ -115,42 +114,20 @@ impl Store {
         let roles = roles_of(self, id).await?;
         Ok(summary(row, roles))
     }
+}
 
-    /// Creates a user. `password_hash` is an argon2id PHC string.
-    pub async fn create_user(
-        &self,
-        fields: &UserFields,
-        organisation_id: Option<i64>,
-        password_hash: &str,
-        must_change_password: bool,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let mut tx = self.begin().await?;
-        let id = insert_user(
-            &mut tx,
-            fields,
-            organisation_id,
-            password_hash,
-            must_change_password,
-            actor,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Changes a user's name, e-mail, roles and organisation if nobody changed it since `version`.
-    pub async fn update_user(
-        &self,
-        id: i64,
-        fields: &UserFields,
-        organisation_id: Option<i64>,
-        version: i64,
-        actor: &Actor,
-    ) -> AppResult<()> {
-        let before = self.user(id).await?;
-        let mut tx = self.begin().await?;
-        ensure_unique_login(&mut tx, fields, Some(id)).await?;
+/// Changes a user's name, e-mail, roles and organisation if nobody changed it since
+/// `version` (the caller has checked the rules), in the caller's transaction.
+pub async fn write_user(
+    tx: &mut Tx,
+    before: &UserSummary,
+    fields: &UserFields,
+    organisation_id: Option<i64>,
+    version: i64,
+    actor: &Actor,
+) -> StoreResult<()> {
+    let id = before.id;
+    {
         let updated = tx
             .execute(
                 sql(
@@ -166,9 +143,11 @@ impl Store {
             )
             .await?;
         if updated == 0 {
-            return Err(AppError::Conflict(
-                "Brukeren er endret av noen andre siden du åpnet skjemaet. Endringene dine er ikke lagret; last siden på nytt.".into(),
-            ));
+            return Err(StoreError::StaleVersion {
+                what: "brukeren",
+                seen: version,
+                current: before.version,
+            });
         }
         tx.execute(sql("DELETE FROM user_roles WHERE user_id = $1").bind(id))
             .await?;
@@ -205,17 +184,15 @@ impl Store {
             tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id))
                 .await?;
         }
-        tx.commit().await.map_err(Into::into)
+        Ok(())
     }
+}
 
-    /// Deactivating ends the user's sessions and API tokens at once.
-    pub async fn set_user_active(&self, id: i64, active: bool, actor: &Actor) -> AppResult<()> {
+impl Store {
+    /// Activates or deactivates a user (the caller has checked the rules); deactivating
+    /// ends the user's sessions and API tokens at once.
+    pub async fn set_user_active(&self, id: i64, active: bool, actor: &Actor) -> StoreResult<()> {
         let user = self.user(id).await?;
-        if actor.user_id == Some(id) && !active {
-            return Err(AppError::Conflict(
-                "Du kan ikke deaktivere din egen bruker.".into(),
-            ));
-        }
         let mut tx = self.begin().await?;
         tx.execute(
             sql("UPDATE users SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
@@ -246,7 +223,7 @@ impl Store {
             )
         };
         tx.audit(NewAuditEvent::new(actor, action, summary)).await?;
-        tx.commit().await.map_err(Into::into)
+        tx.commit().await
     }
 
     /// Sets a new password; every other session of the user ends.
@@ -574,11 +551,12 @@ fn summary(r: UserRow, roles: Vec<Role>) -> UserSummary {
     }
 }
 
-async fn ensure_unique_login(
+/// Whether another user (not `except`) already has the username or e-mail address.
+pub async fn login_taken(
     tx: &mut Tx,
     fields: &UserFields,
     except: Option<i64>,
-) -> AppResult<()> {
+) -> StoreResult<bool> {
     let taken: Option<(i64,)> = tx
         .fetch_optional(
             sql("SELECT id FROM users WHERE (username = $1 OR (email IS NOT NULL AND lower(email) = lower($2))) AND id <> $3")
@@ -587,16 +565,7 @@ async fn ensure_unique_login(
                 .bind(except.unwrap_or(-1)),
         )
         .await?;
-    if taken.is_some() {
-        return Err(AppError::invalid(
-            "username",
-            format!(
-                "Brukernavnet «{}» eller e-postadressen er allerede i bruk.",
-                fields.username
-            ),
-        ));
-    }
-    Ok(())
+    Ok(taken.is_some())
 }
 
 pub async fn insert_user(
@@ -606,8 +575,7 @@ pub async fn insert_user(
     password_hash: &str,
     must_change_password: bool,
     actor: &Actor,
-) -> AppResult<i64> {
-    ensure_unique_login(tx, fields, None).await?;
+) -> StoreResult<i64> {
     let now = Utc::now();
     let id = tx
         .insert(

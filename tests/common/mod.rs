@@ -196,16 +196,16 @@ impl TestApp {
             organisation: None,
         };
         let hash = tilskudd::security::hash_password(DEMO_PASSWORD).unwrap();
-        self.store
-            .create_user(
-                &fields,
-                organisation_id,
-                &hash,
-                false,
-                &tilskudd::domain::audit::Actor::system("test"),
-            )
-            .await
-            .expect("create user")
+        tilskudd::app::accounts::create_user(
+            &self.store,
+            &fields,
+            organisation_id,
+            &hash,
+            false,
+            &tilskudd::domain::audit::Actor::system("test"),
+        )
+        .await
+        .expect("create user")
     }
 
     /// Logs in through the API and keeps the session cookie for later requests.

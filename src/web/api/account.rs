@@ -240,10 +240,7 @@ async fn deactivate_user(
     CurrentUser(me, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Json<UserSummary>> {
-    state
-        .store
-        .set_user_active(id, false, &Actor::from(&me))
-        .await?;
+    crate::app::accounts::set_active(&state.store, id, false, &Actor::from(&me)).await?;
     Ok(Json(state.store.user(id).await?))
 }
 
@@ -252,9 +249,6 @@ async fn activate_user(
     CurrentUser(me, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Json<UserSummary>> {
-    state
-        .store
-        .set_user_active(id, true, &Actor::from(&me))
-        .await?;
+    crate::app::accounts::set_active(&state.store, id, true, &Actor::from(&me)).await?;
     Ok(Json(state.store.user(id).await?))
 }

@@ -224,10 +224,7 @@ async fn set_active(
     form: FormFields,
 ) -> AppResult<Response> {
     let active = form.get("active") == Some("true");
-    state
-        .store
-        .set_user_active(id, active, &Actor::from(&me))
-        .await?;
+    crate::app::accounts::set_active(&state.store, id, active, &Actor::from(&me)).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
