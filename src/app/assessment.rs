@@ -4,16 +4,18 @@
 //! scenario amounts, and proposing, approving or returning the round's decision.
 
 use crate::domain::assessment::{
-    AssessmentFields, AssessmentInput, DeclarationFields, StandingConflict, check_declaration,
-    check_lift,
+    AssessmentFields, AssessmentInput, CriterionFields, DeclarationFields, StandingConflict,
+    check_criterion_deletable, check_criterion_name_free, check_declaration, check_lift,
+    check_may_assess,
 };
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::user::Principal;
 use crate::error::AppResult;
-use crate::store::Store;
 use crate::store::assessment::{
-    application_round_in, declaration_in, write_declaration, write_lift,
+    application_round_in, criteria_in, criterion_name_taken, criterion_scores_in, declaration_in,
+    insert_criterion, write_assessment, write_criterion, write_declaration, write_lift,
 };
+use crate::store::{self, Store};
 
 use super::lock_round;
 
@@ -124,13 +126,81 @@ pub async fn lift_conflict(
     Ok(locked.tx.commit().await?)
 }
 
-/// Saves scores, recommendation and comment (the store checks the declaration and the
-/// round's phase under the round's lock).
+/// Saves scores, recommendation and comment for one application: only by an officer who
+/// has declared impartiality for it, while the round allows assessment.
 pub async fn save(
     store: &Store,
     application_id: i64,
     input: &AssessmentInput,
     user: &Principal,
 ) -> AppResult<AssessmentFields> {
-    store.save_assessment(application_id, input, user).await
+    let round_id = store.application_round(application_id).await?;
+    let mut locked = lock_round(store, round_id).await?;
+    let (_, applicant) = application_round_in(&mut locked.tx, application_id).await?;
+    locked
+        .round
+        .phase
+        .check_allows_assessment(&locked.round.name)?;
+    let criteria = criteria_in(&mut locked.tx, round_id).await?;
+    let fields = input.validate(&criteria)?;
+    let declared = declaration_in(&mut locked.tx, application_id, user.user_id)
+        .await?
+        .map(|d| d.conflict);
+    check_may_assess(&applicant, declared)?;
+    write_assessment(
+        &mut locked.tx,
+        (round_id, application_id, &applicant),
+        &criteria,
+        &fields,
+        user,
+    )
+    .await?;
+    locked.tx.commit().await?;
+    Ok(fields)
+}
+
+/// Adds a criterion at the end of the round's list.
+pub async fn add_criterion(
+    store: &Store,
+    round_id: i64,
+    fields: &CriterionFields,
+    actor: &Actor,
+) -> AppResult<i64> {
+    let mut locked = lock_round(store, round_id).await?;
+    let round = locked.round.clone();
+    round.phase.check_allows_assessment(&round.name)?;
+    let taken = criterion_name_taken(&mut locked.tx, round_id, &fields.name, None).await?;
+    check_criterion_name_free(&fields.name, taken)?;
+    let id = insert_criterion(&mut locked.tx, &round, fields, actor).await?;
+    locked.tx.commit().await?;
+    Ok(id)
+}
+
+/// Renames a criterion or changes its weight.
+pub async fn update_criterion(
+    store: &Store,
+    id: i64,
+    fields: &CriterionFields,
+    actor: &Actor,
+) -> AppResult<()> {
+    let (round_id, old) = store.criterion(id).await?;
+    let mut locked = lock_round(store, round_id).await?;
+    let round = locked.round.clone();
+    round.phase.check_allows_assessment(&round.name)?;
+    let taken = criterion_name_taken(&mut locked.tx, round_id, &fields.name, Some(id)).await?;
+    check_criterion_name_free(&fields.name, taken)?;
+    write_criterion(&mut locked.tx, &round, id, &old, fields, actor).await?;
+    Ok(locked.tx.commit().await?)
+}
+
+/// Deletes a criterion nobody has scored on yet.
+pub async fn delete_criterion(store: &Store, id: i64, actor: &Actor) -> AppResult<()> {
+    let (round_id, old) = store.criterion(id).await?;
+    let mut locked = lock_round(store, round_id).await?;
+    let round = locked.round.clone();
+    round.phase.check_allows_assessment(&round.name)?;
+    let scored = criterion_scores_in(&mut locked.tx, id).await?;
+    check_criterion_deletable(&old.name, scored)?;
+    store::assessment::delete_criterion(&mut locked.tx, &round, id, &old, actor).await?;
+    Ok(locked.tx.commit().await?)
 }

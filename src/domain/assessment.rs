@@ -537,6 +537,45 @@ mod tests {
     }
 }
 
+/// Criterion names are unique within a round (case aside).
+pub fn check_criterion_name_free(name: &str, taken: bool) -> Result<(), Refusal> {
+    if taken {
+        Err(Refusal::CriterionNameTaken {
+            name: name.to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A criterion is deleted only while nobody has scored on it; scores are case documents.
+pub fn check_criterion_deletable(name: &str, scored: i64) -> Result<(), Refusal> {
+    if scored > 0 {
+        Err(Refusal::CriterionScored {
+            name: name.to_string(),
+            scored,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// An officer assesses an application only after declaring impartiality for it, and not
+/// with a standing conflict. `declared` is the officer's declaration: `Some(true)` a
+/// conflict.
+pub fn check_may_assess(applicant: &str, declared: Option<bool>) -> Result<(), Refusal> {
+    match declared {
+        None => Err(Refusal::NotDeclared {
+            applicant: applicant.to_string(),
+        }),
+        Some(true) => Err(Refusal::Conflicted {
+            applicants: vec![applicant.to_string()],
+            what: "vurdere den".to_string(),
+        }),
+        Some(false) => Ok(()),
+    }
+}
+
 /// A standing declaration of conflict of interest (inhabilitet): who declared it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandingConflict {

@@ -127,6 +127,14 @@ pub enum Refusal {
     /// The proposer does not review their own proposal.
     OwnProposal,
 
+    // --- assessment ---
+    /// Another criterion of the round has this name.
+    CriterionNameTaken { name: String },
+    /// A criterion with scores on it is not deleted.
+    CriterionScored { name: String, scored: i64 },
+    /// An officer declares impartiality before assessing.
+    NotDeclared { applicant: String },
+
     // --- accounts ---
     /// Another user has this username or e-mail address.
     LoginTaken { username: String },
@@ -144,6 +152,8 @@ impl Refusal {
             | OwnProposal
             | ConflictStands => RefusalKind::Forbidden,
             LoginTaken { .. } => RefusalKind::Invalid("username"),
+            CriterionNameTaken { .. } => RefusalKind::Invalid("name"),
+            NotDeclared { .. } => RefusalKind::Forbidden,
             ReasonRequired { .. } => RefusalKind::Invalid("reason"),
             NoRequestedAmount => RefusalKind::Invalid("requested"),
             AboveRequestedWithoutReason { .. } => RefusalKind::Invalid("reason"),
@@ -346,6 +356,18 @@ impl fmt::Display for Refusal {
             ConflictStands => write!(
                 f,
                 "Du har erklært deg inhabil for denne søknaden. Erklæringen står til en annen saksbehandler opphever den."
+            ),
+            CriterionNameTaken { name } => {
+                write!(f, "Runden har allerede et kriterium som heter «{name}».")
+            }
+            CriterionScored { name, scored } => write!(
+                f,
+                "Kriteriet «{name}» kan ikke slettes fordi {scored} {} har fått poeng på det. Endre navn eller vekt i stedet.",
+                if *scored == 1 { "søknad" } else { "søknader" }
+            ),
+            NotDeclared { applicant } => write!(
+                f,
+                "Du må erklære om du er habil for søknaden fra {applicant} før du kan vurdere den."
             ),
             LoginTaken { username } => write!(
                 f,

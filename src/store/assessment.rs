@@ -6,18 +6,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::rounds::{lock_round, round_in};
 use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
 use crate::domain::assessment::{
-    AssessmentFields, AssessmentInput, Criterion, CriterionFields, DeclarationFields,
-    weighted_score,
+    AssessmentFields, Criterion, CriterionFields, DeclarationFields, weighted_score,
 };
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::round::Round;
 use crate::domain::user::Principal;
-use crate::error::{AppError, AppResult};
 
 #[derive(sqlx::FromRow)]
 struct CriterionRow {
@@ -190,21 +187,7 @@ async fn application_round(tx: &mut Tx, application_id: i64) -> StoreResult<(i64
     .ok_or_else(|| StoreError::NotFound("søknaden"))
 }
 
-/// Locks the round (so a decision cannot slip in between) and refuses when it is decided.
-async fn open_round(tx: &mut Tx, round_id: i64, what: &str) -> AppResult<Round> {
-    lock_round(tx, round_id).await?;
-    let round = round_in(tx, round_id).await?;
-    if !round.phase.allows_assessment() {
-        return Err(AppError::Conflict(format!(
-            "Runden «{}» er {}; {what} kan ikke endres nå.",
-            round.name,
-            round.phase.label().to_lowercase()
-        )));
-    }
-    Ok(round)
-}
-
-async fn criteria_in(tx: &mut Tx, round_id: i64) -> StoreResult<Vec<Criterion>> {
+pub async fn criteria_in(tx: &mut Tx, round_id: i64) -> StoreResult<Vec<Criterion>> {
     let rows: Vec<CriterionRow> = tx
         .fetch_all(
             sql(
@@ -217,13 +200,13 @@ async fn criteria_in(tx: &mut Tx, round_id: i64) -> StoreResult<Vec<Criterion>> 
     rows.into_iter().map(CriterionRow::into_criterion).collect()
 }
 
-/// Refuses a name another criterion of the round already has.
-async fn ensure_unique_name(
+/// Whether another criterion of the round (not `except`) has this name, case aside.
+pub async fn criterion_name_taken(
     tx: &mut Tx,
     round_id: i64,
     name: &str,
     except: Option<i64>,
-) -> AppResult<()> {
+) -> StoreResult<bool> {
     let taken: Option<(i64,)> = tx
         .fetch_optional(
             sql("SELECT id FROM assessment_criteria WHERE round_id = $1 AND LOWER(name) = LOWER($2) AND id <> $3")
@@ -232,13 +215,7 @@ async fn ensure_unique_name(
                 .bind(except.unwrap_or(-1)),
         )
         .await?;
-    if taken.is_some() {
-        return Err(AppError::invalid(
-            "name",
-            format!("Runden har allerede et kriterium som heter «{name}»."),
-        ));
-    }
-    Ok(())
+    Ok(taken.is_some())
 }
 
 fn declaration_query(application_id: i64, user_id: i64) -> super::Sql {
@@ -277,17 +254,18 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("kriteriet"))?;
         Ok((row.round_id, row.criterion.into_criterion()?))
     }
+}
 
-    /// Adds a criterion at the end of the round's list.
-    pub async fn add_criterion(
-        &self,
-        round_id: i64,
-        fields: &CriterionFields,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let mut tx = self.begin().await?;
-        let round = open_round(&mut tx, round_id, "vurderingskriteriene").await?;
-        ensure_unique_name(&mut tx, round_id, &fields.name, None).await?;
+/// Adds a criterion at the end of the round's list (the caller holds the round's lock and
+/// has checked the rules).
+pub async fn insert_criterion(
+    tx: &mut Tx,
+    round: &Round,
+    fields: &CriterionFields,
+    actor: &Actor,
+) -> StoreResult<i64> {
+    let round_id = round.id;
+    {
         let (position,): (i64,) = tx
             .fetch_one(
                 sql("SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM assessment_criteria WHERE round_id = $1")
@@ -321,21 +299,21 @@ impl Store {
             .change("criterion", None::<String>, Some(&fields.name)),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
+}
 
-    /// Renames a criterion or changes its weight.
-    pub async fn update_criterion(
-        &self,
-        id: i64,
-        fields: &CriterionFields,
-        actor: &Actor,
-    ) -> AppResult<()> {
-        let (round_id, old) = self.criterion(id).await?;
-        let mut tx = self.begin().await?;
-        let round = open_round(&mut tx, round_id, "vurderingskriteriene").await?;
-        ensure_unique_name(&mut tx, round_id, &fields.name, Some(id)).await?;
+/// Renames a criterion or changes its weight (the caller holds the lock, checked the rules).
+pub async fn write_criterion(
+    tx: &mut Tx,
+    round: &Round,
+    id: i64,
+    old: &Criterion,
+    fields: &CriterionFields,
+    actor: &Actor,
+) -> StoreResult<()> {
+    let round_id = round.id;
+    {
         let updated = tx
             .execute(
                 sql("UPDATE assessment_criteria SET name = $1, weight = $2 WHERE id = $3")
@@ -345,7 +323,7 @@ impl Store {
             )
             .await?;
         if updated != 1 {
-            return Err(StoreError::NotFound("kriteriet").into());
+            return Err(StoreError::NotFound("kriteriet"));
         }
         let describe =
             |name: &str, weight: Decimal| format!("{name} (vekt {})", decimal_text(weight));
@@ -369,27 +347,31 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await.map_err(Into::into)
+        Ok(())
     }
+}
 
-    /// Deletes a criterion nobody has scored on yet.
-    pub async fn delete_criterion(&self, id: i64, actor: &Actor) -> AppResult<()> {
-        let (round_id, old) = self.criterion(id).await?;
-        let mut tx = self.begin().await?;
-        let round = open_round(&mut tx, round_id, "vurderingskriteriene").await?;
-        let (scored,): (i64,) = tx
-            .fetch_one(
-                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM assessment_scores WHERE criterion_id = $1")
-                    .bind(id),
-            )
-            .await?;
-        if scored > 0 {
-            return Err(AppError::Conflict(format!(
-                "Kriteriet «{}» kan ikke slettes fordi {scored} {} har fått poeng på det. Endre navn eller vekt i stedet.",
-                old.name,
-                if scored == 1 { "søknad" } else { "søknader" }
-            )));
-        }
+/// How many applications have a score on a criterion.
+pub async fn criterion_scores_in(tx: &mut Tx, id: i64) -> StoreResult<i64> {
+    let (scored,): (i64,) = tx
+        .fetch_one(
+            sql("SELECT CAST(COUNT(*) AS BIGINT) FROM assessment_scores WHERE criterion_id = $1")
+                .bind(id),
+        )
+        .await?;
+    Ok(scored)
+}
+
+/// Deletes a criterion (the caller holds the lock and checked nobody scored on it).
+pub async fn delete_criterion(
+    tx: &mut Tx,
+    round: &Round,
+    id: i64,
+    old: &Criterion,
+    actor: &Actor,
+) -> StoreResult<()> {
+    let round_id = round.id;
+    {
         tx.execute(sql("DELETE FROM assessment_criteria WHERE id = $1").bind(id))
             .await?;
         tx.audit(
@@ -405,9 +387,11 @@ impl Store {
             .change("criterion", Some(&old.name), None::<String>),
         )
         .await?;
-        tx.commit().await.map_err(Into::into)
+        Ok(())
     }
+}
 
+impl Store {
     /// Every declaration for an application, conflicts first.
     pub async fn declarations(&self, application_id: i64) -> StoreResult<Vec<Declaration>> {
         self.fetch_all(
@@ -427,34 +411,19 @@ impl Store {
         self.fetch_optional(declaration_query(application_id, user_id))
             .await
     }
+}
 
-    /// Saves scores, recommendation and comment for one application in one transaction.
-    /// Only an officer who has declared impartiality for the application may do it.
-    pub async fn save_assessment(
-        &self,
-        application_id: i64,
-        input: &AssessmentInput,
-        user: &Principal,
-    ) -> AppResult<AssessmentFields> {
-        let actor = Actor::from(user);
-        let mut tx = self.begin().await?;
-        let (round_id, applicant) = application_round(&mut tx, application_id).await?;
-        open_round(&mut tx, round_id, "vurderingene").await?;
-        let criteria = criteria_in(&mut tx, round_id).await?;
-        let fields = input.validate(&criteria)?;
-        match declaration_in(&mut tx, application_id, user.user_id).await? {
-            None => {
-                return Err(AppError::Forbidden(format!(
-                    "Du må erklære om du er habil for søknaden fra {applicant} før du kan vurdere den."
-                )));
-            }
-            Some(d) if d.conflict => {
-                return Err(AppError::Forbidden(format!(
-                    "Du har erklært deg inhabil for søknaden fra {applicant} og kan ikke vurdere den."
-                )));
-            }
-            Some(_) => {}
-        }
+/// Writes scores, recommendation and comment for one application (the caller holds the
+/// round's lock and has checked the rules), with the audit event.
+pub async fn write_assessment(
+    tx: &mut Tx,
+    (round_id, application_id, applicant): (i64, i64, &str),
+    criteria: &[Criterion],
+    fields: &AssessmentFields,
+    user: &Principal,
+) -> StoreResult<()> {
+    let actor = Actor::from(user);
+    {
         let now = Utc::now();
         for score in &fields.scores {
             tx.execute(
@@ -523,10 +492,11 @@ impl Store {
             .change("recommended_amount", old_recommended, fields.recommended),
         )
         .await?;
-        tx.commit().await?;
-        Ok(fields)
+        Ok(())
     }
+}
 
+impl Store {
     /// An application's assessment for its page and the API.
     pub async fn application_assessment(
         &self,

@@ -62,10 +62,9 @@ async fn add_criterion(
 ) -> AppResult<Response> {
     scope::round(&state.store, &user, round_id).await?;
     let fields = input.validate()?;
-    let id = state
-        .store
-        .add_criterion(round_id, &fields, &Actor::from(&user))
-        .await?;
+    let id =
+        crate::app::assessment::add_criterion(&state.store, round_id, &fields, &Actor::from(&user))
+            .await?;
     Ok(created(
         format!("/api/v1/criteria/{id}"),
         criterion_body(&state, id).await?,
@@ -80,9 +79,7 @@ async fn update_criterion(
 ) -> AppResult<Json<serde_json::Value>> {
     state.store.criterion(id).await?;
     let fields = input.validate()?;
-    state
-        .store
-        .update_criterion(id, &fields, &Actor::from(&user))
+    crate::app::assessment::update_criterion(&state.store, id, &fields, &Actor::from(&user))
         .await?;
     Ok(Json(criterion_body(&state, id).await?))
 }
@@ -92,10 +89,7 @@ async fn delete_criterion(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    state
-        .store
-        .delete_criterion(id, &Actor::from(&user))
-        .await?;
+    crate::app::assessment::delete_criterion(&state.store, id, &Actor::from(&user)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

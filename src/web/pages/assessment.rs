@@ -221,10 +221,13 @@ async fn add_criterion(
     let input = criterion_input(&form);
     let result = match input.validate() {
         Ok(fields) => {
-            state
-                .store
-                .add_criterion(round_id, &fields, &Actor::from(&user))
-                .await
+            crate::app::assessment::add_criterion(
+                &state.store,
+                round_id,
+                &fields,
+                &Actor::from(&user),
+            )
+            .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
@@ -244,9 +247,7 @@ async fn update_criterion(
     let input = criterion_input(&form);
     let result = match input.validate() {
         Ok(fields) => {
-            state
-                .store
-                .update_criterion(id, &fields, &Actor::from(&user))
+            crate::app::assessment::update_criterion(&state.store, id, &fields, &Actor::from(&user))
                 .await
         }
         Err(errors) => Err(AppError::Invalid(errors)),
@@ -275,7 +276,7 @@ async fn delete_criterion(
     Id(id): Id,
 ) -> AppResult<Response> {
     let (round_id, _) = state.store.criterion(id).await?;
-    match state.store.delete_criterion(id, &Actor::from(&user)).await {
+    match crate::app::assessment::delete_criterion(&state.store, id, &Actor::from(&user)).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/rounds/{round_id}/criteria?slettet=1")).into_response())
         }
