@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::app::organisations::resolve_applicant;
 use crate::domain::Kroner;
 use crate::domain::application::{ApplicationFields, ApplicationStatus, BudgetLine};
 use crate::domain::audit::{Actor, NewAuditEvent};
@@ -260,7 +261,10 @@ async fn load_2019_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
             proposed: None,
             demo: false,
         };
-        crate::store::insert_application(tx, round_id, register, &fields, how, &actor())
+        let applicant = resolve_applicant(tx, register, &fields.applicant, 2019, &actor())
+            .await
+            .map_err(|e| anyhow::anyhow!("tildeling 2019: {}: {}", row.soker, e.message()))?;
+        crate::store::insert_application(tx, round_id, &applicant, &fields, how, &actor())
             .await
             .with_context(|| format!("tildeling 2019: {}", row.soker))?;
     }
@@ -337,7 +341,10 @@ async fn load_demo_round(tx: &mut Tx, register: &Register) -> anyhow::Result<usi
             demo: true,
             ..NewApplication::REGISTERED
         };
-        crate::store::insert_application(tx, round_id, register, &fields, how, &actor())
+        let applicant = resolve_applicant(tx, register, &fields.applicant, round.year, &actor())
+            .await
+            .map_err(|e| anyhow::anyhow!("demorunden: {}: {}", app.soker, e.message()))?;
+        crate::store::insert_application(tx, round_id, &applicant, &fields, how, &actor())
             .await
             .with_context(|| format!("demorunden: {}", app.soker))?;
     }

@@ -21,7 +21,9 @@ async fn organisation_for(
         (Some(text), true) => {
             let register = store.register().await?;
             Ok(Some(
-                store.resolve_organisation(&register, text, actor).await?.0,
+                super::organisations::resolve_organisation(store, &register, text, actor)
+                    .await?
+                    .0,
             ))
         }
         _ => Ok(None),

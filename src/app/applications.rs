@@ -1,6 +1,7 @@
 //! Applications: registered by an officer or started by the applicant, changed and
 //! submitted by the applicant, withdrawn, and given a proposed amount by an officer.
 
+use super::organisations::resolve_applicant;
 use crate::domain::Refusal;
 use crate::domain::application::{
     AllocationInput, ApplicationFields, ApplicationStatus, check_no_other_application,
@@ -16,7 +17,6 @@ use crate::store::applications::{
     application_in, insert_application, organisation_application_in, write_content, write_proposal,
     write_status,
 };
-use crate::store::organisations::resolve_applicant;
 use crate::store::uploads::insert_version;
 use crate::store::{self, NewApplication, Store, Tx};
 
@@ -74,7 +74,7 @@ pub(super) async fn insert_checked(
     let applicant = resolve_applicant(tx, register, &fields.applicant, round.year, actor).await?;
     let existing = organisation_application_in(tx, round.id, applicant.organisation_id).await?;
     check_no_other_application(existing.as_ref())?;
-    insert_application(tx, round.id, register, fields, how, actor).await
+    Ok(insert_application(tx, round.id, &applicant, fields, how, actor).await?)
 }
 
 /// A new application in a round.

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod applications;
 pub mod assessment;
 pub mod decisions;
+pub mod organisations;
 pub mod rounds;
 pub mod scenarios;
 pub mod uploads;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::organisations::resolve_applicant;
 use crate::domain::Kroner;
 use crate::domain::Refusal;
 use crate::domain::application::{ApplicationFields, check_no_other_application};
@@ -23,7 +24,6 @@ use crate::sheets::{Problem, Severity, Workbook, allocations, application, read}
 use crate::store::applications::{
     insert_application, organisation_application_in, write_content, write_decided, write_proposal,
 };
-use crate::store::organisations::resolve_applicant;
 use crate::store::uploads::{
     content_snapshot, fields_snapshot, insert_version, mark_confirmed, write_upload_application,
 };
@@ -1075,7 +1075,7 @@ async fn confirm_allocations(
                         demo: false,
                     },
                 };
-                insert_application(tx, round.id, register, &fields, how, actor).await?;
+                insert_application(tx, round.id, &resolved, &fields, how, actor).await?;
             }
         }
     }

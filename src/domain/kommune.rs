@@ -672,3 +672,75 @@ mod tests {
         assert!(!name_matches("Namsos - Nåavmesjenjaelmie", "Nam"));
     }
 }
+
+/// What a typed applicant refers to: an organisation by id (`org:ID`), a municipality of
+/// the round's year (by kommunenummer or name), or possibly an organisation by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicantText {
+    Organisation(i64),
+    Municipality(Municipality),
+    /// Not a municipality of the year: an organisation of this name, if one is registered.
+    Name(String),
+}
+
+/// Reads what the user typed as an applicant in a round of `year`. `Err` is a Norwegian
+/// message for the `applicant` field (an unknown id, or a kommunenummer that is not valid
+/// in `year`, naming what it became).
+pub fn interpret_applicant(
+    register: &Register,
+    text: &str,
+    year: i32,
+) -> Result<ApplicantText, String> {
+    let text = text.trim();
+    if let Some(id) = text.strip_prefix("org:") {
+        return id
+            .parse::<i64>()
+            .map(ApplicantText::Organisation)
+            .map_err(|_| format!("«{text}» er ikke en kjent søker."));
+    }
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        let number = Kommunenummer::parse(text).map_err(|e| e.to_string())?;
+        return register
+            .lookup(&number, year)
+            .map(ApplicantText::Municipality)
+            .ok_or_else(|| unknown_number(register, &number, year));
+    }
+    let in_division = register
+        .division_year_for(year)
+        .map(|y| register.municipalities(y))
+        .unwrap_or_default();
+    Ok(in_division
+        .into_iter()
+        .find(|m| name_matches(&m.name, text))
+        .map(ApplicantText::Municipality)
+        .unwrap_or_else(|| ApplicantText::Name(text.to_string())))
+}
+
+/// The message for a name that is neither a municipality of `year` nor an organisation.
+pub fn unknown_applicant(text: &str, year: i32) -> String {
+    format!(
+        "«{}» er verken en kommune i {year} eller en registrert organisasjon. Oppgi kommunenummer eller velg fra listen.",
+        text.trim()
+    )
+}
+
+fn unknown_number(register: &Register, number: &Kommunenummer, year: i32) -> String {
+    let later = register
+        .division_year_for(year)
+        .map(|y| register.successor(number, 2000, y));
+    match later {
+        Some(Successor::Became { municipality, .. }) => format!(
+            "Kommunenummer {number} fantes ikke i {year}; det ble til {} {}.",
+            municipality.number, municipality.name
+        ),
+        Some(Successor::Split { parts }) => format!(
+            "Kommunenummer {number} fantes ikke i {year}; kommunen ble delt mellom {}. Velg riktig kommune.",
+            parts
+                .iter()
+                .map(|p| format!("{} {}", p.number, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!("Kommunenummer {number} finnes ikke i kommuneinndelingen for {year}."),
+    }
+}

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::organisations::resolve_applicant;
+use super::organisations::ResolvedApplicant;
 use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
@@ -10,8 +10,7 @@ use crate::domain::application::{
     Application, ApplicationFields, ApplicationStatus, ApplicationSummary, BudgetLine,
 };
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::domain::kommune::{Kommunenummer, Register};
-use crate::error::AppResult;
+use crate::domain::kommune::Kommunenummer;
 
 /// How an application comes to be: registered by an officer, or loaded as sample data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,13 +346,11 @@ pub(super) async fn insert_budget_lines(
 pub async fn insert_application(
     tx: &mut Tx,
     round_id: i64,
-    register: &Register,
+    applicant: &ResolvedApplicant,
     fields: &ApplicationFields,
     how: NewApplication,
     actor: &Actor,
-) -> AppResult<i64> {
-    let round = super::rounds::round_in(tx, round_id).await?;
-    let applicant = resolve_applicant(tx, register, &fields.applicant, round.year, actor).await?;
+) -> StoreResult<i64> {
     let now = Utc::now();
     let requested = how.requested_known.then(|| fields.requested.ore());
     let id = tx

@@ -7,8 +7,7 @@ use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::county;
-use crate::domain::kommune::{Kommunenummer, Municipality, Register, Successor, name_matches};
-use crate::error::{AppError, AppResult};
+use crate::domain::kommune::{Kommunenummer, Municipality, Register, name_matches};
 
 /// One entry of the applicant choice list on the application form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,31 +39,6 @@ struct MemberRow {
 }
 
 impl Store {
-    /// The organisation `text` names (`org:ID`, a kommunenummer of the newest division, or
-    /// a name), creating a municipality's organisation on first use.
-    pub async fn resolve_organisation(
-        &self,
-        register: &Register,
-        text: &str,
-        actor: &Actor,
-    ) -> AppResult<(i64, String)> {
-        let year = register.newest_year().unwrap_or(2024);
-        let mut tx = self.begin().await?;
-        let found = resolve_applicant(&mut tx, register, text, year, actor)
-            .await
-            .map_err(|err| match err {
-                AppError::Invalid(mut errors) => {
-                    for e in &mut errors.0 {
-                        e.field = "organisation".into();
-                    }
-                    AppError::Invalid(errors)
-                }
-                other => other,
-            })?;
-        tx.commit().await?;
-        Ok((found.organisation_id, found.name))
-    }
-
     /// The organisation a name or kommunenummer already has, without creating one.
     pub async fn find_organisation(
         &self,
@@ -180,106 +154,38 @@ impl Store {
     }
 }
 
-/// Finds the applicant from what the user gave: `org:ID`, a kommunenummer valid in the
-/// round's year, or a name (matched without regard to case, spacing or æøå spelling).
-/// A municipality that has no organisation yet gets one, audited, in this transaction.
-pub async fn resolve_applicant(
+/// An organisation by id.
+pub async fn organisation_by_id(tx: &mut Tx, id: i64) -> StoreResult<Option<ResolvedApplicant>> {
+    let row: Option<(i64, String, Option<String>)> = tx
+        .fetch_optional(
+            sql("SELECT id, name, kommunenummer FROM organisations WHERE id = $1").bind(id),
+        )
+        .await?;
+    Ok(row.map(|(id, name, knr)| ResolvedApplicant {
+        organisation_id: id,
+        name,
+        kommunenummer: knr.and_then(|k| Kommunenummer::parse(&k).ok()),
+    }))
+}
+
+/// An organisation whose name matches (without regard to case, spacing or æøå spelling).
+pub async fn organisation_by_name(
     tx: &mut Tx,
-    register: &Register,
-    applicant: &str,
-    year: i32,
-    actor: &Actor,
-) -> AppResult<ResolvedApplicant> {
-    let applicant = applicant.trim();
-    if let Some(id) = applicant.strip_prefix("org:") {
-        let id: i64 = id.parse().map_err(|_| {
-            AppError::invalid(
-                "applicant",
-                format!("«{applicant}» er ikke en kjent søker."),
-            )
-        })?;
-        let row: Option<(i64, String, Option<String>)> = tx
-            .fetch_optional(
-                sql("SELECT id, name, kommunenummer FROM organisations WHERE id = $1").bind(id),
-            )
-            .await?;
-        let (id, name, knr) =
-            row.ok_or_else(|| AppError::invalid("applicant", "Søkeren finnes ikke."))?;
-        return Ok(ResolvedApplicant {
-            organisation_id: id,
-            name,
-            kommunenummer: knr.and_then(|k| Kommunenummer::parse(&k).ok()),
-        });
-    }
-
-    let municipality = if applicant.chars().all(|c| c.is_ascii_digit()) {
-        let number = Kommunenummer::parse(applicant)
-            .map_err(|e| AppError::invalid("applicant", e.to_string()))?;
-        match register.lookup(&number, year) {
-            Some(m) => Some(m),
-            None => {
-                return Err(AppError::invalid(
-                    "applicant",
-                    unknown_number(register, &number, year),
-                ));
-            }
-        }
-    } else {
-        let in_division = register
-            .division_year_for(year)
-            .map(|y| register.municipalities(y))
-            .unwrap_or_default();
-        in_division
-            .into_iter()
-            .find(|m| name_matches(&m.name, applicant))
-    };
-
-    if let Some(m) = municipality {
-        return Ok(ensure_municipality_organisation(tx, &m, actor).await?);
-    }
-
-    // Not a municipality: an organisation by name.
+    name: &str,
+) -> StoreResult<Option<ResolvedApplicant>> {
     let orgs: Vec<(i64, String, Option<String>)> = tx
         .fetch_all(sql(
             "SELECT id, name, kommunenummer FROM organisations ORDER BY id",
         ))
         .await?;
-    orgs.into_iter()
-        .find(|(_, name, _)| name_matches(name, applicant))
+    Ok(orgs
+        .into_iter()
+        .find(|(_, n, _)| name_matches(n, name))
         .map(|(id, name, knr)| ResolvedApplicant {
             organisation_id: id,
             name,
             kommunenummer: knr.and_then(|k| Kommunenummer::parse(&k).ok()),
-        })
-        .ok_or_else(|| {
-            AppError::invalid(
-                "applicant",
-                format!(
-                    "«{applicant}» er verken en kommune i {year} eller en registrert organisasjon. Oppgi kommunenummer eller velg fra listen."
-                ),
-            )
-        })
-}
-
-fn unknown_number(register: &Register, number: &Kommunenummer, year: i32) -> String {
-    let later = register
-        .division_year_for(year)
-        .map(|y| register.successor(number, 2000, y));
-    match later {
-        Some(Successor::Became { municipality, .. }) => format!(
-            "Kommunenummer {number} fantes ikke i {year}; det ble til {} {}.",
-            municipality.number, municipality.name
-        ),
-        Some(Successor::Split { parts }) => format!(
-            "Kommunenummer {number} fantes ikke i {year}; kommunen ble delt mellom {}. Velg riktig kommune.",
-            parts
-                .iter()
-                .map(|p| format!("{} {}", p.number, p.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => format!("Kommunenummer {number} finnes ikke i kommuneinndelingen for {year}."),
-    }
+        }))
 }
 
 pub async fn ensure_municipality_organisation(
