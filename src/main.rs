@@ -323,7 +323,7 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
         Some(text) => {
             let register = store.register().await?;
             Some(
-                tilskudd::app::organisations::resolve_organisation(&store, &register, text, &actor)
+                tilskudd::app::organisations::resolve_organisation(store, &register, text, &actor)
                     .await
                     .map_err(|e| anyhow::anyhow!("--organisation: {}", e.message()))?
                     .0,
