@@ -76,7 +76,7 @@ pub async fn propose(
     // The scenario is compared with the round outside the lock (it reads much); the
     // round's write counter shows whether anyone changed the round before the lock.
     let seen = store.round_writes(round_id).await?;
-    if !store.scenario_is_current(&scenario).await? {
+    if !super::scenarios::is_current(store, &scenario).await? {
         return Err(Refusal::ScenarioStale {
             name: scenario.spec.name.clone(),
         }
@@ -178,7 +178,7 @@ pub async fn approve(
     // pool. Computed outside the lock; the write counter catches a change in between.
     let seen = store.round_writes(round_id).await?;
     let round = store.round(round_id).await?;
-    let now_input = store.scenario_input(&round, &decision.frozen.spec).await;
+    let now_input = super::scenarios::input(store, &round, &decision.frozen.spec).await;
     if !matches!(&now_input, Ok(input) if *input == decision.frozen.input) {
         return Err(Refusal::ScenarioStale {
             name: decision.frozen.spec.name.clone(),

@@ -127,6 +127,16 @@ pub enum Refusal {
     /// The proposer does not review their own proposal.
     OwnProposal,
 
+    // --- scenarios ---
+    /// Another scenario of the round has this name.
+    ScenarioNameTaken { name: String },
+    /// Another statistics snapshot has this name.
+    SnapshotNameTaken { name: String },
+    /// A scenario proposed as a decision does not change until the proposal is reviewed.
+    ScenarioPending { what: &'static str },
+    /// A scenario a decision rests on stays in the history.
+    ScenarioInDecision { name: String },
+
     // --- assessment ---
     /// Another criterion of the round has this name.
     CriterionNameTaken { name: String },
@@ -153,6 +163,7 @@ impl Refusal {
             | ConflictStands => RefusalKind::Forbidden,
             LoginTaken { .. } => RefusalKind::Invalid("username"),
             CriterionNameTaken { .. } => RefusalKind::Invalid("name"),
+            ScenarioNameTaken { .. } | SnapshotNameTaken { .. } => RefusalKind::Invalid("name"),
             NotDeclared { .. } => RefusalKind::Forbidden,
             ReasonRequired { .. } => RefusalKind::Invalid("reason"),
             NoRequestedAmount => RefusalKind::Invalid("requested"),
@@ -356,6 +367,22 @@ impl fmt::Display for Refusal {
             ConflictStands => write!(
                 f,
                 "Du har erklært deg inhabil for denne søknaden. Erklæringen står til en annen saksbehandler opphever den."
+            ),
+            ScenarioNameTaken { name } => write!(
+                f,
+                "Det finnes allerede et alternativ med navnet «{name}» i runden."
+            ),
+            SnapshotNameTaken { name } => write!(
+                f,
+                "Det finnes allerede et øyeblikksbilde med navnet «{name}»."
+            ),
+            ScenarioPending { what } => write!(
+                f,
+                "Alternativet er lagt fram som vedtak og kan ikke {what} før forslaget er godkjent eller sendt tilbake."
+            ),
+            ScenarioInDecision { name } => write!(
+                f,
+                "«{name}» er lagt fram som vedtak og blir stående i historikken; det kan ikke slettes."
             ),
             CriterionNameTaken { name } => {
                 write!(f, "Runden har allerede et kriterium som heter «{name}».")

@@ -2,6 +2,7 @@
 //! engine's input built from a round's applications, and the comparison of scenarios side
 //! by side.
 
+use super::refusal::Refusal;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -288,6 +289,53 @@ pub struct ClaimSource {
     /// The amount granted by the decision in force (for amendments).
     pub allocated: Option<Kroner>,
     pub indicators: Indicators,
+}
+
+/// A scenario's name is unique in its round; a snapshot's among all snapshots.
+pub fn check_name_free(name: &str, taken: bool, snapshot: bool) -> Result<(), Refusal> {
+    match (taken, snapshot) {
+        (false, _) => Ok(()),
+        (true, false) => Err(Refusal::ScenarioNameTaken {
+            name: name.to_string(),
+        }),
+        (true, true) => Err(Refusal::SnapshotNameTaken {
+            name: name.to_string(),
+        }),
+    }
+}
+
+/// A statistics snapshot's name as typed: required, at most 200 characters.
+pub fn snapshot_name(name: &str) -> Result<String, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = name.trim();
+    if name.is_empty() {
+        errors.add("name", "Navn må fylles ut.");
+    } else if name.chars().count() > 200 {
+        errors.add("name", "Navn kan ha høyst 200 tegn.");
+    }
+    errors.into_result(|| name.to_string())
+}
+
+/// A scenario changes (is recomputed) only while no proposal rests on it, and is deleted
+/// only if no decision ever did. `decisions` counts all, `pending` those waiting.
+pub fn check_recompute(pending: i64) -> Result<(), Refusal> {
+    if pending > 0 {
+        Err(Refusal::ScenarioPending {
+            what: "beregnes på nytt",
+        })
+    } else {
+        Ok(())
+    }
+}
+
+pub fn check_delete(name: &str, decisions: i64) -> Result<(), Refusal> {
+    if decisions > 0 {
+        Err(Refusal::ScenarioInDecision {
+            name: name.to_string(),
+        })
+    } else {
+        Ok(())
+    }
 }
 
 /// The engine's input for `spec` over the round's applications. For the manual method an

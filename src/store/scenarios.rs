@@ -10,14 +10,13 @@ use serde::Serialize;
 use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::Kroner;
-use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, Method, allocate};
+use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, Method};
 use crate::domain::application::ApplicationSummary;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::FrozenApplicant;
 use crate::domain::round::Round;
-use crate::domain::scenario::{ClaimSource, ScenarioSpec, build_input, error_field};
+use crate::domain::scenario::{ClaimSource, ScenarioSpec};
 use crate::domain::statistics as stats;
-use crate::error::{AppError, AppResult};
 
 /// A named, frozen copy of the statistics.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -118,61 +117,6 @@ pub fn frozen_applicants(applications: &[ApplicationSummary]) -> Vec<FrozenAppli
 impl Store {
     // ---------------------------------------------------------------- snapshots
 
-    /// Freezes every observation there is now under `name`.
-    pub async fn create_snapshot(
-        &self,
-        name: &str,
-        description: Option<&str>,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(AppError::invalid("name", "Navn må fylles ut."));
-        }
-        if name.chars().count() > 200 {
-            return Err(AppError::invalid("name", "Navn kan ha høyst 200 tegn."));
-        }
-        let mut tx = self.begin().await?;
-        let taken: Option<(i64,)> = tx
-            .fetch_optional(sql("SELECT id FROM statistics_snapshots WHERE name = $1").bind(name))
-            .await?;
-        if taken.is_some() {
-            return Err(AppError::invalid(
-                "name",
-                format!("Det finnes allerede et øyeblikksbilde med navnet «{name}»."),
-            ));
-        }
-        let id = tx
-            .insert(
-                sql(
-                    "INSERT INTO statistics_snapshots (name, description, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(name)
-                .bind(description.map(str::trim).filter(|d| !d.is_empty()))
-                .bind(&actor.name)
-                .bind(Utc::now()),
-            )
-            .await?;
-        let copied = tx
-            .execute(
-                sql("INSERT INTO snapshot_observations (snapshot_id, indicator_code, region, year, need_level, \
-                     age_group, value, symbol, synthetic) \
-                     SELECT $1, indicator_code, region, year, need_level, age_group, value, symbol, synthetic \
-                     FROM observations")
-                .bind(id),
-            )
-            .await?;
-        tx.audit(NewAuditEvent::new(
-            actor,
-            "statistics.snapshot_created",
-            format!("Lagret øyeblikksbildet «{name}» av statistikken ({copied} observasjoner)"),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
     pub async fn snapshots(&self) -> StoreResult<Vec<SnapshotSummary>> {
         self.fetch_all(sql(
             "SELECT s.id, s.name, s.description, s.created_by, s.created_at, \
@@ -228,23 +172,19 @@ impl Store {
 
     // ---------------------------------------------------------------- scenarios
 
-    /// Builds the engine's input for `spec` from the round as it is now.
-    pub async fn scenario_input(
+    /// What the engine needs to know about each application that takes part, for `spec`
+    /// on the round as it is now. A formula's snapshot must exist (`NotFound` otherwise).
+    pub async fn claim_sources(
         &self,
         round: &Round,
         spec: &ScenarioSpec,
-    ) -> AppResult<AllocationInput> {
+    ) -> StoreResult<Vec<ClaimSource>> {
         let applications = self.round_applications(round.id).await?;
         let scores = self.weighted_scores(round.id).await?;
         let recommended = self.recommended_amounts(round.id).await?;
         let indicators = match (&spec.method, spec.snapshot_id) {
             (Method::Formel(_), Some(snapshot_id)) => {
-                self.snapshot(snapshot_id).await.map_err(|_| {
-                    AppError::invalid(
-                        "parameters.snapshot_id",
-                        format!("Øyeblikksbildet {snapshot_id} av statistikken finnes ikke."),
-                    )
-                })?;
+                self.snapshot(snapshot_id).await?;
                 let year = spec.indicator_year.unwrap_or(round.year - 1);
                 Some(self.snapshot_indicators(snapshot_id, year).await?)
             }
@@ -277,162 +217,7 @@ impl Store {
                 indicators,
             });
         }
-        let unit = spec.rounding_unit.unwrap_or(round.rounding_unit);
-        build_input(round.pool, unit, spec, &sources).map_err(AppError::Invalid)
-    }
-
-    /// Computes `spec` on the round as it is now.
-    pub async fn compute(&self, round: &Round, spec: &ScenarioSpec) -> AppResult<Computed> {
-        let input = self.scenario_input(round, spec).await?;
-        let result =
-            allocate(&input).map_err(|e| AppError::invalid(error_field(&e), e.to_string()))?;
-        Ok(Computed {
-            unit: input.unit,
-            input,
-            result,
-        })
-    }
-
-    pub async fn create_scenario(
-        &self,
-        round_id: i64,
-        spec: &ScenarioSpec,
-        actor: &Actor,
-    ) -> AppResult<i64> {
-        let round = self.round(round_id).await?;
-        let computed = self.compute(&round, spec).await?;
-        let mut tx = self.begin().await?;
-        let taken: Option<(i64,)> = tx
-            .fetch_optional(
-                sql("SELECT id FROM scenarios WHERE round_id = $1 AND name = $2")
-                    .bind(round_id)
-                    .bind(&spec.name),
-            )
-            .await?;
-        if taken.is_some() {
-            return Err(AppError::invalid(
-                "name",
-                format!(
-                    "Det finnes allerede et alternativ med navnet «{}» i runden.",
-                    spec.name
-                ),
-            ));
-        }
-        let now = Utc::now();
-        let id = tx
-            .insert(
-                sql("INSERT INTO scenarios (round_id, name, method, parameters, rounding_unit_ore, snapshot_id, \
-                     indicator_year, inputs, result, allocated_ore, unplaced_ore, created_by, created_at, computed_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1) RETURNING id")
-                .bind(round_id)
-                .bind(&spec.name)
-                .bind(spec.method.code())
-                .bind(to_json(spec)?)
-                .bind(computed.unit.ore())
-                .bind(spec.snapshot_id)
-                .bind(spec.indicator_year.map(i64::from))
-                .bind(to_json(&computed.input)?)
-                .bind(to_json(&computed.result)?)
-                .bind(computed.result.allocated.ore())
-                .bind(computed.result.unplaced.ore())
-                .bind(&actor.name)
-                .bind(now),
-            )
-            .await?;
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "scenario.created",
-                format!(
-                    "Fordelingsalternativet «{}» ({}) beregnet: {} fordelt, {} ikke fordelt",
-                    spec.name,
-                    spec.method.label().to_lowercase(),
-                    computed.result.allocated,
-                    computed.result.unplaced
-                ),
-            )
-            .round(round_id),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Computes a scenario again on the round as it is now (after applications changed).
-    pub async fn recompute_scenario(&self, id: i64, actor: &Actor) -> AppResult<()> {
-        let scenario = self.scenario(id).await?;
-        let round = self.round(scenario.round_id).await?;
-        let computed = self.compute(&round, &scenario.spec).await?;
-        let mut tx = self.begin().await?;
-        ensure_not_pending(&mut tx, id, "beregnes på nytt").await?;
-        let updated = tx
-            .execute(
-                sql("UPDATE scenarios SET rounding_unit_ore = $1, inputs = $2, result = $3, allocated_ore = $4, \
-                     unplaced_ore = $5, computed_at = $6, version = version + 1 WHERE id = $7 AND version = $8")
-                .bind(computed.unit.ore())
-                .bind(to_json(&computed.input)?)
-                .bind(to_json(&computed.result)?)
-                .bind(computed.result.allocated.ore())
-                .bind(computed.result.unplaced.ore())
-                .bind(Utc::now())
-                .bind(id)
-                .bind(scenario.version),
-            )
-            .await?;
-        if updated != 1 {
-            return Err(AppError::Conflict(
-                "Alternativet ble beregnet på nytt av noen andre samtidig; last siden på nytt."
-                    .into(),
-            ));
-        }
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "scenario.recomputed",
-                format!(
-                    "Fordelingsalternativet «{}» beregnet på nytt: {} fordelt (før {})",
-                    scenario.spec.name, computed.result.allocated, scenario.result.allocated
-                ),
-            )
-            .round(scenario.round_id)
-            .change(
-                "allocated",
-                Some(scenario.result.allocated.to_string()),
-                Some(computed.result.allocated.to_string()),
-            ),
-        )
-        .await?;
-        tx.commit().await.map_err(Into::into)
-    }
-
-    /// Deletes a scenario that no decision refers to.
-    pub async fn delete_scenario(&self, id: i64, actor: &Actor) -> AppResult<()> {
-        let scenario = self.scenario(id).await?;
-        let mut tx = self.begin().await?;
-        let (used,): (i64,) = tx
-            .fetch_one(
-                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM decisions WHERE scenario_id = $1")
-                    .bind(id),
-            )
-            .await?;
-        if used > 0 {
-            return Err(AppError::Conflict(format!(
-                "«{}» er lagt fram som vedtak og blir stående i historikken; det kan ikke slettes.",
-                scenario.spec.name
-            )));
-        }
-        tx.execute(sql("DELETE FROM scenarios WHERE id = $1").bind(id))
-            .await?;
-        tx.audit(
-            NewAuditEvent::new(
-                actor,
-                "scenario.deleted",
-                format!("Fordelingsalternativet «{}» slettet", scenario.spec.name),
-            )
-            .round(scenario.round_id),
-        )
-        .await?;
-        tx.commit().await.map_err(Into::into)
+        Ok(sources)
     }
 
     pub async fn scenario(&self, id: i64) -> StoreResult<StoredScenario> {
@@ -448,17 +233,6 @@ impl Store {
             .fetch_all(sql(SCENARIOS_OF_ROUND).bind(round_id))
             .await?;
         rows.into_iter().map(ScenarioRow::into_scenario).collect()
-    }
-
-    /// Whether the scenario's stored input is what the round gives now; a scenario computed
-    /// before an application changed must be computed again before it is proposed.
-    pub async fn scenario_is_current(&self, scenario: &StoredScenario) -> AppResult<bool> {
-        let round = self.round(scenario.round_id).await?;
-        Ok(match self.scenario_input(&round, &scenario.spec).await {
-            Ok(input) => input == scenario.input,
-            Err(AppError::Invalid(_)) => false,
-            Err(other) => return Err(other),
-        })
     }
 }
 
@@ -492,20 +266,186 @@ fn combine_regions(by_region: &BTreeMap<String, Indicators>, regions: &[String])
     }
 }
 
-/// Refuses to change a scenario that waits for approval.
-pub(super) async fn ensure_not_pending(tx: &mut Tx, scenario_id: i64, what: &str) -> AppResult<()> {
-    let (pending,): (i64,) = tx
+/// How many decisions rest on a scenario: all of them, and those waiting for approval.
+pub async fn decisions_on(tx: &mut Tx, scenario_id: i64) -> StoreResult<(i64, i64)> {
+    let (all, pending): (i64, i64) = tx
         .fetch_one(
-            sql("SELECT CAST(COUNT(*) AS BIGINT) FROM decisions WHERE scenario_id = $1 AND status = 'proposed'")
-                .bind(scenario_id),
+            sql("SELECT CAST(COUNT(*) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN status = 'proposed' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 FROM decisions WHERE scenario_id = $1")
+            .bind(scenario_id),
         )
         .await?;
-    if pending > 0 {
-        return Err(AppError::Conflict(format!(
-            "Alternativet er lagt fram som vedtak og kan ikke {what} før forslaget er godkjent eller sendt tilbake."
-        )));
+    Ok((all, pending))
+}
+
+/// Whether the round has a scenario of this name.
+pub async fn scenario_name_taken(tx: &mut Tx, round_id: i64, name: &str) -> StoreResult<bool> {
+    let taken: Option<(i64,)> = tx
+        .fetch_optional(
+            sql("SELECT id FROM scenarios WHERE round_id = $1 AND name = $2")
+                .bind(round_id)
+                .bind(name),
+        )
+        .await?;
+    Ok(taken.is_some())
+}
+
+/// Stores a computed scenario, with its audit event.
+pub async fn insert_scenario(
+    tx: &mut Tx,
+    round_id: i64,
+    spec: &ScenarioSpec,
+    computed: &Computed,
+    actor: &Actor,
+) -> StoreResult<i64> {
+    let id = tx
+        .insert(
+            sql("INSERT INTO scenarios (round_id, name, method, parameters, rounding_unit_ore, snapshot_id, \
+                 indicator_year, inputs, result, allocated_ore, unplaced_ore, created_by, created_at, computed_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1) RETURNING id")
+            .bind(round_id)
+            .bind(&spec.name)
+            .bind(spec.method.code())
+            .bind(to_json(spec)?)
+            .bind(computed.unit.ore())
+            .bind(spec.snapshot_id)
+            .bind(spec.indicator_year.map(i64::from))
+            .bind(to_json(&computed.input)?)
+            .bind(to_json(&computed.result)?)
+            .bind(computed.result.allocated.ore())
+            .bind(computed.result.unplaced.ore())
+            .bind(&actor.name)
+            .bind(Utc::now()),
+        )
+        .await?;
+    tx.audit(
+        NewAuditEvent::new(
+            actor,
+            "scenario.created",
+            format!(
+                "Fordelingsalternativet «{}» ({}) beregnet: {} fordelt, {} ikke fordelt",
+                spec.name,
+                spec.method.label().to_lowercase(),
+                computed.result.allocated,
+                computed.result.unplaced
+            ),
+        )
+        .round(round_id),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Stores a scenario computed again, if nobody recomputed it since it was read.
+pub async fn write_recomputed(
+    tx: &mut Tx,
+    scenario: &StoredScenario,
+    computed: &Computed,
+    actor: &Actor,
+) -> StoreResult<()> {
+    let updated = tx
+        .execute(
+            sql("UPDATE scenarios SET rounding_unit_ore = $1, inputs = $2, result = $3, allocated_ore = $4, \
+                 unplaced_ore = $5, computed_at = $6, version = version + 1 WHERE id = $7 AND version = $8")
+            .bind(computed.unit.ore())
+            .bind(to_json(&computed.input)?)
+            .bind(to_json(&computed.result)?)
+            .bind(computed.result.allocated.ore())
+            .bind(computed.result.unplaced.ore())
+            .bind(Utc::now())
+            .bind(scenario.id)
+            .bind(scenario.version),
+        )
+        .await?;
+    if updated != 1 {
+        return Err(StoreError::StaleVersion {
+            what: "alternativet",
+            seen: scenario.version,
+            current: scenario.version + 1,
+        });
     }
-    Ok(())
+    tx.audit(
+        NewAuditEvent::new(
+            actor,
+            "scenario.recomputed",
+            format!(
+                "Fordelingsalternativet «{}» beregnet på nytt: {} fordelt (før {})",
+                scenario.spec.name, computed.result.allocated, scenario.result.allocated
+            ),
+        )
+        .round(scenario.round_id)
+        .change(
+            "allocated",
+            Some(scenario.result.allocated.to_string()),
+            Some(computed.result.allocated.to_string()),
+        ),
+    )
+    .await
+}
+
+/// Deletes a scenario (the caller checked that no decision rests on it).
+pub async fn delete_scenario(
+    tx: &mut Tx,
+    scenario: &StoredScenario,
+    actor: &Actor,
+) -> StoreResult<()> {
+    tx.execute(sql("DELETE FROM scenarios WHERE id = $1").bind(scenario.id))
+        .await?;
+    tx.audit(
+        NewAuditEvent::new(
+            actor,
+            "scenario.deleted",
+            format!("Fordelingsalternativet «{}» slettet", scenario.spec.name),
+        )
+        .round(scenario.round_id),
+    )
+    .await
+}
+
+/// Whether a statistics snapshot of this name exists.
+pub async fn snapshot_name_taken(tx: &mut Tx, name: &str) -> StoreResult<bool> {
+    let taken: Option<(i64,)> = tx
+        .fetch_optional(sql("SELECT id FROM statistics_snapshots WHERE name = $1").bind(name))
+        .await?;
+    Ok(taken.is_some())
+}
+
+/// Freezes every observation there is now under `name`.
+pub async fn insert_snapshot(
+    tx: &mut Tx,
+    name: &str,
+    description: Option<&str>,
+    actor: &Actor,
+) -> StoreResult<i64> {
+    let id = tx
+        .insert(
+            sql(
+                "INSERT INTO statistics_snapshots (name, description, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(name)
+            .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+            .bind(&actor.name)
+            .bind(Utc::now()),
+        )
+        .await?;
+    let copied = tx
+        .execute(
+            sql("INSERT INTO snapshot_observations (snapshot_id, indicator_code, region, year, need_level, \
+                 age_group, value, symbol, synthetic) \
+                 SELECT $1, indicator_code, region, year, need_level, age_group, value, symbol, synthetic \
+                 FROM observations")
+            .bind(id),
+        )
+        .await?;
+    tx.audit(NewAuditEvent::new(
+        actor,
+        "statistics.snapshot_created",
+        format!("Lagret øyeblikksbildet «{name}» av statistikken ({copied} observasjoner)"),
+    ))
+    .await?;
+    Ok(id)
 }
 
 pub(super) fn to_json(value: &impl Serialize) -> StoreResult<String> {

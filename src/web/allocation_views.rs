@@ -266,7 +266,7 @@ impl DecisionBody {
 /// A stored scenario with the applicants' names and whether it still matches the round.
 pub async fn scenario_body(state: &AppState, scenario: StoredScenario) -> AppResult<ScenarioBody> {
     let applications = state.store.round_applications(scenario.round_id).await?;
-    let current = state.store.scenario_is_current(&scenario).await?;
+    let current = crate::app::scenarios::is_current(&state.store, &scenario).await?;
     Ok(ScenarioBody::new(&scenario, &applications, current))
 }
 

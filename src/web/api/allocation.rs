@@ -76,7 +76,7 @@ async fn delete_scenario(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
 ) -> AppResult<Response> {
-    state.store.delete_scenario(id, &Actor::from(&user)).await?;
+    crate::app::scenarios::delete(&state.store, id, &Actor::from(&user)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
@@ -230,10 +230,13 @@ async fn create_snapshot(
     CurrentUser(user, _): CurrentUser,
     ApiJson(body): ApiJson<SnapshotBody>,
 ) -> AppResult<Response> {
-    let id = state
-        .store
-        .create_snapshot(&body.name, body.description.as_deref(), &Actor::from(&user))
-        .await?;
+    let id = crate::app::scenarios::create_snapshot(
+        &state.store,
+        &body.name,
+        body.description.as_deref(),
+        &Actor::from(&user),
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/statistics/snapshots/{id}"),
         state.store.snapshot(id).await?,

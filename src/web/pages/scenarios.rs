@@ -341,9 +341,7 @@ async fn delete(
     Id(id): Id,
 ) -> AppResult<Response> {
     let round_id = state.store.scenario(id).await?.round_id;
-    let result = state
-        .store
-        .delete_scenario(id, &Actor::from(&user))
+    let result = crate::app::scenarios::delete(&state.store, id, &Actor::from(&user))
         .await
         .map(|()| format!("/rounds/{round_id}#alternativer"));
     scenario_action(&state, &user, id, result).await
@@ -546,14 +544,13 @@ async fn create_snapshot(
     CurrentUser(user, _): CurrentUser,
     form: FormFields,
 ) -> AppResult<Response> {
-    match state
-        .store
-        .create_snapshot(
-            &form.text("name"),
-            form.optional("description").as_deref(),
-            &Actor::from(&user),
-        )
-        .await
+    match crate::app::scenarios::create_snapshot(
+        &state.store,
+        &form.text("name"),
+        form.optional("description").as_deref(),
+        &Actor::from(&user),
+    )
+    .await
     {
         Ok(_) => Ok(Redirect::to("/statistics/snapshots").into_response()),
         Err(AppError::Invalid(errors)) => {
