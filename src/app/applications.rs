@@ -41,22 +41,9 @@ pub fn applicant_for(user: &Principal, typed: &str) -> String {
     }
 }
 
-/// The round takes a new application (or new content) from this side: an applicant's
-/// while the round is open; an officer registers one also after the deadline, until a
-/// decision is proposed.
+/// See [`Round::check_takes_application`].
 pub fn check_round_takes(round: &Round, by_applicant: bool) -> Result<(), Refusal> {
-    if by_applicant {
-        round
-            .phase
-            .check_accepts_applications(&round.name, round.deadline)
-    } else if round.phase.allows_proposals() {
-        Ok(())
-    } else {
-        Err(Refusal::RoundNotAcceptingApplications {
-            round: round.name.clone(),
-            phase: round.phase,
-        })
-    }
+    round.check_takes_application(by_applicant)
 }
 
 /// Inserts an application within a locked round after checking that the round takes it

@@ -8,7 +8,8 @@ use crate::domain::application::ApplicationStatus;
 use crate::domain::assessment::check_not_conflicted;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::{
-    DecisionStatus, FrozenDecision, FrozenSnapshot, check_fits_pool, check_reason, check_reviewer,
+    DecisionStatus, FrozenDecision, FrozenSnapshot, check_fits_pool, check_reason,
+    check_return_comment, check_reviewer,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::decisions::{
@@ -293,19 +294,7 @@ pub async fn return_decision(
     actor: &Actor,
 ) -> AppResult<()> {
     let user_id = user_of(actor)?;
-    let comment = comment.trim();
-    if comment.is_empty() {
-        return Err(AppError::invalid(
-            "comment",
-            "Skriv hvorfor forslaget sendes tilbake, så saksbehandler vet hva som må endres.",
-        ));
-    }
-    if comment.chars().count() > 5000 {
-        return Err(AppError::invalid(
-            "comment",
-            "Kommentaren kan ha høyst 5000 tegn.",
-        ));
-    }
+    let comment = check_return_comment(comment)?;
     let decision = store.decision(decision_id).await?;
     check_reviewer(decision.proposed_by_user_id, user_id)?;
     let round_id = decision.round_id;

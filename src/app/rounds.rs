@@ -46,12 +46,7 @@ pub async fn update(
 ) -> AppResult<()> {
     let mut locked = lock_round(store, round_id).await?;
     let current = &locked.round;
-    if current.version != version {
-        return Err(AppError::Conflict(format!(
-            "Runden er endret av noen andre siden du åpnet skjemaet (versjon {version}, nå {}). Endringene dine er ikke lagret; last siden på nytt.",
-            current.version
-        )));
-    }
+    current.check_version(version)?;
     current.phase.check_allows_settings(&current.name)?;
     let allocated = store::rounds::allocated_total(&mut locked.tx, round_id, None).await?;
     let proposed = store::rounds::proposed_total(&mut locked.tx, round_id, None).await?;

@@ -9,6 +9,7 @@ use super::allocation::{AllocationInput, AllocationResult};
 use super::money::Kroner;
 use super::refusal::Refusal;
 use super::scenario::ScenarioSpec;
+use super::validation::FieldErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,6 +118,21 @@ pub fn check_fits_pool(decided_total: Kroner, pool: Kroner) -> Result<(), Refusa
     } else {
         Ok(())
     }
+}
+
+/// Sending a proposal back needs a comment, so the saksbehandler knows what to change.
+pub fn check_return_comment(comment: &str) -> Result<&str, FieldErrors> {
+    let comment = comment.trim();
+    let mut errors = FieldErrors::new();
+    if comment.is_empty() {
+        errors.add(
+            "comment",
+            "Skriv hvorfor forslaget sendes tilbake, så saksbehandler vet hva som må endres.",
+        );
+    } else if comment.chars().count() > 5000 {
+        errors.add("comment", "Kommentaren kan ha høyst 5000 tegn.");
+    }
+    errors.into_result(|| comment)
 }
 
 /// What a proposal must say: an amendment needs a reason, a first decision need not.

@@ -35,6 +35,8 @@ pub enum Refusal {
     ProposalsFrozen { round: String, phase: RoundPhase },
     /// Assessment changes only while the round is open or closed.
     AssessmentFrozen { round: String, phase: RoundPhase },
+    /// The round was changed by someone else since the form was opened.
+    RoundChanged { seen: i64, current: i64 },
     /// The round's settings change only before a proposal.
     RoundFrozen { round: String, phase: RoundPhase },
     /// Only a draft round is opened for applications.
@@ -207,6 +209,10 @@ impl fmt::Display for Refusal {
                 f,
                 "Runden «{round}» er {}; vurderingen kan ikke endres nå.",
                 phase.label().to_lowercase()
+            ),
+            RoundChanged { seen, current } => write!(
+                f,
+                "Runden er endret av noen andre siden du åpnet skjemaet (versjon {seen}, nå {current}). Endringene dine er ikke lagret; last siden på nytt."
             ),
             RoundFrozen { round, phase } => write!(
                 f,

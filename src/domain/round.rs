@@ -673,6 +673,35 @@ pub struct Round {
 }
 
 impl Round {
+    /// The round takes a new application (or new content for one) from this side: an
+    /// applicant's while the round is open; an officer registers one also after the
+    /// deadline, until a decision is proposed.
+    pub fn check_takes_application(&self, by_applicant: bool) -> Result<(), Refusal> {
+        if by_applicant {
+            self.phase
+                .check_accepts_applications(&self.name, self.deadline)
+        } else if self.phase.allows_proposals() {
+            Ok(())
+        } else {
+            Err(Refusal::RoundNotAcceptingApplications {
+                round: self.name.clone(),
+                phase: self.phase,
+            })
+        }
+    }
+
+    /// The settings form was filled in from version `seen`.
+    pub fn check_version(&self, seen: i64) -> Result<(), Refusal> {
+        if seen == self.version {
+            Ok(())
+        } else {
+            Err(Refusal::RoundChanged {
+                seen,
+                current: self.version,
+            })
+        }
+    }
+
     /// The form input that shows this round as it is, for the edit form.
     pub fn to_input(&self) -> RoundInput {
         RoundInput {
