@@ -308,10 +308,8 @@ pub async fn receive(
             "Statistikk lastes opp fra statistikksiden, ikke til en runde.",
         ));
     }
-    if kind == UploadKind::Allocations && !user.has(crate::domain::user::Role::Saksbehandler) {
-        return Err(AppError::Forbidden(
-            "Bare saksbehandlere kan importere tildelinger.".into(),
-        ));
+    if kind == UploadKind::Allocations {
+        user.check_saksbehandler("importere tildelinger")?;
     }
     let mut preview = Preview::new(kind, None);
     let workbook = read_file(
@@ -807,11 +805,12 @@ pub async fn confirm(
     upload: &Upload,
 ) -> AppResult<Confirmed> {
     let body = UploadBody::new(upload)?;
-    if upload.status != "preview" || !body.preview.errors.is_empty() {
-        return Err(AppError::Conflict(match upload.status.as_str() {
-            "confirmed" => "Opplastingen er allerede bekreftet.".into(),
-            _ => "Opplastingen har feil og kan ikke bekreftes. Rett feilene i filen og last den opp på nytt.".into(),
-        }));
+    match upload.status.as_str() {
+        "confirmed" => return Err(Refusal::UploadNotPreview { rejected: false }.into()),
+        _ if upload.status != "preview" || !body.preview.errors.is_empty() => {
+            return Err(Refusal::UploadHasErrors.into());
+        }
+        _ => {}
     }
     if upload.kind != UploadKind::Statistics.as_str()
         && !may_confirm_upload(user, upload.uploader_organisation_id)
@@ -831,11 +830,7 @@ pub async fn confirm(
             Ok(Confirmed::Application(id))
         }
         UploadKind::Allocations => {
-            if !user.has(crate::domain::user::Role::Saksbehandler) {
-                return Err(AppError::Forbidden(
-                    "Bare saksbehandlere kan importere tildelinger.".into(),
-                ));
-            }
+            user.check_saksbehandler("importere tildelinger")?;
             let p = body
                 .preview
                 .allocations
@@ -932,9 +927,7 @@ async fn confirm_application(
         }
         None => {
             if preview.replaces_application.is_some() {
-                return Err(AppError::Conflict(
-                    "Søknaden forhåndsvisningen gjaldt er trukket eller finnes ikke lenger. Last opp filen på nytt.".into(),
-                ));
+                return Err(Refusal::PreviewTargetGone.into());
             }
             let how = super::applications::how_for(user);
             let round = locked.round.clone();
@@ -1084,18 +1077,12 @@ async fn confirm_allocations(
         None => store::rounds::proposed_total(tx, round.id, None).await?,
     };
     if total > round.pool {
-        return Err(AppError::invalid(
-            "file",
-            format!(
-                "Importen ville gitt {total} {} i runden, mer enn rammen på {}. Ingenting er lagret.",
-                if historical.is_some() {
-                    "tildelt"
-                } else {
-                    "foreslått"
-                },
-                round.pool
-            ),
-        ));
+        return Err(Refusal::ImportAbovePool {
+            total,
+            pool: round.pool,
+            granted: historical.is_some(),
+        }
+        .into());
     }
     if let Some(source) = historical {
         store::rounds::write_phase(tx, round.id, RoundPhase::Decided).await?;
@@ -1181,13 +1168,7 @@ pub async fn template_for(store: &Store, user: &Principal, round: &Round) -> App
 
 /// Only officers import statistics.
 fn may_import_statistics(user: &Principal) -> AppResult<()> {
-    if user.has(crate::domain::user::Role::Saksbehandler) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Bare saksbehandlere kan importere statistikk.".into(),
-        ))
-    }
+    Ok(user.check_saksbehandler("importere statistikk")?)
 }
 
 /// The indicator a user chose by code (`andel_koordinator`), if any.

@@ -97,6 +97,18 @@ pub enum Refusal {
     NotTheUploadersSide,
     /// Only a preview is confirmed: this one is stored already, or was rejected.
     UploadNotPreview { rejected: bool },
+    /// A preview with errors is not confirmed.
+    UploadHasErrors,
+    /// The application the preview would replace has been withdrawn since.
+    PreviewTargetGone,
+    /// An imported table would pass the pool.
+    ImportAbovePool {
+        total: Kroner,
+        pool: Kroner,
+        granted: bool,
+    },
+    /// Only saksbehandlere import tables and statistics.
+    OfficersOnly { what: &'static str },
     /// Officer's amount above what was applied for, without a reason.
     AboveRequestedWithoutReason { amount: Kroner, requested: Kroner },
 
@@ -164,6 +176,8 @@ impl Refusal {
             | OwnProposal
             | ConflictStands => RefusalKind::Forbidden,
             LoginTaken { .. } => RefusalKind::Invalid("username"),
+            ImportAbovePool { .. } => RefusalKind::Invalid("file"),
+            OfficersOnly { .. } => RefusalKind::Forbidden,
             CriterionNameTaken { .. } => RefusalKind::Invalid("name"),
             ScenarioNameTaken { .. } | SnapshotNameTaken { .. } => RefusalKind::Invalid("name"),
             NotDeclared { .. } => RefusalKind::Forbidden,
@@ -335,6 +349,24 @@ impl fmt::Display for Refusal {
             UploadNotPreview { rejected: false } => {
                 write!(f, "Opplastingen er allerede bekreftet.")
             }
+            UploadHasErrors => write!(
+                f,
+                "Opplastingen har feil og kan ikke bekreftes. Rett feilene i filen og last den opp på nytt."
+            ),
+            PreviewTargetGone => write!(
+                f,
+                "Søknaden forhåndsvisningen gjaldt er trukket eller finnes ikke lenger. Last opp filen på nytt."
+            ),
+            ImportAbovePool {
+                total,
+                pool,
+                granted,
+            } => write!(
+                f,
+                "Importen ville gitt {total} {} i runden, mer enn rammen på {pool}. Ingenting er lagret.",
+                if *granted { "tildelt" } else { "foreslått" }
+            ),
+            OfficersOnly { what } => write!(f, "Bare saksbehandlere kan {what}."),
             NotTheUploadersSide => write!(
                 f,
                 "Bare den som lastet opp filen (eller andre fra samme organisasjon) kan bekrefte den."

@@ -113,6 +113,18 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// Officers' work that needs the saksbehandler role: `what` completes «Bare
+    /// saksbehandlere kan …».
+    pub fn check_saksbehandler(&self, what: &'static str) -> Result<(), Refusal> {
+        if self.has(Role::Saksbehandler) {
+            Ok(())
+        } else {
+            Err(Refusal::OfficersOnly { what })
+        }
+    }
+}
+
 /// A username or e-mail address belongs to one user.
 pub fn check_login_free(username: &str, taken: bool) -> Result<(), Refusal> {
     if taken {
