@@ -1388,3 +1388,192 @@ async fn the_demo_round_is_open_for_a_new_application() {
     assert_status(&submitted, StatusCode::OK, "submit in the demo round");
     assert_eq!(submitted.json()["status"], "submitted");
 }
+
+// ---------------------------------------------------------------------------------------
+// Races
+// ---------------------------------------------------------------------------------------
+
+/// Runs two requests at the same time on the multi-threaded runtime, the second started
+/// `stagger_us` microseconds after the first (negative: the first after the second), so
+/// that both orders happen over many runs.
+async fn race(
+    first: impl std::future::Future<Output = TestResponse> + Send + 'static,
+    second: impl std::future::Future<Output = TestResponse> + Send + 'static,
+    stagger_us: i64,
+) -> (TestResponse, TestResponse) {
+    let delay = |us: i64| tokio::time::sleep(std::time::Duration::from_micros(us.max(0) as u64));
+    let a = tokio::spawn({
+        let wait = delay(-stagger_us);
+        async move {
+            wait.await;
+            first.await
+        }
+    });
+    let b = tokio::spawn({
+        let wait = delay(stagger_us);
+        async move {
+            wait.await;
+            second.await
+        }
+    });
+    (a.await.unwrap(), b.await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_confirm_submit_pairs_never_overwrite_a_submitted_application() {
+    let app = TestApp::with_sample_data().await;
+    let officer = Client::login(&app, "saksbehandler").await;
+    let trondheim = Client::login(&app, "trondheim").await;
+    let (mut confirm_won, mut submit_won) = (0, 0);
+    for i in 0..50_i64 {
+        let round_id = new_round(&officer, &format!("Kappløp {i}"), "5 000 000", 30).await;
+        let draft = kommune_draft(&trondheim, round_id, "Utkastet", "100000").await;
+        let id = draft["id"].as_i64().unwrap();
+        let version = draft["version"].as_i64().unwrap();
+        let bytes = trondheim_workbook(&app, round_id, "Fra regnearket", "200000").await;
+        let upload = preview(&trondheim, round_id, &bytes).await["id"]
+            .as_i64()
+            .unwrap();
+        let (confirmer, submitter) = (trondheim.clone(), trondheim.clone());
+        let (confirmed, submitted) = race(
+            async move { confirm(&confirmer, upload).await },
+            async move {
+                submitter
+                    .post(
+                        &format!("/api/v1/applications/{id}/submit"),
+                        &json!({"version": version}),
+                    )
+                    .await
+            },
+            (i % 6) * 5000 - 5000,
+        )
+        .await;
+        let now = trondheim.application(id).await;
+        match (confirmed.status, submitted.status) {
+            (StatusCode::OK, StatusCode::CONFLICT) => {
+                confirm_won += 1;
+                assert_eq!(now["status"], "draft", "{now}");
+                assert_eq!(now["project_title"], "Fra regnearket", "{now}");
+            }
+            (StatusCode::CONFLICT, StatusCode::OK) => {
+                submit_won += 1;
+                // The submitted application is exactly what the submit answered.
+                assert_eq!(now["status"], "submitted", "{now}");
+                assert_eq!(now["project_title"], "Utkastet", "{now}");
+                assert_eq!(now["requested"], "100000", "{now}");
+                assert_eq!(submitted.json()["project_title"], now["project_title"]);
+                assert_eq!(submitted.json()["version"], now["version"]);
+            }
+            other => panic!(
+                "pair {i}: exactly one of confirm and submit may succeed, got {other:?}: {} / {}",
+                confirmed.text(),
+                submitted.text()
+            ),
+        }
+    }
+    println!("confirm/submit: confirm first {confirm_won}, submit first {submit_won}");
+    assert_eq!(confirm_won + submit_won, 50);
+}
+
+/// A closed round of 1 000 000 kr with three applications of 400 000 kr each, and a
+/// pro-rata scenario that shares the whole pool.
+async fn round_ready_to_decide(officer: &Client, name: &str) -> (i64, i64) {
+    let round_id = new_round(officer, name, "1 000 000", 30).await;
+    for applicant in ["5001", "5006", "5007"] {
+        registered(officer, round_id, applicant, "Koordinator", "400000").await;
+    }
+    assert_status(
+        &close_round(officer, round_id, "Alle har søkt").await,
+        StatusCode::OK,
+        "close",
+    );
+    let scenario = pro_rata(officer, round_id, "Forholdsmessig").await;
+    (round_id, scenario["id"].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pool_cut_racing_an_approval_never_leaves_grants_above_the_pool() {
+    let app = TestApp::with_sample_data().await;
+    let officer = Client::login(&app, "saksbehandler").await;
+    let approver = Client::login(&app, "godkjenner").await;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for i in 0..10_i64 {
+        let (round_id, scenario_id) =
+            round_ready_to_decide(&officer, &format!("Rammekutt {i}")).await;
+        let proposal = propose(&officer, scenario_id).await;
+        assert_status(&proposal, StatusCode::CREATED, "propose");
+        let decision = proposal.json()["id"].as_i64().unwrap();
+        let round = officer.round(round_id).await;
+        let cut = round_update(&round, "600 000", None);
+        let (cutter, reviewer) = (officer.clone(), approver.clone());
+        let (cut, approved) = race(
+            async move {
+                cutter
+                    .put(&format!("/api/v1/rounds/{round_id}"), &cut)
+                    .await
+            },
+            async move { approve(&reviewer, decision).await },
+            (i % 5 - 2) * 1500,
+        )
+        .await;
+        *outcomes
+            .entry((cut.status.as_u16(), approved.status.as_u16()))
+            .or_insert(0) += 1;
+        let now = officer.round(round_id).await;
+        assert!(
+            dec(&now["allocated_total"]) <= dec(&now["pool"]),
+            "race {i}: granted {} above the pool {} (cut {}, approve {})",
+            now["allocated_total"],
+            now["pool"],
+            cut.status,
+            approved.status
+        );
+        assert!(
+            !(cut.status == StatusCode::OK && approved.status == StatusCode::OK),
+            "race {i}: the pool was cut under a proposal that was then approved"
+        );
+    }
+    println!("pool cut / approve outcomes (status pairs): {outcomes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pool_cut_racing_a_proposal_never_leaves_grants_above_the_pool() {
+    let app = TestApp::with_sample_data().await;
+    let officer = Client::login(&app, "saksbehandler").await;
+    let approver = Client::login(&app, "godkjenner").await;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for i in 0..10_i64 {
+        let (round_id, scenario_id) =
+            round_ready_to_decide(&officer, &format!("Rammekutt mot forslag {i}")).await;
+        let round = officer.round(round_id).await;
+        let cut = round_update(&round, "600 000", None);
+        let (cutter, proposer) = (officer.clone(), officer.clone());
+        let (cut, proposed) = race(
+            async move {
+                cutter
+                    .put(&format!("/api/v1/rounds/{round_id}"), &cut)
+                    .await
+            },
+            async move { propose(&proposer, scenario_id).await },
+            (i % 5 - 2) * 1500,
+        )
+        .await;
+        *outcomes
+            .entry((cut.status.as_u16(), proposed.status.as_u16()))
+            .or_insert(0) += 1;
+        if proposed.status == StatusCode::CREATED {
+            let decision = proposed.json()["id"].as_i64().unwrap();
+            approve(&approver, decision).await;
+        }
+        let now = officer.round(round_id).await;
+        assert!(
+            dec(&now["allocated_total"]) <= dec(&now["pool"]),
+            "race {i}: granted {} above the pool {} (cut {}, propose {})",
+            now["allocated_total"],
+            now["pool"],
+            cut.status,
+            proposed.status
+        );
+    }
+    println!("pool cut / propose outcomes (status pairs): {outcomes:?}");
+}
