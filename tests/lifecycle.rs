@@ -122,23 +122,10 @@ impl Client {
 
     /// A multipart upload with `file` and `kind`, as the upload form sends it.
     async fn upload(&self, path: &str, filename: &str, bytes: &[u8], kind: &str) -> TestResponse {
-        let boundary = "tilskudd-lifecycle-boundary";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = common::multipart(&[("kind", kind)], filename, bytes);
         self.send(
             Request::post(path)
-                .header(
-                    header::CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
+                .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from(body))
                 .unwrap(),
         )

@@ -125,37 +125,22 @@ pub async fn update(
     Ok(locked.tx.commit().await?)
 }
 
-/// The applicant sends its draft to Statsforvalteren, before the deadline.
-pub async fn submit(
-    store: &Store,
-    application_id: i64,
-    version: i64,
-    actor: &Actor,
-) -> AppResult<()> {
-    change_status(store, application_id, version, actor, Move::Submit).await
-}
-
-/// The applicant withdraws its application while the round takes applications.
-pub async fn withdraw(
-    store: &Store,
-    application_id: i64,
-    version: i64,
-    actor: &Actor,
-) -> AppResult<()> {
-    change_status(store, application_id, version, actor, Move::Withdraw).await
-}
-
-enum Move {
+/// What an applicant does with its application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Sends the draft to Statsforvalteren, before the deadline.
     Submit,
+    /// Withdraws the application while the round takes applications.
     Withdraw,
 }
 
-async fn change_status(
+/// The applicant submits or withdraws its application, seen at `version`.
+pub async fn change_status(
     store: &Store,
     application_id: i64,
     version: i64,
-    actor: &Actor,
     how: Move,
+    actor: &Actor,
 ) -> AppResult<()> {
     let round_id = store.application_round(application_id).await?;
     let mut locked = lock_round(store, round_id).await?;

@@ -57,80 +57,88 @@ pub async fn update(
     Ok(locked.tx.commit().await?)
 }
 
-/// Announces a draft round.
-pub async fn open(store: &Store, round_id: i64, actor: &Actor) -> AppResult<()> {
-    let mut locked = lock_round(store, round_id).await?;
-    let phase = locked.round.stored_phase.open()?;
-    let name = locked.round.name.clone();
+/// Moves the locked round to `phase` with its audit event, and commits.
+async fn change_phase(
+    mut locked: super::Locked,
+    phase: RoundPhase,
+    actor: &Actor,
+    action: &'static str,
+    summary: String,
+) -> AppResult<()> {
+    let (round_id, before) = (locked.round.id, locked.round.phase);
     store::rounds::write_phase(&mut locked.tx, round_id, phase).await?;
     locked
         .tx
         .audit(
-            NewAuditEvent::new(
-                actor,
-                "round.opened",
-                format!("Runden «{name}» ble kunngjort"),
-            )
-            .round(round_id)
-            .change(
-                "phase",
-                Some(RoundPhase::Draft.label()),
-                Some(phase.label()),
-            ),
+            NewAuditEvent::new(actor, action, summary)
+                .round(round_id)
+                .change("phase", Some(before.label()), Some(phase.label())),
         )
         .await?;
     Ok(locked.tx.commit().await?)
 }
 
+/// A phase change an officer asks for on the round page or through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseChange {
+    /// Announce a draft.
+    Open,
+    /// Close for applications before the deadline (needs a reason).
+    Close,
+    /// Open for applications again (needs a reason).
+    Reopen,
+}
+
+/// Carries out a phase change; `reason` is ignored for [`PhaseChange::Open`].
+pub async fn change(
+    store: &Store,
+    round_id: i64,
+    change: PhaseChange,
+    reason: &str,
+    actor: &Actor,
+) -> AppResult<()> {
+    match change {
+        PhaseChange::Open => open(store, round_id, actor).await,
+        PhaseChange::Close => close(store, round_id, reason, actor).await,
+        PhaseChange::Reopen => reopen(store, round_id, reason, actor).await,
+    }
+}
+
+/// Announces a draft round.
+pub async fn open(store: &Store, round_id: i64, actor: &Actor) -> AppResult<()> {
+    let locked = lock_round(store, round_id).await?;
+    let phase = locked.round.stored_phase.open()?;
+    let summary = format!("Runden «{}» ble kunngjort", locked.round.name);
+    change_phase(locked, phase, actor, "round.opened", summary).await
+}
+
 /// Closes an open round before its deadline; the reason is audited.
 pub async fn close(store: &Store, round_id: i64, reason: &str, actor: &Actor) -> AppResult<()> {
-    let mut locked = lock_round(store, round_id).await?;
-    let before = locked.round.phase;
-    let phase = before.close(reason)?;
-    let name = locked.round.name.clone();
-    store::rounds::write_phase(&mut locked.tx, round_id, phase).await?;
-    locked
-        .tx
-        .audit(
-            NewAuditEvent::new(
-                actor,
-                "round.closed",
-                format!("Runden «{name}» ble lukket for søknader: {}", reason.trim()),
-            )
-            .round(round_id)
-            .change("phase", Some(before.label()), Some(phase.label())),
-        )
-        .await?;
-    Ok(locked.tx.commit().await?)
+    let locked = lock_round(store, round_id).await?;
+    let phase = locked.round.phase.close(reason)?;
+    let summary = format!(
+        "Runden «{}» ble lukket for søknader: {}",
+        locked.round.name,
+        reason.trim()
+    );
+    change_phase(locked, phase, actor, "round.closed", summary).await
 }
 
 /// Reopens a closed round for applications, before anything is proposed.
 pub async fn reopen(store: &Store, round_id: i64, reason: &str, actor: &Actor) -> AppResult<()> {
     let mut locked = lock_round(store, round_id).await?;
     let any_proposal = store::decisions::any_in_round(&mut locked.tx, round_id).await?;
-    let round = locked.round.clone();
+    let round = &locked.round;
     let phase = round.phase.reopen(
         reason,
         any_proposal,
         round.deadline,
         crate::clock::today_oslo(),
     )?;
-    store::rounds::write_phase(&mut locked.tx, round_id, phase).await?;
-    locked
-        .tx
-        .audit(
-            NewAuditEvent::new(
-                actor,
-                "round.reopened",
-                format!(
-                    "Runden «{}» ble åpnet igjen for søknader: {}",
-                    round.name,
-                    reason.trim()
-                ),
-            )
-            .round(round_id)
-            .change("phase", Some(round.phase.label()), Some(phase.label())),
-        )
-        .await?;
-    Ok(locked.tx.commit().await?)
+    let summary = format!(
+        "Runden «{}» ble åpnet igjen for søknader: {}",
+        round.name,
+        reason.trim()
+    );
+    change_phase(locked, phase, actor, "round.reopened", summary).await
 }

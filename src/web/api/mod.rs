@@ -40,9 +40,33 @@ pub fn routes() -> Routes {
         .post("/rounds", officer, create_round)
         .get("/rounds/{id}", read, get_round)
         .put("/rounds/{id}", officer, update_round)
-        .post("/rounds/{id}/open", officer, open_round)
-        .post("/rounds/{id}/close", officer, close_round)
-        .post("/rounds/{id}/reopen", officer, reopen_round)
+        .post(
+            "/rounds/{id}/open",
+            officer,
+            |State(s): State<AppState>, CurrentUser(u, _): CurrentUser, Id(id): Id| {
+                change_phase(s, u, id, None, app::rounds::PhaseChange::Open)
+            },
+        )
+        .post(
+            "/rounds/{id}/close",
+            officer,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             ApiJson(b): ApiJson<ReasonBody>| {
+                change_phase(s, u, id, b.reason, app::rounds::PhaseChange::Close)
+            },
+        )
+        .post(
+            "/rounds/{id}/reopen",
+            officer,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             ApiJson(b): ApiJson<ReasonBody>| {
+                change_phase(s, u, id, b.reason, app::rounds::PhaseChange::Reopen)
+            },
+        )
         .post(
             "/rounds/{id}/applications",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -51,11 +75,25 @@ pub fn routes() -> Routes {
         .get("/rounds/{id}/audit", audit, round_audit)
         .get("/applications/{id}", read, get_application)
         .put("/applications/{id}", applicant, update_application)
-        .post("/applications/{id}/submit", applicant, submit_application)
+        .post(
+            "/applications/{id}/submit",
+            applicant,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             ApiJson(b): ApiJson<VersionBody>| {
+                change_status(s, u, id, b, app::applications::Move::Submit)
+            },
+        )
         .post(
             "/applications/{id}/withdraw",
             applicant,
-            withdraw_application,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             ApiJson(b): ApiJson<VersionBody>| {
+                change_status(s, u, id, b, app::applications::Move::Withdraw)
+            },
         )
         .put("/applications/{id}/allocation", officer, set_allocation)
         .get("/audit", audit, audit_log)
@@ -209,34 +247,16 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
-async fn open_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
+/// `POST /api/v1/rounds/{id}/open`, `/close` and `/reopen` (`{"reason"}` for the last two).
+async fn change_phase(
+    state: AppState,
+    user: Principal,
+    id: i64,
+    reason: Option<String>,
+    change: app::rounds::PhaseChange,
 ) -> AppResult<Json<RoundBody>> {
-    app::rounds::open(&state.store, id, &Actor::from(&user)).await?;
-    Ok(Json(round_body(&state, &user, id).await?))
-}
-
-async fn close_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    ApiJson(body): ApiJson<ReasonBody>,
-) -> AppResult<Json<RoundBody>> {
-    let reason = body.reason.unwrap_or_default();
-    app::rounds::close(&state.store, id, &reason, &Actor::from(&user)).await?;
-    Ok(Json(round_body(&state, &user, id).await?))
-}
-
-async fn reopen_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    ApiJson(body): ApiJson<ReasonBody>,
-) -> AppResult<Json<RoundBody>> {
-    let reason = body.reason.unwrap_or_default();
-    app::rounds::reopen(&state.store, id, &reason, &Actor::from(&user)).await?;
+    let reason = reason.unwrap_or_default();
+    app::rounds::change(&state.store, id, change, &reason, &Actor::from(&user)).await?;
     Ok(Json(round_body(&state, &user, id).await?))
 }
 
@@ -300,27 +320,17 @@ struct VersionBody {
     version: String,
 }
 
-async fn submit_application(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    ApiJson(body): ApiJson<VersionBody>,
+/// `POST /api/v1/applications/{id}/submit` and `/withdraw` (`{"version"}`).
+async fn change_status(
+    state: AppState,
+    user: Principal,
+    id: i64,
+    body: VersionBody,
+    how: app::applications::Move,
 ) -> AppResult<Json<ApplicationBody>> {
     scope::application(&state.store, &user, id).await?;
     let version = parse_version(&body.version)?;
-    app::applications::submit(&state.store, id, version, &Actor::from(&user)).await?;
-    Ok(Json(application_body(&state, &user, id).await?))
-}
-
-async fn withdraw_application(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    ApiJson(body): ApiJson<VersionBody>,
-) -> AppResult<Json<ApplicationBody>> {
-    scope::application(&state.store, &user, id).await?;
-    let version = parse_version(&body.version)?;
-    app::applications::withdraw(&state.store, id, version, &Actor::from(&user)).await?;
+    app::applications::change_status(&state.store, id, version, how, &Actor::from(&user)).await?;
     Ok(Json(application_body(&state, &user, id).await?))
 }
 

@@ -34,8 +34,26 @@ pub fn routes() -> Routes {
         .get("/applications/{id}", Access::Roles(roles::ALL), show)
         .get("/applications/{id}/edit", applicant, edit_form)
         .post("/applications/{id}", applicant, update)
-        .post("/applications/{id}/submit", applicant, submit)
-        .post("/applications/{id}/withdraw", applicant, withdraw)
+        .post(
+            "/applications/{id}/submit",
+            applicant,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             f: FormFields| {
+                change_status(s, u, id, f, app::applications::Move::Submit)
+            },
+        )
+        .post(
+            "/applications/{id}/withdraw",
+            applicant,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             f: FormFields| {
+                change_status(s, u, id, f, app::applications::Move::Withdraw)
+            },
+        )
         .post(
             "/applications/{id}/allocation",
             Access::Roles(roles::OFFICER),
@@ -322,33 +340,25 @@ async fn set_allocation(
     }
 }
 
-async fn submit(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
+/// «Send inn søknaden» and «Trekk søknaden»: back to the application with a notice, or the
+/// page with the refusal.
+async fn change_status(
+    state: AppState,
+    user: Principal,
+    id: i64,
     form: FormFields,
+    how: app::applications::Move,
 ) -> AppResult<Response> {
     scope::application(&state.store, &user, id).await?;
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
-    match app::applications::submit(&state.store, id, version, &Actor::from(&user)).await {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?sendt=1")).into_response()),
-        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            show_with_error(&state, &user, id, None, err).await
-        }
-        Err(other) => Err(other),
-    }
-}
-
-async fn withdraw(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    form: FormFields,
-) -> AppResult<Response> {
-    scope::application(&state.store, &user, id).await?;
-    let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
-    match app::applications::withdraw(&state.store, id, version, &Actor::from(&user)).await {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?trukket=1")).into_response()),
+    let notice = match how {
+        app::applications::Move::Submit => "sendt",
+        app::applications::Move::Withdraw => "trukket",
+    };
+    match app::applications::change_status(&state.store, id, version, how, &Actor::from(&user))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?{notice}=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             show_with_error(&state, &user, id, None, err).await
         }

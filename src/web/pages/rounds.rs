@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
+use crate::app::rounds::PhaseChange;
 use crate::app::visibility as scope;
 use crate::domain::audit::Actor;
 use crate::domain::audit::action_label;
@@ -33,9 +34,29 @@ pub fn routes() -> Routes {
         .get("/rounds/new", officer, new_form)
         .get("/rounds/{id}", read, show)
         .post("/rounds/{id}", officer, update)
-        .post("/rounds/{id}/open", officer, open_round)
-        .post("/rounds/{id}/close", officer, close_round)
-        .post("/rounds/{id}/reopen", officer, reopen_round)
+        .post(
+            "/rounds/{id}/open",
+            officer,
+            |State(s): State<AppState>, CurrentUser(u, _): CurrentUser, Id(id): Id| {
+                change_phase(s, u, id, None, PhaseChange::Open)
+            },
+        )
+        .post(
+            "/rounds/{id}/close",
+            officer,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             f: FormFields| { change_phase(s, u, id, Some(f), PhaseChange::Close) },
+        )
+        .post(
+            "/rounds/{id}/reopen",
+            officer,
+            |State(s): State<AppState>,
+             CurrentUser(u, _): CurrentUser,
+             Id(id): Id,
+             f: FormFields| { change_phase(s, u, id, Some(f), PhaseChange::Reopen) },
+        )
         .get("/rounds/{id}/edit", officer, edit_form)
         .get("/rounds/{id}/audit", Access::Roles(roles::AUDIT), audit)
 }
@@ -224,34 +245,17 @@ async fn phase_changed(
     }
 }
 
-async fn open_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
+/// The round page's phase buttons: announce, close and reopen (with `reason`).
+async fn change_phase(
+    state: AppState,
+    user: Principal,
+    id: i64,
+    form: Option<FormFields>,
+    change: crate::app::rounds::PhaseChange,
 ) -> AppResult<Response> {
-    let result = crate::app::rounds::open(&state.store, id, &Actor::from(&user)).await;
-    phase_changed(&state, &user, id, result).await
-}
-
-async fn close_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    form: FormFields,
-) -> AppResult<Response> {
-    let reason = form.text("reason");
-    let result = crate::app::rounds::close(&state.store, id, &reason, &Actor::from(&user)).await;
-    phase_changed(&state, &user, id, result).await
-}
-
-async fn reopen_round(
-    State(state): State<AppState>,
-    CurrentUser(user, _): CurrentUser,
-    Id(id): Id,
-    form: FormFields,
-) -> AppResult<Response> {
-    let reason = form.text("reason");
-    let result = crate::app::rounds::reopen(&state.store, id, &reason, &Actor::from(&user)).await;
+    let reason = form.map(|f| f.text("reason")).unwrap_or_default();
+    let result =
+        crate::app::rounds::change(&state.store, id, change, &reason, &Actor::from(&user)).await;
     phase_changed(&state, &user, id, result).await
 }
 
