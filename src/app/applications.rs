@@ -14,8 +14,8 @@ use crate::domain::round::{Round, check_within_pool};
 use crate::domain::user::Principal;
 use crate::error::AppResult;
 use crate::store::applications::{
-    application_in, insert_application, organisation_application_in, write_content, write_proposal,
-    write_status,
+    AmountKind, application_in, insert_application, organisation_application_in, write_amount,
+    write_content, write_status,
 };
 use crate::store::uploads::insert_version;
 use crate::store::{self, NewApplication, Store, Tx};
@@ -220,9 +220,10 @@ pub async fn propose_amount(
     let elsewhere =
         store::rounds::proposed_total(&mut locked.tx, round_id, Some(application_id)).await?;
     check_within_pool(locked.round.pool, elsewhere, fields.amount, "Forslaget")?;
-    write_proposal(
+    write_amount(
         &mut locked.tx,
         application_id,
+        AmountKind::Proposed,
         fields.amount,
         fields.reason.as_deref(),
         status,

@@ -218,11 +218,12 @@ pub async fn approve(
             .map_or("søkeren", |a| a.applicant.as_str());
         let before = store::applications::application_in(&mut locked.tx, claim.id).await?;
         let status = ApplicationStatus::decide(claim.amount);
-        store::applications::write_decided(
+        store::applications::write_amount(
             &mut locked.tx,
             claim.id,
+            store::applications::AmountKind::Granted,
             claim.amount,
-            &format!("Vedtak {decision_id}: {}", claim.explanation),
+            Some(&format!("Vedtak {decision_id}: {}", claim.explanation)),
             status,
         )
         .await?;

@@ -22,7 +22,7 @@ use crate::sheets::detect::{Format, Limits, detect};
 use crate::sheets::isolate::Isolation;
 use crate::sheets::{Problem, Severity, Workbook, allocations, application, read};
 use crate::store::applications::{
-    insert_application, organisation_application_in, write_content, write_decided, write_proposal,
+    AmountKind, insert_application, organisation_application_in, write_amount, write_content,
 };
 use crate::store::uploads::{
     content_snapshot, fields_snapshot, insert_version, mark_confirmed, write_upload_application,
@@ -999,10 +999,19 @@ async fn confirm_allocations(
                 if historical.is_some() {
                     let status = ApplicationStatus::decide(*amount);
                     let reason = format!("Publisert vedtak: {}", historical.unwrap_or_default());
-                    write_decided(tx, current.id, *amount, &reason, status).await?;
+                    write_amount(
+                        tx,
+                        current.id,
+                        AmountKind::Granted,
+                        *amount,
+                        Some(&reason),
+                        status,
+                    )
+                    .await?;
                 } else {
                     let status = current.status.propose_amount()?;
-                    write_proposal(tx, current.id, *amount, None, status).await?;
+                    write_amount(tx, current.id, AmountKind::Proposed, *amount, None, status)
+                        .await?;
                 }
                 let (field, old) = if historical.is_some() {
                     ("allocated", current.allocated)

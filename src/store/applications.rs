@@ -274,47 +274,41 @@ pub async fn write_status(
     Ok(())
 }
 
-/// Sets the officer's proposed amount (before a decision).
-pub async fn write_proposal(
+/// Which amount of an application is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountKind {
+    /// The officer's proposal, before a decision.
+    Proposed,
+    /// What a decision grants (zero: rejected).
+    Granted,
+}
+
+/// Sets an application's proposed or granted amount, with its reason and new status.
+pub async fn write_amount(
     tx: &mut Tx,
     application_id: i64,
+    kind: AmountKind,
     amount: Kroner,
     reason: Option<&str>,
     status: ApplicationStatus,
 ) -> StoreResult<()> {
-    tx.execute(
-        sql(
+    let statement = match kind {
+        AmountKind::Proposed => {
             "UPDATE applications SET proposed_ore = $1, allocation_reason = $2, status = $3, \
-             version = version + 1, updated_at = $4 WHERE id = $5",
-        )
-        .bind(amount.ore())
-        .bind(reason)
-        .bind(status.as_str())
-        .bind(Utc::now())
-        .bind(application_id),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Sets the amount a decision grants (zero: rejected), with its explanation.
-pub async fn write_decided(
-    tx: &mut Tx,
-    application_id: i64,
-    amount: Kroner,
-    reason: &str,
-    status: ApplicationStatus,
-) -> StoreResult<()> {
-    tx.execute(
-        sql(
+             version = version + 1, updated_at = $4 WHERE id = $5"
+        }
+        AmountKind::Granted => {
             "UPDATE applications SET allocated_ore = $1, allocation_reason = $2, status = $3, \
-             version = version + 1, updated_at = $4 WHERE id = $5",
-        )
-        .bind(amount.ore())
-        .bind(reason)
-        .bind(status.as_str())
-        .bind(Utc::now())
-        .bind(application_id),
+             version = version + 1, updated_at = $4 WHERE id = $5"
+        }
+    };
+    tx.execute(
+        sql(statement)
+            .bind(amount.ore())
+            .bind(reason)
+            .bind(status.as_str())
+            .bind(Utc::now())
+            .bind(application_id),
     )
     .await?;
     Ok(())
