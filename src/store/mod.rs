@@ -188,6 +188,20 @@ impl Tx {
         }
     }
 
+    /// Serialises this transaction with every other that takes the same `key` until it
+    /// ends: a PostgreSQL advisory lock. On SQLite the transaction's first write already
+    /// holds the database's write lock, so nothing more is needed there.
+    pub async fn lock_key(&mut self, key: &str) -> StoreResult<()> {
+        if let Tx::Postgres(_) = self {
+            self.fetch_one::<(i64,)>(
+                sql("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
+                    .bind(key),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// `INSERT … RETURNING id`.
     pub async fn insert(&mut self, q: Sql) -> StoreResult<i64> {
         Ok(self.fetch_one::<(i64,)>(q).await?.0)

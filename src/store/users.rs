@@ -299,22 +299,77 @@ impl Store {
     }
 
     /// Records a login attempt; a success or failure is an audit event in the same transaction.
-    pub async fn record_login_attempt(
+    /// Records a login attempt as failed before its password is checked, and answers the
+    /// failures within the window before this one, for the account and for the address.
+    /// One atomic step per account and address, so parallel attempts cannot all pass the
+    /// limit: each sees the ones before it.
+    pub async fn claim_login_attempt(
         &self,
+        account: &str,
+        username: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<LoginClaim> {
+        let mut tx = self.begin().await?;
+        tx.lock_key(&format!("login {account}")).await?;
+        tx.lock_key(&format!("address {address}")).await?;
+        let id = tx
+            .insert(
+                sql("INSERT INTO login_attempts (username, address, succeeded, attempted_at, account) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(username.trim().to_lowercase())
+                .bind(address)
+                .bind(false)
+                .bind(Utc::now())
+                .bind(account),
+            )
+            .await?;
+        let count = |column: &'static str| sql(column).bind(false).bind(since).bind(id);
+        let (by_account,): (i64,) = tx
+            .fetch_one(
+                count(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
+                       WHERE succeeded = $1 AND attempted_at >= $2 AND id <> $3 AND account = $4",
+                )
+                .bind(account),
+            )
+            .await?;
+        let (by_address,): (i64,) = tx
+            .fetch_one(
+                count(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
+                       WHERE succeeded = $1 AND attempted_at >= $2 AND id <> $3 AND address = $4",
+                )
+                .bind(address),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(LoginClaim {
+            id,
+            failures_for_account: by_account,
+            failures_for_address: by_address,
+        })
+    }
+
+    /// Settles a claimed attempt: a success stops counting as a failure. Every outcome is
+    /// audited.
+    pub async fn settle_login_attempt(
+        &self,
+        claim: &LoginClaim,
         username: &str,
         address: &str,
         outcome: LoginOutcome,
         user_id: Option<i64>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        tx.execute(
-            sql("INSERT INTO login_attempts (username, address, succeeded, attempted_at) VALUES ($1, $2, $3, $4)")
-                .bind(username.trim().to_lowercase())
-                .bind(address)
-                .bind(outcome == LoginOutcome::Succeeded)
-                .bind(Utc::now()),
-        )
-        .await?;
+        if outcome == LoginOutcome::Succeeded {
+            tx.execute(
+                sql("UPDATE login_attempts SET succeeded = $1 WHERE id = $2")
+                    .bind(true)
+                    .bind(claim.id),
+            )
+            .await?;
+        }
         let actor = match user_id {
             Some(id) => Actor::user(id, username),
             None => Actor::system(&format!("anonym ({address})")),
@@ -338,34 +393,6 @@ impl Store {
         tx.audit(NewAuditEvent::new(&actor, action, summary))
             .await?;
         tx.commit().await
-    }
-
-    /// Failed attempts since `since`, for the username and for the address.
-    pub async fn recent_login_failures(
-        &self,
-        username: &str,
-        address: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64)> {
-        let (by_user,): (i64,) = self
-            .fetch_one(
-                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
-                     WHERE username = $1 AND succeeded = $2 AND attempted_at >= $3")
-                .bind(username.trim().to_lowercase())
-                .bind(false)
-                .bind(since),
-            )
-            .await?;
-        let (by_address,): (i64,) = self
-            .fetch_one(
-                sql("SELECT CAST(COUNT(*) AS BIGINT) FROM login_attempts \
-                     WHERE address = $1 AND succeeded = $2 AND attempted_at >= $3")
-                .bind(address)
-                .bind(false)
-                .bind(since),
-            )
-            .await?;
-        Ok((by_user, by_address))
     }
 
     pub async fn create_session(&self, user_id: i64, token_hash: &str) -> StoreResult<()> {
@@ -613,4 +640,13 @@ pub async fn insert_user(
     ))
     .await?;
     Ok(id)
+}
+
+/// A login attempt recorded before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginClaim {
+    pub id: i64,
+    /// Failures within the window before this attempt.
+    pub failures_for_account: i64,
+    pub failures_for_address: i64,
 }

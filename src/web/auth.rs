@@ -300,7 +300,7 @@ pub fn clear_session_cookie() -> HeaderValue {
     HeaderValue::from_static("tilskudd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-fn came_over_https(headers: &HeaderMap) -> bool {
+pub(super) fn came_over_https(headers: &HeaderMap) -> bool {
     let forwarded_proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -367,20 +367,26 @@ pub async fn log_in(
         return Err(AppError::Invalid(errors));
     }
     let since = chrono::Utc::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let (by_user, by_address) = state
+    // Counted per account, whether the username or the e-mail address was typed.
+    let candidate = state.store.login_candidate(login).await?;
+    let account = match &candidate {
+        Some(c) => format!("user:{}", c.id),
+        None => format!("login:{}", login.trim().to_lowercase()),
+    };
+    let claim = state
         .store
-        .recent_login_failures(login, address, since)
+        .claim_login_attempt(&account, login, address, since)
         .await?;
-    if login_throttled(by_user, by_address) {
+    let user_id = candidate.as_ref().map(|c| c.id);
+    if login_throttled(claim.failures_for_account, claim.failures_for_address) {
         state
             .store
-            .record_login_attempt(login, address, LoginOutcome::Throttled, None)
+            .settle_login_attempt(&claim, login, address, LoginOutcome::Throttled, user_id)
             .await?;
         return Err(AppError::TooManyRequests(format!(
             "For mange mislykkede innlogginger. Vent {THROTTLE_WINDOW_MINUTES} minutter og prøv igjen."
         )));
     }
-    let candidate = state.store.login_candidate(login).await?;
     let password_owned = password.to_string();
     let verified = match &candidate {
         Some(c) => {
@@ -401,22 +407,15 @@ pub async fn log_in(
         }
     };
     let wrong = || AppError::Unauthorized("Feil brukernavn eller passord.".into());
-    let Some(candidate) = candidate.filter(|_| verified) else {
+    // A deactivated user is answered as a wrong password, so the answer tells nothing
+    // about the account.
+    let Some(candidate) = candidate.filter(|c| verified && c.active) else {
         state
             .store
-            .record_login_attempt(login, address, LoginOutcome::Failed, None)
+            .settle_login_attempt(&claim, login, address, LoginOutcome::Failed, user_id)
             .await?;
         return Err(wrong());
     };
-    if !candidate.active {
-        state
-            .store
-            .record_login_attempt(login, address, LoginOutcome::Failed, Some(candidate.id))
-            .await?;
-        return Err(AppError::Forbidden(
-            "Brukeren er deaktivert. Kontakt en administrator.".into(),
-        ));
-    }
     let principal = state
         .store
         .principal(candidate.id)
@@ -426,7 +425,8 @@ pub async fn log_in(
     state.store.create_session(candidate.id, &hash).await?;
     state
         .store
-        .record_login_attempt(
+        .settle_login_attempt(
+            &claim,
             &candidate.username,
             address,
             LoginOutcome::Succeeded,
