@@ -516,9 +516,11 @@ async fn a_stale_preview_is_refused_after_submit_after_a_decision_and_from_the_o
     let bytes = trondheim_workbook(&app, round_c, "Kommunens regneark", "400000").await;
     let kommune_preview = preview(&trondheim, round_c, &bytes).await;
     let other_side = confirm(&officer, kommune_preview["id"].as_i64().unwrap()).await;
+    // The preview shows the municipality's draft, which is its own until submitted: to
+    // an officer it does not exist.
     assert_status(
         &other_side,
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
         "officer confirms a kommune's preview",
     );
     let unchanged = trondheim.application(did).await;

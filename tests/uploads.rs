@@ -307,6 +307,27 @@ async fn the_round_workbook_round_trips_and_versions_are_kept() {
         app.get(&format!("/uploads/{upload_id}")).await.status,
         StatusCode::NOT_FOUND
     );
+    // The draft is the municipality's own: officers see its files once it is submitted.
+    app.login("saksbehandler").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/uploads/{upload_id}/file"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.login("trondheim").await;
+    let version = app
+        .get(&format!("/api/v1/applications/{application_id}"))
+        .await
+        .json()["version"]
+        .clone();
+    let submitted = app
+        .post_json(
+            &format!("/api/v1/applications/{application_id}/submit"),
+            &json!({"version": version}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text());
     app.login("saksbehandler").await;
     assert_eq!(
         app.get(&format!("/api/v1/uploads/{upload_id}/file"))

@@ -1134,9 +1134,18 @@ async fn confirm_allocations(
 /// The upload if the user may see it: officers all, a kommune user its organisation's.
 pub async fn visible_upload(store: &Store, user: &Principal, id: i64) -> AppResult<Upload> {
     let upload = store.upload(id).await?;
-    if let Some(org) = user.limited_to_organisation()
-        && upload.organisation_id != Some(org)
-    {
+    // A municipality's own upload shows its draft: officers see it only once the
+    // application it made or changed has been submitted.
+    let application_status = match (upload.uploader_organisation_id, upload.application_id) {
+        (Some(_), Some(application)) => Some(store.application(application).await?.summary.status),
+        _ => None,
+    };
+    if !crate::domain::visibility::sees_upload(
+        user,
+        upload.organisation_id,
+        upload.uploader_organisation_id,
+        application_status,
+    ) {
         return Err(AppError::not_found("opplastingen"));
     }
     Ok(upload)

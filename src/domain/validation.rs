@@ -146,9 +146,46 @@ where
 }
 
 /// A plausible e-mail address: something@domain.tld, no spaces.
+/// A path on this site to go to after login, or `None`: it starts with exactly one `/`,
+/// and has no backslash, whitespace or control character anywhere (a browser reads
+/// `/\t/evil.example` or `/\\evil.example` as another site, and CR/LF would split the header).
+pub fn local_path(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('/')?;
+    let safe = !rest.starts_with('/')
+        && !text
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    safe.then_some(text)
+}
+
 pub fn looks_like_email(email: &str) -> bool {
     email
         .split_once('@')
         .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !email.contains(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod local_path_tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site() {
+        assert_eq!(
+            local_path("/rounds/3?sort=status"),
+            Some("/rounds/3?sort=status")
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example/phish",
+            "/ /evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -41,6 +41,28 @@ pub fn mask(
     summary
 }
 
+/// Whether `user` sees an upload made for `organisation` by the uploader's side
+/// `uploader_organisation` (`None`: an officer). A municipality sees its own; officers see
+/// officers' uploads, and a municipality's only once the application it concerns is
+/// received (`application_status` not a draft) — before that it is the municipality's
+/// own draft.
+pub fn sees_upload(
+    user: &Principal,
+    organisation: Option<i64>,
+    uploader_organisation: Option<i64>,
+    application_status: Option<ApplicationStatus>,
+) -> bool {
+    match user.limited_to_organisation() {
+        Some(own) => organisation == Some(own),
+        None => match uploader_organisation {
+            None => true,
+            Some(_) => application_status.is_some_and(|s| {
+                s != ApplicationStatus::Draft && s != ApplicationStatus::Withdrawn
+            }),
+        },
+    }
+}
+
 /// Who may confirm an upload: the uploader's side. An upload made for an organisation by
 /// one of its users is confirmed by a user of that organisation; an officer's upload by an
 /// officer.

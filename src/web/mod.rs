@@ -99,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(csrf)
         .layer(middleware::from_fn(pages_render_errors_as_html))
+        .layer(middleware::from_fn(no_store_and_hsts))
         // Uploads are checked against their own (configurable) limit; this only stops
         // bodies no upload could ever be.
         .layer(RequestBodyLimitLayer::new(
@@ -126,6 +127,26 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Personal pages, API answers and downloads are never kept by a browser or a proxy
+/// (`Cache-Control: no-store`); only the static assets may be. Over HTTPS (as the proxy
+/// says) the browser is told to use HTTPS from now on.
+async fn no_store_and_hsts(request: Request, next: Next) -> Response {
+    let cacheable = request.uri().path().starts_with("/static/");
+    let https = auth::came_over_https(request.headers());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Errors outside the API are shown as an HTML page; the API keeps its JSON.

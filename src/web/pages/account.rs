@@ -65,10 +65,9 @@ struct LoginQuery {
 
 /// Only a path on this site is followed after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/rounds".to_string(),
-    }
+    next.and_then(crate::domain::validation::local_path)
+        .unwrap_or("/rounds")
+        .to_string()
 }
 
 fn login_form(state: &AppState, username: String, next: String) -> LoginPage {

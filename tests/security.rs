@@ -1,0 +1,282 @@
+//! Findings of the outside security probe, kept fixed: login throttling under parallel
+//! requests and per account, no open redirect after login, no caching of personal
+//! answers, drafts private to their municipality, and one answer for a wrong password and
+//! a deactivated account.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{DEMO_PASSWORD, TestApp, TestResponse};
+use serde_json::json;
+use tower::ServiceExt;
+
+async fn attempt(app: &TestApp, username: &str, password: &str) -> TestResponse {
+    let request = Request::post("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"username": username, "password": password}).to_string(),
+        ))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A user with an e-mail address and the demo password.
+async fn user_with_email(app: &TestApp, username: &str) -> i64 {
+    let fields = tilskudd::domain::user::UserFields {
+        username: username.into(),
+        display_name: username.into(),
+        email: Some(format!("{username}@statsforvalteren.no")),
+        roles: vec![tilskudd::domain::user::Role::Saksbehandler],
+        organisation: None,
+    };
+    let hash = tilskudd::security::hash_password(DEMO_PASSWORD).unwrap();
+    tilskudd::app::accounts::create_user(
+        &app.store,
+        &fields,
+        None,
+        &hash,
+        false,
+        &tilskudd::domain::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_parallel_wrong_passwords_check_at_most_five() {
+    let app = TestApp::new().await;
+    user_with_email(&app, "kari").await;
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let router = app.router.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = Request::post("/api/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "kari", "password": "feil-passord"}).to_string(),
+                ))
+                .unwrap();
+            router.oneshot(request).await.unwrap().status()
+        }));
+    }
+    let mut checked = 0;
+    let mut throttled = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} passwords were checked (limit 5)");
+    assert_eq!(checked + throttled, 40);
+    // The right password is refused too while the account is throttled.
+    let right = attempt(&app, "kari", DEMO_PASSWORD).await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_right_password_after_thirty_parallel_wrong_ones_is_refused() {
+    let app = TestApp::new().await;
+    user_with_email(&app, "kari").await;
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let router = app.router.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = Request::post("/api/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "kari", "password": "feil-passord"}).to_string(),
+                ))
+                .unwrap();
+            router.oneshot(request).await.unwrap().status()
+        }));
+    }
+    // Sent last, while the wrong ones are still being answered.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let right = attempt(&app, "kari", DEMO_PASSWORD).await;
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.text()
+    );
+}
+
+#[tokio::test]
+async fn the_limit_counts_the_account_not_what_was_typed() {
+    let app = TestApp::new().await;
+    user_with_email(&app, "kari").await;
+    for _ in 0..5 {
+        let wrong = attempt(&app, "kari", "feil-passord").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let by_email = attempt(&app, "kari@statsforvalteren.no", DEMO_PASSWORD).await;
+    assert_eq!(
+        by_email.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        by_email.text()
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_account_is_answered_like_a_wrong_password() {
+    let mut app = TestApp::with_sample_data().await;
+    let id = user_with_email(&app, "kari").await;
+    app.login("admin").await;
+    let deactivated = app
+        .post_json(&format!("/api/v1/users/{id}/deactivate"), &json!({}))
+        .await;
+    assert_eq!(deactivated.status, StatusCode::OK, "{}", deactivated.text());
+    let wrong = attempt(&app, "kari", "feil-passord").await;
+    let right = attempt(&app, "kari", DEMO_PASSWORD).await;
+    assert_eq!(right.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(right.status, wrong.status);
+    assert_eq!(right.json()["message"], wrong.json()["message"]);
+}
+
+#[tokio::test]
+async fn login_follows_only_a_path_on_this_site() {
+    let app = TestApp::with_sample_data().await;
+    for (next, expected) in [
+        ("/rounds/1", "/rounds/1"),
+        ("/\t/evil.example/phish", "/rounds"),
+        ("//evil.example", "/rounds"),
+        ("/\\evil.example", "/rounds"),
+        ("https://evil.example", "/rounds"),
+    ] {
+        let response = app
+            .post_form(
+                "/login",
+                &[
+                    ("username", "saksbehandler"),
+                    ("password", DEMO_PASSWORD),
+                    ("neste", next),
+                ],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(response.header("location"), Some(expected), "{next:?}");
+    }
+    // CR/LF in the query string: a page, not a server error.
+    let page = app.get("/login?neste=/a%0D%0ASet-Cookie:%20x=y").await;
+    assert!(page.status.is_success(), "{}", page.status);
+}
+
+#[tokio::test]
+async fn personal_answers_are_not_cached_and_https_gets_hsts() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    for path in ["/rounds", "/api/v1/rounds", "/meg", "/rounds/1/export.csv"] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.header("cache-control"),
+            Some("no-store"),
+            "{path}: {}",
+            response.status
+        );
+    }
+    let asset = app.get("/static/app.css").await;
+    assert_ne!(asset.header("cache-control"), Some("no-store"));
+    let over_https = app
+        .request(
+            Request::get("/rounds")
+                .header("x-forwarded-proto", "https")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        over_https
+            .header("strict-transport-security")
+            .is_some_and(|h| h.contains("max-age="))
+    );
+    assert!(
+        app.get("/rounds")
+            .await
+            .header("strict-transport-security")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_officer_cannot_read_a_municipalitys_draft_upload() {
+    let mut app = TestApp::with_sample_data().await;
+    let round_id = app.new_open_round("Trøndelag 2026, utkast").await;
+    app.login("trondheim").await;
+    let created = app
+        .post_json(
+            &format!("/api/v1/rounds/{round_id}/applications"),
+            &json!({"project_title": "Hemmelig utkast",
+                    "budget_lines": [{"category": "Lønn", "description": "Koordinator", "applied": "100000"}]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let draft = created.json()["id"].as_i64().unwrap();
+    let round = app.store.round(round_id).await.unwrap();
+    let bytes = tilskudd::sheets::template::application_workbook(
+        &round,
+        Some(("Trondheim", Some("5001"))),
+        Some(&tilskudd::domain::application::ApplicationInput {
+            project_title: Some("Enda mer hemmelig".into()),
+            budget_lines: vec![tilskudd::domain::application::BudgetLineInput {
+                category: "Lønn".into(),
+                description: "Koordinator".into(),
+                applied: "150000".into(),
+                own_contribution: "0".into(),
+            }],
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let preview = app
+        .upload(
+            &format!("/api/v1/rounds/{round_id}/uploads"),
+            "utkast.xlsx",
+            &bytes,
+            "application",
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::CREATED, "{}", preview.text());
+    let upload = preview.json()["id"].as_i64().unwrap();
+
+    app.login("saksbehandler").await;
+    for path in [
+        format!("/api/v1/uploads/{upload}"),
+        format!("/api/v1/uploads/{upload}/file"),
+        format!("/uploads/{upload}"),
+        format!("/api/v1/applications/{draft}"),
+    ] {
+        assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // Entering an amount does not reveal that a draft exists either.
+    let put = app
+        .put_json(
+            &format!("/api/v1/applications/{draft}/allocation"),
+            &json!({"amount": "1000", "version": 1}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NOT_FOUND, "{}", put.text());
+}
