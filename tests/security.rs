@@ -280,3 +280,43 @@ async fn an_officer_cannot_read_a_municipalitys_draft_upload() {
         .await;
     assert_eq!(put.status, StatusCode::NOT_FOUND, "{}", put.text());
 }
+
+#[tokio::test]
+async fn control_characters_and_bidi_overrides_are_refused_with_the_field_named() {
+    let mut app = TestApp::with_sample_data().await;
+    let nul = attempt(&app, "admin\u{0}", DEMO_PASSWORD).await;
+    assert_eq!(
+        nul.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nul.text()
+    );
+    assert_eq!(nul.json()["errors"][0]["field"], "username");
+    assert!(nul.text().contains("U+0000"), "{}", nul.text());
+
+    app.login("saksbehandler").await;
+    let round = app
+        .post_json(
+            "/api/v1/rounds",
+            &json!({"name": "Runde \u{202E}gpj.exe", "year": 2026, "pool": "1000",
+                    "rounding_unit": "1", "description": "To linjer\ner tillatt"}),
+        )
+        .await;
+    assert_eq!(
+        round.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        round.text()
+    );
+    let fields: Vec<&str> = round.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .map(|f| if f == "name" { "name" } else { "other" })
+        .collect();
+    assert_eq!(fields, ["name"], "{}", round.text());
+    // Nothing was stored.
+    let rounds = app.get("/api/v1/rounds").await.json();
+    assert!(!rounds.to_string().contains("gpj.exe"));
+}

@@ -76,6 +76,33 @@ impl FieldErrors {
     }
 }
 
+/// The first character that has no place in text people type: a C0 control other than
+/// tab and line breaks, DEL, a C1 control, or a bidirectional override that could make a
+/// name read differently from what it is (U+202A–U+202E, U+2066–U+2069). `single_line`
+/// refuses tab and line breaks too.
+pub fn forbidden_char(text: &str, single_line: bool) -> Option<char> {
+    text.chars().find(|&c| match c {
+        '\t' | '\n' | '\r' => single_line,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    })
+}
+
+/// The message for a forbidden character, naming the field and the character's code.
+pub fn forbidden_char_message(label: &str, c: char) -> String {
+    format!(
+        "{label} inneholder et tegn som ikke er tillatt (U+{:04X}). Fjern det og prøv igjen.",
+        c as u32
+    )
+}
+
+fn check_chars(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize) {
+    // Short fields are names and titles: one line. Long ones are descriptions.
+    if let Some(c) = forbidden_char(value, max <= 300) {
+        errors.add(field, forbidden_char_message(label, c));
+    }
+}
+
 /// A required free-text field: trimmed, non-empty, at most `max` characters.
 pub fn required_text(
     errors: &mut FieldErrors,
@@ -89,6 +116,8 @@ pub fn required_text(
         errors.add(field, format!("{label} må fylles ut."));
     } else if value.chars().count() > max {
         errors.add(field, format!("{label} kan ha høyst {max} tegn."));
+    } else {
+        check_chars(errors, field, label, value, max);
     }
     value.to_string()
 }
@@ -104,6 +133,8 @@ pub fn optional_text(
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
         errors.add(field, format!("{label} kan ha høyst {max} tegn."));
+    } else {
+        check_chars(errors, field, label, value, max);
     }
     Some(value.to_string())
 }
@@ -187,5 +218,22 @@ mod local_path_tests {
         ] {
             assert_eq!(local_path(bad), None, "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod char_tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_named() {
+        assert_eq!(forbidden_char("Kari Nordmann", true), None);
+        assert_eq!(forbidden_char("admin\u{0}", true), Some('\u{0}'));
+        assert_eq!(forbidden_char("fil\u{202E}gpj.exe", true), Some('\u{202E}'));
+        assert_eq!(forbidden_char("linje 1\nlinje 2", false), None);
+        assert_eq!(forbidden_char("linje 1\nlinje 2", true), Some('\n'));
+        let mut errors = FieldErrors::new();
+        required_text(&mut errors, "name", "Navn", "Runde\u{7}", 200);
+        assert!(errors.for_field("name").unwrap().contains("U+0007"));
     }
 }

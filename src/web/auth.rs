@@ -356,6 +356,18 @@ pub async fn log_in(
     use crate::store::LoginOutcome;
 
     let login = login.trim();
+    // A NUL is refused before it reaches the database (PostgreSQL cannot store it).
+    for (field, label, text) in [
+        ("username", "Brukernavn", login),
+        ("password", "Passordet", password),
+    ] {
+        if let Some(c) = crate::domain::validation::forbidden_char(text, true) {
+            return Err(AppError::invalid(
+                field,
+                crate::domain::validation::forbidden_char_message(label, c),
+            ));
+        }
+    }
     if login.is_empty() || password.is_empty() {
         let mut errors = crate::domain::FieldErrors::new();
         if login.is_empty() {
