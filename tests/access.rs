@@ -148,6 +148,7 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("PUT", "/api/v1/users/{id}", ADMIN),
         ("POST", "/api/v1/users/{id}/deactivate", ADMIN),
         ("POST", "/api/v1/users/{id}/activate", ADMIN),
+        ("POST", "/api/v1/users/{id}/password", ADMIN),
         ("GET", "/rounds/{id}/scenarios/new", OFFICER),
         ("POST", "/rounds/{id}/scenarios", OFFICER),
         ("GET", "/rounds/{id}/scenarios/compare", OFFICE),

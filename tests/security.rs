@@ -320,3 +320,157 @@ async fn control_characters_and_bidi_overrides_are_refused_with_the_field_named(
     let rounds = app.get("/api/v1/rounds").await.json();
     assert!(!rounds.to_string().contains("gpj.exe"));
 }
+
+/// `GET /api/v1/me` with a bearer token.
+async fn with_token(app: &TestApp, secret: &str) -> TestResponse {
+    app.request(
+        Request::get("/api/v1/me")
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// An admin makes a user through the API; answers its id and one-time password.
+async fn new_user_with_one_time_password(admin: &TestApp, username: &str) -> (i64, String) {
+    let created = admin
+        .post_json(
+            "/api/v1/users",
+            &json!({"username": username, "display_name": username, "roles": ["saksbehandler"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let body = created.json();
+    (
+        body["user"]["id"].as_i64().unwrap(),
+        body["one_time_password"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn tokens_end_with_a_reset_and_are_not_made_before_the_password_is_changed() {
+    let mut admin = TestApp::with_sample_data().await;
+    admin.login("admin").await;
+    let (id, one_time) = new_user_with_one_time_password(&admin, "per").await;
+
+    let mut per = admin.another_instance(false).await;
+    let login = per
+        .post_json(
+            "/api/v1/session",
+            &json!({"username": "per", "password": one_time}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    per.cookie = common::session_cookie(&login);
+    // No token while the one-time password is in force.
+    let early = per
+        .post_json("/api/v1/me/tokens", &json!({"name": "skript"}))
+        .await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN, "{}", early.text());
+
+    // Weak new passwords are refused with the field named.
+    for weak in ["kort", "passord12345", "aaaaaaaaaaaaaaaa"] {
+        let refused = per
+            .put_json(
+                "/api/v1/me/password",
+                &json!({"current_password": one_time, "new_password": weak}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        assert_eq!(
+            refused.json()["errors"][0]["field"],
+            "new_password",
+            "{weak}"
+        );
+    }
+    let own = "fire ord som huskes";
+    let changed = per
+        .put_json(
+            "/api/v1/me/password",
+            &json!({"current_password": one_time, "new_password": own}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text());
+    let token = per
+        .post_json("/api/v1/me/tokens", &json!({"name": "skript"}))
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{}", token.text());
+    let secret = token.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(with_token(&admin, &secret).await.status, StatusCode::OK);
+
+    // Changing one's own password revokes the tokens unless asked to keep them.
+    let again = per
+        .put_json(
+            "/api/v1/me/password",
+            &json!({"current_password": own, "new_password": "andre ord som huskes"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.text());
+    assert_eq!(
+        with_token(&admin, &secret).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let token = per
+        .post_json("/api/v1/me/tokens", &json!({"name": "skript 2"}))
+        .await;
+    let secret = token.json()["token"].as_str().unwrap().to_string();
+    let kept = per
+        .put_json(
+            "/api/v1/me/password",
+            &json!({"current_password": "andre ord som huskes",
+                    "new_password": "tredje ord som huskes", "revoke_tokens": false}),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::NO_CONTENT, "{}", kept.text());
+    assert_eq!(with_token(&admin, &secret).await.status, StatusCode::OK);
+
+    // The admin resets the password: the token and the session end.
+    let reset = admin
+        .post_json(&format!("/api/v1/users/{id}/password"), &json!({}))
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text());
+    assert!(reset.json()["one_time_password"].as_str().is_some());
+    assert_eq!(
+        with_token(&admin, &secret).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(per.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled() {
+    let mut app = TestApp::new().await;
+    user_with_email(&app, "kari").await;
+    app.login("kari").await;
+    let token = app
+        .post_json("/api/v1/me/tokens", &json!({"name": "skript"}))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..5 {
+        let wrong = app
+            .put_json(
+                "/api/v1/me/password",
+                &json!({"current_password": "feil-passord", "new_password": "fire ord som huskes"}),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let throttled = app
+        .put_json(
+            "/api/v1/me/password",
+            &json!({"current_password": DEMO_PASSWORD, "new_password": "fire ord som huskes"}),
+        )
+        .await;
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        throttled.text()
+    );
+    // The token still works: nothing changed.
+    assert_eq!(with_token(&app, &token).await.status, StatusCode::OK);
+}

@@ -147,8 +147,64 @@ pub async fn reset_password(store: &Store, user_id: i64, actor: &Actor) -> AppRe
     store.user(user_id).await?;
     let password = one_time_password()?;
     let hash = hash_on_blocking_thread(password.clone()).await?;
+    // Everything the old password opened ends: sessions and API tokens.
     store
-        .set_password(user_id, &hash, true, None, actor)
+        .set_password(user_id, &hash, true, None, true, actor)
         .await?;
     Ok(password)
+}
+
+/// A user changes their own password: throttled like login (wrong current passwords
+/// count), the new one checked, the other sessions ended, and the API tokens revoked
+/// unless the user keeps them.
+pub async fn change_own_password(
+    store: &Store,
+    user: &Principal,
+    session: Option<&str>,
+    change: &PasswordChange<'_>,
+) -> AppResult<()> {
+    use crate::domain::user::{THROTTLE_WINDOW_MINUTES, login_throttled};
+    let since = chrono::Utc::now() - chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let account = format!("password:user:{}", user.user_id);
+    // Counted per user: the address limit is the user's too.
+    let claim = store
+        .claim_login_attempt(&account, &user.username, &account, since)
+        .await?;
+    if login_throttled(claim.failures_for_account, claim.failures_for_address) {
+        return Err(AppError::TooManyRequests(format!(
+            "For mange feil med nåværende passord. Vent {THROTTLE_WINDOW_MINUTES} minutter og prøv igjen."
+        )));
+    }
+    let hash =
+        match new_password_hash(store, user, change.current, change.new, change.repeated).await {
+            Ok(hash) => hash,
+            Err(AppError::Invalid(errors)) if errors.for_field("current_password").is_some() => {
+                return Err(AppError::Invalid(errors));
+            }
+            Err(other) => {
+                store.clear_attempt(&claim).await?;
+                return Err(other);
+            }
+        };
+    store.clear_attempt(&claim).await?;
+    store
+        .set_password(
+            user.user_id,
+            &hash,
+            false,
+            session,
+            change.revoke_tokens,
+            &Actor::from(user),
+        )
+        .await?;
+    Ok(())
+}
+
+/// What a user sends to change their own password.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    pub repeated: &'a str,
+    /// Revoke the user's API tokens too (the default).
+    pub revoke_tokens: bool,
 }

@@ -150,11 +150,49 @@ pub fn check_activation(
     }
 }
 
-/// Passwords: long enough to resist guessing, not the username.
+/// Passwords of 12 characters or more that guessers try first (compared in lower case).
+const COMMON_PASSWORDS: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "qwertyuiop12",
+    "qwertyuiopå1",
+    "passord12345",
+    "passord123456",
+    "password1234",
+    "password12345",
+    "passw0rd1234",
+    "sommer2024!!",
+    "sommer2025!!",
+    "sommer2026!!",
+    "vinter2025!!",
+    "vinter2026!!",
+    "høst2026!!!!",
+    "velkommen123",
+    "velkommen1234",
+    "trondheim123",
+    "trondheim1234",
+    "norge1234567",
+    "abcdefghijkl",
+    "abc123abc123",
+    "iloveyou1234",
+    "administrator",
+    "statsforvalteren",
+    "tilskudd1234",
+];
+
+/// Passwords: long enough to resist guessing, not common, not the username.
 pub fn check_new_password(username: &str, password: &str) -> Result<(), String> {
-    const MIN: usize = 10;
+    const MIN: usize = 12;
     if password.chars().count() < MIN {
         return Err(format!("Passordet må ha minst {MIN} tegn."));
+    }
+    let folded = password.trim().to_lowercase();
+    let one_character = folded.chars().all(|c| folded.starts_with(c));
+    if one_character || COMMON_PASSWORDS.contains(&folded.as_str()) {
+        return Err(
+            "Passordet er for vanlig og lett å gjette. Velg et annet, gjerne flere ord.".into(),
+        );
     }
     if password.chars().count() > 256 {
         return Err("Passordet kan ha høyst 256 tegn.".into());

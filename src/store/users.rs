@@ -233,6 +233,7 @@ impl Store {
         password_hash: &str,
         must_change_password: bool,
         keep_session: Option<&str>,
+        revoke_tokens: bool,
         actor: &Actor,
     ) -> StoreResult<()> {
         let user = self.user(user_id).await?;
@@ -251,10 +252,25 @@ impl Store {
                 .bind(keep_session.unwrap_or("")),
         )
         .await?;
+        let revoked = if revoke_tokens {
+            tx.execute(
+                sql("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(Utc::now())
+                    .bind(user_id),
+            )
+            .await?
+        } else {
+            0
+        };
+        let tokens = if revoked > 0 {
+            format!("; {revoked} API-nøkler trukket tilbake")
+        } else {
+            String::new()
+        };
         tx.audit(NewAuditEvent::new(
             actor,
             "user.password_changed",
-            format!("Nytt passord for {}", user.username),
+            format!("Nytt passord for {}{tokens}", user.username),
         ))
         .await?;
         tx.commit().await
@@ -349,6 +365,18 @@ impl Store {
             failures_for_account: by_account,
             failures_for_address: by_address,
         })
+    }
+
+    /// A claimed attempt that turned out not to be a guess stops counting as a failure.
+    pub async fn clear_attempt(&self, claim: &LoginClaim) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql("UPDATE login_attempts SET succeeded = $1 WHERE id = $2")
+                .bind(true)
+                .bind(claim.id),
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Settles a claimed attempt: a success stops counting as a failure. Every outcome is

@@ -146,8 +146,19 @@ async fn check_access(access: Access, request: Request, next: Next) -> Response 
         return Redirect::to(&format!("/login?{next_param}")).into_response();
     };
     let principal = &caller.principal;
-    if principal.must_change_password && !path.starts_with("/meg") && path != "/logout" {
-        if is_api(&path) && !path.starts_with("/api/v1/me") && path != "/api/v1/session" {
+    // With a one-time password only the password change (and logging out) is open: no
+    // API token is made before the user has chosen their own password.
+    let open_while_changing = matches!(
+        path.as_str(),
+        "/meg"
+            | "/meg/passord"
+            | "/logout"
+            | "/api/v1/me"
+            | "/api/v1/me/password"
+            | "/api/v1/session"
+    );
+    if principal.must_change_password && !open_while_changing {
+        if is_api(&path) {
             return AppError::Forbidden(
                 "Du må bytte det midlertidige passordet før du kan bruke tjenesten.".into(),
             )

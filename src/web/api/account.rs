@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::parse_version;
-use crate::app::accounts::{create_user_with_one_time_password, new_password_hash};
+use crate::app::accounts::create_user_with_one_time_password;
 use crate::domain::audit::Actor;
 use crate::domain::user::UserInput;
 use crate::error::{AppError, AppResult};
@@ -37,6 +37,7 @@ pub fn routes() -> Routes {
         .put("/users/{id}", admin, update_user)
         .post("/users/{id}/deactivate", admin, deactivate_user)
         .post("/users/{id}/activate", admin, activate_user)
+        .post("/users/{id}/password", admin, reset_password)
 }
 
 #[derive(Deserialize)]
@@ -109,6 +110,9 @@ struct PasswordChange {
     current_password: String,
     #[serde(default)]
     new_password: String,
+    /// Revoke the user's API tokens too; on unless `false`.
+    #[serde(default)]
+    revoke_tokens: Option<bool>,
 }
 
 async fn change_password(
@@ -116,23 +120,13 @@ async fn change_password(
     CurrentUser(user, session): CurrentUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> AppResult<StatusCode> {
-    let hash = new_password_hash(
-        &state.store,
-        &user,
-        &body.current_password,
-        &body.new_password,
-        &body.new_password,
-    )
-    .await?;
-    state
-        .store
-        .set_password(
-            user.user_id,
-            &hash,
-            false,
-            session.as_deref(),
-            &Actor::from(&user),
-        )
+    let change = crate::app::accounts::PasswordChange {
+        current: &body.current_password,
+        new: &body.new_password,
+        repeated: &body.new_password,
+        revoke_tokens: body.revoke_tokens.unwrap_or(true),
+    };
+    crate::app::accounts::change_own_password(&state.store, &user, session.as_deref(), &change)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -251,4 +245,17 @@ async fn activate_user(
 ) -> AppResult<Json<UserSummary>> {
     crate::app::accounts::set_active(&state.store, id, true, &Actor::from(&me)).await?;
     Ok(Json(state.store.user(id).await?))
+}
+
+/// `POST /api/v1/users/{id}/password`: a new one-time password (answered once), to be
+/// changed at next login; every session and API token of the user ends.
+async fn reset_password(
+    State(state): State<AppState>,
+    CurrentUser(me, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<serde_json::Value>> {
+    let password =
+        crate::app::accounts::reset_password(&state.store, id, &Actor::from(&me)).await?;
+    let user = state.store.user(id).await?;
+    Ok(Json(json!({ "user": user, "one_time_password": password })))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, render};
-use crate::app::accounts::new_password_hash;
+use crate::app::accounts::{PasswordChange, change_own_password};
 use crate::domain::audit::Actor;
 use crate::domain::user::Principal;
 use crate::domain::validation::FieldErrors;
@@ -219,28 +219,21 @@ async fn change_password(
     CurrentUser(user, session): CurrentUser,
     form: FormFields,
 ) -> AppResult<Response> {
-    let result = new_password_hash(
-        &state.store,
-        &user,
-        &form.text("current_password"),
-        &form.text("new_password"),
-        &form.text("repeat_password"),
-    )
-    .await;
+    let (current, new, repeated) = (
+        form.text("current_password"),
+        form.text("new_password"),
+        form.text("repeat_password"),
+    );
+    let change = PasswordChange {
+        current: &current,
+        new: &new,
+        repeated: &repeated,
+        // A checkbox, checked by default: absent means the user unticked it.
+        revoke_tokens: form.get("revoke_tokens").is_some(),
+    };
+    let result = change_own_password(&state.store, &user, session.as_deref(), &change).await;
     match result {
-        Ok(hash) => {
-            state
-                .store
-                .set_password(
-                    user.user_id,
-                    &hash,
-                    false,
-                    session.as_deref(),
-                    &Actor::from(&user),
-                )
-                .await?;
-            Ok(Redirect::to("/meg?passord_endret=1").into_response())
-        }
+        Ok(()) => Ok(Redirect::to("/meg?passord_endret=1").into_response()),
         Err(AppError::Invalid(errors)) => {
             let mut page = account_page_for(&state, &user).await?;
             page.password_errors = errors;
