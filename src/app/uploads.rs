@@ -382,11 +382,7 @@ fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let cleaned: String = base
         .chars()
-        .filter(|c| {
-            !c.is_control()
-                && *c != '"'
-                && crate::domain::validation::forbidden_char(&c.to_string(), true).is_none()
-        })
+        .filter(|c| *c != '"' && !crate::domain::validation::is_forbidden(*c, true))
         .take(200)
         .collect();
     if cleaned.trim().is_empty() {

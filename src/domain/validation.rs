@@ -81,11 +81,16 @@ impl FieldErrors {
 /// name read differently from what it is (U+202A–U+202E, U+2066–U+2069). `single_line`
 /// refuses tab and line breaks too.
 pub fn forbidden_char(text: &str, single_line: bool) -> Option<char> {
-    text.chars().find(|&c| match c {
+    text.chars().find(|&c| is_forbidden(c, single_line))
+}
+
+/// See [`forbidden_char`].
+pub fn is_forbidden(c: char, single_line: bool) -> bool {
+    match c {
         '\t' | '\n' | '\r' => single_line,
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
         c => c.is_control(),
-    })
+    }
 }
 
 /// The message for a forbidden character, naming the field and the character's code.

@@ -118,6 +118,14 @@ const SUMMARY_COLUMNS_ROUND: &str = "SELECT a.id, a.round_id, a.organisation_id,
      FROM applications a JOIN organisations o ON o.id = a.organisation_id \
      WHERE a.round_id = $1 ORDER BY a.applicant_name, a.id";
 
+/// The organisation's application in a round (withdrawn ones aside): at most one, by the
+/// unique index.
+const ORGANISATION_APPLICATION: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
+     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
+     a.proposed_ore, a.status, a.demo, a.version \
+     FROM applications a JOIN organisations o ON o.id = a.organisation_id \
+     WHERE a.round_id = $1 AND a.organisation_id = $2 AND a.status <> 'withdrawn' ORDER BY a.id";
+
 const DETAIL_QUERY: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
      o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
      a.proposed_ore, a.status, a.demo, a.version, a.description, a.contact_person, a.email, a.allocation_reason \
@@ -225,14 +233,14 @@ pub async fn organisation_application_in(
     round_id: i64,
     organisation_id: i64,
 ) -> StoreResult<Option<ApplicationSummary>> {
-    let rows: Vec<SummaryRow> = tx
-        .fetch_all(sql(SUMMARY_COLUMNS_ROUND).bind(round_id))
+    let row: Option<SummaryRow> = tx
+        .fetch_optional(
+            sql(ORGANISATION_APPLICATION)
+                .bind(round_id)
+                .bind(organisation_id),
+        )
         .await?;
-    rows.into_iter()
-        .filter(|r| r.organisation_id == organisation_id && r.status != "withdrawn")
-        .map(SummaryRow::into_summary)
-        .next()
-        .transpose()
+    row.map(SummaryRow::into_summary).transpose()
 }
 
 /// Replaces an application's own fields and budget lines; the applicant stays who it was.

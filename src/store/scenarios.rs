@@ -359,10 +359,14 @@ pub async fn write_recomputed(
         )
         .await?;
     if updated != 1 {
+        let (current,): (i64,) = tx
+            .fetch_optional(sql("SELECT version FROM scenarios WHERE id = $1").bind(scenario.id))
+            .await?
+            .ok_or(StoreError::NotFound("fordelingsalternativet"))?;
         return Err(StoreError::StaleVersion {
             what: "alternativet",
             seen: scenario.version,
-            current: scenario.version + 1,
+            current,
         });
     }
     tx.audit(
