@@ -33,6 +33,28 @@ async fn attempt(app: &TestApp, username: &str, password: &str) -> TestResponse 
     }
 }
 
+/// Starts `n` logins with a wrong password for `username` at once; answers the tasks.
+fn wrong_passwords_at_once(
+    app: &TestApp,
+    username: &'static str,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<StatusCode>> {
+    (0..n)
+        .map(|_| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                let request = Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(
+                        json!({"username": username, "password": "feil-passord"}).to_string(),
+                    ))
+                    .unwrap();
+                router.oneshot(request).await.unwrap().status()
+            })
+        })
+        .collect()
+}
+
 /// A user with an e-mail address and the demo password.
 async fn user_with_email(app: &TestApp, username: &str) -> i64 {
     let fields = tilskudd::domain::user::UserFields {
@@ -59,19 +81,7 @@ async fn user_with_email(app: &TestApp, username: &str) -> i64 {
 async fn forty_parallel_wrong_passwords_check_at_most_five() {
     let app = TestApp::new().await;
     user_with_email(&app, "kari").await;
-    let mut tasks = Vec::new();
-    for _ in 0..40 {
-        let router = app.router.clone();
-        tasks.push(tokio::spawn(async move {
-            let request = Request::post("/api/v1/session")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(
-                    json!({"username": "kari", "password": "feil-passord"}).to_string(),
-                ))
-                .unwrap();
-            router.oneshot(request).await.unwrap().status()
-        }));
-    }
+    let tasks = wrong_passwords_at_once(&app, "kari", 40);
     let mut checked = 0;
     let mut throttled = 0;
     for task in tasks {
@@ -97,19 +107,7 @@ async fn forty_parallel_wrong_passwords_check_at_most_five() {
 async fn the_right_password_after_thirty_parallel_wrong_ones_is_refused() {
     let app = TestApp::new().await;
     user_with_email(&app, "kari").await;
-    let mut tasks = Vec::new();
-    for _ in 0..30 {
-        let router = app.router.clone();
-        tasks.push(tokio::spawn(async move {
-            let request = Request::post("/api/v1/session")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(
-                    json!({"username": "kari", "password": "feil-passord"}).to_string(),
-                ))
-                .unwrap();
-            router.oneshot(request).await.unwrap().status()
-        }));
-    }
+    let tasks = wrong_passwords_at_once(&app, "kari", 30);
     // Sent last, while the wrong ones are still being answered.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let right = attempt(&app, "kari", DEMO_PASSWORD).await;
