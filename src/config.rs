@@ -33,6 +33,10 @@ pub struct ServeConfig {
     /// request says it came over HTTPS (`X-Forwarded-Proto: https` or `Forwarded: proto=https`).
     #[arg(long, env = "TILSKUDD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The address users reach the app at, `https://host[:port]`. Form posts whose
+    /// `Origin` differs are refused; without it the request's `Host` header is trusted.
+    #[arg(long, env = "TILSKUDD_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
     /// Largest spreadsheet a user may upload, in MB.
     #[arg(long, env = "TILSKUDD_MAX_UPLOAD_MB", default_value_t = 10)]
     pub max_upload_mb: usize,

@@ -273,6 +273,14 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     }
+    let public_origin = match &config.public_origin {
+        Some(text) => Some(
+            tilskudd::web::csrf::normalise_origin(text).with_context(|| {
+                format!("--public-origin {text:?} er ikke en opprinnelse som https://vert[:port]")
+            })?,
+        ),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("kunne ikke lytte på {}", config.addr))?;
@@ -280,6 +288,7 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), config.demo).with_auth(AuthSettings {
         session_idle: chrono::Duration::minutes(config.session_idle_minutes.max(1)),
         force_secure_cookie: config.secure_cookies,
+        public_origin,
     });
     let state = state.with_uploads(UploadSettings {
         limits: Limits {

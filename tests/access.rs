@@ -678,6 +678,7 @@ async fn a_cross_site_post_is_refused_and_a_same_site_one_works() {
             Request::post("/rounds")
                 .header(header::HOST, "tilskudd.example")
                 .header(header::ORIGIN, "https://tilskudd.example")
+                .header("x-forwarded-proto", "https")
                 .header("sec-fetch-site", "same-origin")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(form))
@@ -1160,6 +1161,7 @@ async fn an_idle_session_expires() {
             tilskudd::web::AuthSettings {
                 session_idle: chrono::Duration::zero(),
                 force_secure_cookie: true,
+                public_origin: None,
             },
         )
         .await;

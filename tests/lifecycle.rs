@@ -78,7 +78,8 @@ impl Client {
         }
     }
 
-    async fn send(&self, mut request: Request<Body>) -> TestResponse {
+    async fn send(&self, request: Request<Body>) -> TestResponse {
+        let mut request = common::from_this_site(request);
         request
             .headers_mut()
             .insert(header::COOKIE, self.cookie.parse().unwrap());

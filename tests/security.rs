@@ -1,7 +1,7 @@
 //! Findings of the outside security probe, kept fixed: login throttling under parallel
 //! requests and per account, no open redirect after login, no caching of personal
-//! answers, drafts private to their municipality, and one answer for a wrong password and
-//! a deactivated account.
+//! answers, drafts private to their municipality, one answer for a wrong password and a
+//! deactivated account, and CSRF for browsers that send no `Origin` headers.
 
 mod common;
 
@@ -471,4 +471,284 @@ async fn wrong_current_passwords_are_throttled() {
     );
     // The token still works: nothing changed.
     assert_eq!(with_token(&app, &token).await.status, StatusCode::OK);
+}
+
+/// Sends a request exactly as given: no `Origin`, no `Sec-Fetch-Site` unless the test
+/// sets them, as an old browser does.
+async fn as_old_browser(app: &TestApp, request: Request<Body>) -> TestResponse {
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn set_cookie(response: &TestResponse, name: &str) -> Option<String> {
+    response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The value of the `_csrf` field in a page's forms.
+fn form_token_in(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("a _csrf field") + marker.len();
+    html[start..start + 64].to_string()
+}
+
+fn form_post(path: &str, cookie: &str, body: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_old_browser_without_origin_headers_must_send_the_form_token() {
+    let app = TestApp::with_sample_data().await;
+    // The login page hands out the token: a SameSite=Strict cookie and the same value in
+    // the form.
+    let page = as_old_browser(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let cookie = set_cookie(&page, "tilskudd_csrf").expect("a token cookie");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let token = form_token_in(&page.text());
+    assert_eq!(
+        cookie.split(';').next().unwrap(),
+        format!("tilskudd_csrf={token}")
+    );
+    let token_cookie = format!("tilskudd_csrf={token}");
+
+    let login = |cookie: &str, field: Option<&str>| {
+        let mut body = format!("username=saksbehandler&password={DEMO_PASSWORD}&neste=/rounds");
+        if let Some(field) = field {
+            body.push_str(&format!("&_csrf={field}"));
+        }
+        form_post("/login", cookie, body)
+    };
+    // Another site's form: the browser sends no cookie the attacker could copy, or the
+    // attacker guesses the field.
+    for (cookie, field) in [
+        ("", None),
+        ("", Some(token.as_str())),
+        (token_cookie.as_str(), None),
+        (token_cookie.as_str(), Some(&"0".repeat(64)[..])),
+    ] {
+        let refused = as_old_browser(&app, login(cookie, field)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{cookie} {field:?}");
+        assert!(
+            refused.text().contains("sikkerhetsfeltet"),
+            "{}",
+            refused.text()
+        );
+        assert!(set_cookie(&refused, "tilskudd_session").is_none());
+    }
+    let logged_in = as_old_browser(&app, login(&token_cookie, Some(&token))).await;
+    assert_eq!(
+        logged_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        logged_in.text()
+    );
+    let session = common::session_cookie(&logged_in).expect("a session");
+    let both = format!("{session}; {token_cookie}");
+
+    // Logged in, a form post without the token changes nothing.
+    let round = "name=Gammel+nettleser+2027&year=2027&pool=1000000&rounding_unit=1000";
+    let refused = as_old_browser(&app, form_post("/rounds", &both, round.to_string())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let names = || async {
+        let request = Request::get("/api/v1/rounds")
+            .header(header::COOKIE, both.as_str())
+            .body(Body::empty())
+            .unwrap();
+        as_old_browser(&app, request).await.text()
+    };
+    assert!(!names().await.contains("Gammel nettleser 2027"));
+    let made = as_old_browser(
+        &app,
+        form_post("/rounds", &both, format!("{round}&_csrf={token}")),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
+    assert!(names().await.contains("Gammel nettleser 2027"));
+
+    // A file upload carries the token as a form part.
+    let csv = std::fs::read("sample-data/ssb-eksempel-koordinator.csv").unwrap();
+    let upload = |fields: &[(&str, &str)]| {
+        let (content_type, body) = common::multipart(fields, "ssb.csv", &csv);
+        Request::post("/statistikk/import")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, both.as_str())
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let refused = as_old_browser(&app, upload(&[])).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+    let accepted = as_old_browser(&app, upload(&[("_csrf", &token)])).await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
+
+    // A script may send the token as a header instead.
+    let logout = Request::post("/logout")
+        .header(header::COOKIE, both.as_str())
+        .header("x-csrf-token", token.as_str())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        as_old_browser(&app, logout).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn what_no_form_can_send_needs_no_token() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let cookie = app.cookie.clone().unwrap();
+    // JSON with the session cookie: no other site can send it without the browser asking.
+    let json = Request::post("/api/v1/rounds")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, cookie.as_str())
+        .body(Body::from(
+            r#"{"name":"JSON 2027","year":2027,"pool":"1000","rounding_unit":"1"}"#,
+        ))
+        .unwrap();
+    let answer = as_old_browser(&app, json).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // A personal API token: a browser never adds it by itself.
+    let token = app
+        .post_json("/api/v1/me/tokens", &json!({"name": "skript"}))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bearer = Request::post("/api/v1/rounds")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from("x=1"))
+        .unwrap();
+    // Past the CSRF check: the API answers about the body, not about forgery.
+    let answer = as_old_browser(&app, bearer).await;
+    assert_ne!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
+    // But text/plain with the cookie is what a form can send.
+    let plain = Request::post("/api/v1/rounds")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::COOKIE, cookie.as_str())
+        .body(Body::from(r#"{"name":"x"}"#))
+        .unwrap();
+    assert_eq!(
+        as_old_browser(&app, plain).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn origin_must_match_scheme_host_and_port() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let cookie = app.cookie.clone().unwrap();
+    let post = |origin: &str, proto: Option<&str>| {
+        let mut request = Request::post("/rounds")
+            .header(header::HOST, "tilskudd.example")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookie.as_str());
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request
+            .body(Body::from(
+                "name=Opprinnelse&year=2027&pool=1000&rounding_unit=1",
+            ))
+            .unwrap()
+    };
+    for (origin, proto) in [
+        ("http://tilskudd.example", Some("https")),
+        ("https://tilskudd.example", None),
+        ("https://tilskudd.example:8443", Some("https")),
+        ("https://tilskudd.example.angriper.example", Some("https")),
+        ("null", Some("https")),
+    ] {
+        let answer = as_old_browser(&app, post(origin, proto)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin} {proto:?}");
+        assert!(answer.text().contains("annet nettsted"));
+    }
+    let same = as_old_browser(&app, post("https://tilskudd.example:443", Some("https"))).await;
+    assert_eq!(same.status, StatusCode::SEE_OTHER, "{}", same.text());
+
+    // Behind a proxy that rewrites Host, the configured public origin is what counts.
+    let mut proxied = app
+        .another_instance_with(
+            false,
+            tilskudd::web::AuthSettings {
+                public_origin: Some("https://tilskudd.example".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    proxied.cookie = app.cookie.clone();
+    let request = |origin: &str| {
+        Request::post("/rounds")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookie.as_str())
+            .body(Body::from("name=Proxy&year=2027&pool=1000&rounding_unit=1"))
+            .unwrap()
+    };
+    let internal = as_old_browser(&proxied, request("http://127.0.0.1:3000")).await;
+    assert_eq!(internal.status, StatusCode::FORBIDDEN);
+    let public = as_old_browser(&proxied, request("https://tilskudd.example")).await;
+    assert_eq!(public.status, StatusCode::SEE_OTHER, "{}", public.text());
+}
+
+#[test]
+fn every_form_that_posts_carries_the_token() {
+    let mut missing = Vec::new();
+    let mut forms = 0;
+    let mut dirs = vec![std::path::PathBuf::from("templates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices("<form") {
+                let tag_end = at + text[at..].find('>').unwrap();
+                let tag = text[at..=tag_end].to_ascii_lowercase();
+                if !tag.contains("method=\"post\"") {
+                    continue;
+                }
+                forms += 1;
+                let rest = &text[tag_end..];
+                let body = &rest[..rest.find("</form>").unwrap_or(rest.len())];
+                if !body.contains("name=\"_csrf\" value=\"{{ layout.form_token }}\"") {
+                    missing.push(format!("{}: {tag}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(forms > 30, "found only {forms} forms");
+    assert!(missing.is_empty(), "forms without _csrf: {missing:#?}");
 }

@@ -27,6 +27,10 @@ pub struct AuthSettings {
     /// Always mark the cookie Secure (behind a TLS proxy that does not say
     /// `X-Forwarded-Proto: https`).
     pub force_secure_cookie: bool,
+    /// The address users reach the app at (`https://host[:port]`), as the proxy in front
+    /// of it is reached. Without it the request's `Host` is taken, with `https` when the
+    /// cookie is Secure. A state change whose `Origin` differs is refused.
+    pub public_origin: Option<String>,
 }
 
 impl Default for AuthSettings {
@@ -34,6 +38,7 @@ impl Default for AuthSettings {
         AuthSettings {
             session_idle: Duration::hours(8),
             force_secure_cookie: false,
+            public_origin: None,
         }
     }
 }
@@ -46,7 +51,7 @@ pub struct Caller {
     pub session: Option<String>,
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -7,6 +7,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod charts;
+pub mod csrf;
 mod extract;
 mod pages;
 pub mod report;
@@ -21,7 +22,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::csrf::CsrfLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -29,7 +29,6 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Access, AuthSettings, RouteInfo};
 
-use crate::error::AppError;
 use crate::store::Store;
 use auth::Routes;
 
@@ -83,13 +82,6 @@ pub fn app(state: AppState) -> Router {
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
     let (router, _) = routes().into_parts();
-    // Cross-site state changes are refused by Sec-Fetch-Site / Origin (no tokens needed).
-    let csrf = CsrfLayer::new().with_rejection_response(|_| {
-        AppError::Forbidden(
-            "Forespørselen kom fra et annet nettsted og ble avvist (CSRF-vern).".into(),
-        )
-        .into_response()
-    });
     router
         .nest("/api/v1", Router::new().fallback(api::not_found))
         .fallback(pages::not_found)
@@ -97,7 +89,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::identify,
         ))
-        .layer(csrf)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn(pages_render_errors_as_html))
         .layer(middleware::from_fn(no_store_and_hsts))
         // Uploads are checked against their own (configurable) limit; this only stops

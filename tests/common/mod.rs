@@ -29,6 +29,17 @@ pub fn test_state(store: Store, demo_mode: bool) -> AppState {
     })
 }
 
+/// Says what a modern browser says of a request from the app's own page
+/// (`Sec-Fetch-Site: same-origin`), unless the test already said where it comes from.
+/// Old browsers, which say nothing, are tried in `tests/security.rs`.
+pub fn from_this_site(mut request: Request<Body>) -> Request<Body> {
+    let headers = request.headers_mut();
+    if !headers.contains_key(header::ORIGIN) && !headers.contains_key("sec-fetch-site") {
+        headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    }
+    request
+}
+
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
@@ -244,7 +255,8 @@ impl TestApp {
         app
     }
 
-    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let mut request = from_this_site(request);
         if let Some(cookie) = &self.cookie
             && !request.headers().contains_key(header::COOKIE)
         {
@@ -359,7 +371,8 @@ impl TestApp {
     }
 
     /// A request as the router gets it, with this client's cookie.
-    pub fn with_cookie(&self, mut request: Request<Body>) -> Request<Body> {
+    pub fn with_cookie(&self, request: Request<Body>) -> Request<Body> {
+        let mut request = from_this_site(request);
         if let Some(cookie) = &self.cookie {
             request
                 .headers_mut()

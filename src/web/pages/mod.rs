@@ -50,6 +50,8 @@ pub struct Layout {
     pub user: Option<Principal>,
     /// Fingerprint for asset URLs.
     pub asset_version: &'static str,
+    /// Goes into every form's `_csrf` field (see [`super::csrf`]).
+    pub form_token: String,
 }
 
 impl Layout {
@@ -59,6 +61,7 @@ impl Layout {
             section,
             user: Some(user.clone()),
             asset_version: super::assets::version(),
+            form_token: super::csrf::form_token(),
         }
     }
 
@@ -68,6 +71,7 @@ impl Layout {
             section: "",
             user: None,
             asset_version: super::assets::version(),
+            form_token: super::csrf::form_token(),
         }
     }
 
@@ -126,6 +130,7 @@ pub async fn html_errors(response: Response) -> Response {
             section: "",
             user: None,
             asset_version: super::assets::version(),
+            form_token: super::csrf::form_token(),
         },
         status: status.as_u16(),
         title,
