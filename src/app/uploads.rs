@@ -11,7 +11,9 @@ use crate::domain::application::{ApplicationFields, check_no_other_application};
 use crate::domain::application::{ApplicationInput, ApplicationStatus, BudgetLine};
 use crate::domain::audit::Actor;
 use crate::domain::audit::NewAuditEvent;
-use crate::domain::kommune::{Kommunenummer, Register, Successor, name_matches};
+use crate::domain::kommune::{
+    Kommunenummer, NumberAndName, Register, Successor, check_number_and_name, name_matches,
+};
 use crate::domain::round::Round;
 use crate::domain::round::RoundPhase;
 use crate::domain::statistics as stats;
@@ -200,9 +202,13 @@ impl Preview {
                 cell: p.cell.clone(),
                 message: p.message.clone(),
             };
-            match p.severity {
-                Severity::Error => self.errors.push(out),
-                Severity::Warning => self.warnings.push(out),
+            let list = match p.severity {
+                Severity::Error => &mut self.errors,
+                Severity::Warning => &mut self.warnings,
+            };
+            // One message for one cell is enough, however many checks arrive at it.
+            if !list.contains(&out) {
+                list.push(out);
             }
         }
     }
@@ -606,32 +612,43 @@ async fn allocations_preview(
     let mut replaced = Kroner::ZERO;
     let mut seen: Vec<String> = Vec::new();
     for row in &parsed.rows {
-        let (row_no, col) = split_cell(&row.cell);
+        let (row_no, _) = split_cell(&row.cell);
         let mut found: Option<(String, String, Option<Kommunenummer>)> = None;
+        let number_at = row
+            .number_cell
+            .as_deref()
+            .map(split_cell)
+            .unwrap_or((row_no, 0));
+        let mut number_refused = false;
         if let Some(n) = &row.kommunenummer {
-            match register.successor(n, 2000, division) {
-                Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
-                    let m = register.lookup(n, round.year).unwrap_or(municipality);
+            match check_number_and_name(register, n, &row.applicant, round.year) {
+                Ok(NumberAndName::Agrees(m)) => {
                     found = Some((m.number.to_string(), m.name.clone(), Some(m.number)));
                 }
-                Successor::Split { parts } => problems.push(Problem::error_at(
-                    &row.sheet,
-                    row_no,
-                    col.saturating_sub(1),
-                    format!(
-                        "{n} {} ble delt mellom {}; oppgi riktig kommune.",
-                        row.applicant,
-                        parts
-                            .iter()
-                            .map(|p| format!("{} {}", p.number, p.name))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )),
-                Successor::Unknown => {}
+                Ok(NumberAndName::Followed { from, to }) => {
+                    problems.push(Problem::warning_at(
+                        &row.sheet,
+                        number_at.0,
+                        number_at.1,
+                        format!(
+                            "Kommunenummer {} ({}) gjaldt ikke i {}; kommunen ble til {} {}, og beløpet føres dit.",
+                            from.number, from.name, round.year, to.number, to.name
+                        ),
+                    ));
+                    found = Some((to.number.to_string(), to.name.clone(), Some(to.number)));
+                }
+                Err(message) => {
+                    number_refused = true;
+                    problems.push(Problem::error_at(
+                        &row.sheet,
+                        number_at.0,
+                        number_at.1,
+                        message,
+                    ));
+                }
             }
         }
-        if found.is_none() {
+        if found.is_none() && !number_refused {
             let in_division = register.municipalities(division);
             if let Some(m) = in_division
                 .iter()
@@ -652,15 +669,23 @@ async fn allocations_preview(
                     | Successor::Unchanged { municipality } =
                         register.successor(&old.number, 2000, division)
                 {
-                    problems.push(Problem::warning_at(
-                        &row.sheet,
-                        row_no,
-                        0,
-                        format!(
-                            "{} {} heter nå {} {}; beløpet føres dit.",
-                            old.number, old.name, municipality.number, municipality.name
-                        ),
-                    ));
+                    // The same number under another year's name is the same municipality.
+                    if old.number != municipality.number {
+                        problems.push(Problem::warning_at(
+                            &row.sheet,
+                            row_no,
+                            0,
+                            format!(
+                                "«{}» ({} {}) fantes ikke i {}; kommunen ble til {} {}, og beløpet føres dit.",
+                                row.applicant,
+                                old.number,
+                                old.name,
+                                round.year,
+                                municipality.number,
+                                municipality.name
+                            ),
+                        ));
+                    }
                     found = Some((
                         municipality.number.to_string(),
                         municipality.name.clone(),
@@ -708,6 +733,7 @@ async fn allocations_preview(
                     }
                 }
             }
+            None if number_refused => {}
             None => problems.push(Problem::error_at(
                 &row.sheet,
                 row_no,

@@ -500,10 +500,130 @@ pub fn fold_name(name: &str) -> String {
 }
 
 /// Whether what a person typed names the municipality `official`. Official names may be
-/// bilingual (`Snåase - Snåsa`, `Namsos - Nåavmesjenjaelmie`); either part matches.
+/// bilingual (`Snåase - Snåsa`, `Namsos - Nåavmesjenjaelmie`); either part matches, and
+/// so does a bilingual name typed for a one-language official one. A trailing
+/// «kommune» is allowed («Trondheim kommune»), but «fylkeskommune» is not a kommune.
 pub fn name_matches(official: &str, typed: &str) -> bool {
-    let wanted = fold_name(typed);
-    fold_name(official) == wanted || official.split(" - ").any(|part| fold_name(part) == wanted)
+    let typed = without_kommune_suffix(typed);
+    let officials: Vec<String> = std::iter::once(official)
+        .chain(official.split(" - "))
+        .map(fold_name)
+        .collect();
+    std::iter::once(typed)
+        .chain(typed.split(" - "))
+        .map(fold_name)
+        .any(|t| !t.is_empty() && officials.contains(&t))
+}
+
+fn without_kommune_suffix(typed: &str) -> &str {
+    let trimmed = typed.trim().trim_end_matches('.');
+    let lower = trimmed.to_lowercase();
+    match lower.strip_suffix("kommune") {
+        Some(rest) if rest.ends_with(char::is_whitespace) && !rest.trim().is_empty() => {
+            trimmed[..rest.len()].trim_end()
+        }
+        _ => typed,
+    }
+}
+
+/// A row that gives both a kommunenummer and a name, read for a round of `year`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberAndName {
+    /// The number is valid in `year`, and the name, if any, is its name.
+    Agrees(Municipality),
+    /// An older number, followed to what it became by `year`; the name, if any, is the
+    /// old or the new one.
+    Followed {
+        from: Municipality,
+        to: Municipality,
+    },
+}
+
+/// Checks a kommunenummer and the name written beside it against the register for
+/// `year`. `Err` is a Norwegian message naming both when they contradict each other,
+/// or when the number did not exist in `year`.
+pub fn check_number_and_name(
+    register: &Register,
+    number: &Kommunenummer,
+    typed: &str,
+    year: i32,
+) -> Result<NumberAndName, String> {
+    let typed = typed.trim();
+    let division = register.division_year_for(year).unwrap_or(year);
+    let named = || {
+        register
+            .municipalities(division)
+            .into_iter()
+            .find(|m| name_matches(&m.name, typed))
+    };
+    let typed_is = |typed: &str| match named() {
+        Some(m) => format!("«{typed}» er {} {} i {year}", m.number, m.name),
+        None => format!("søkeren heter «{typed}»"),
+    };
+    let presence = register.presence(number);
+    let own_names: Vec<String> = presence.iter().map(|(_, n)| n.clone()).collect();
+    let agrees = |names: &[&str]| typed.is_empty() || names.iter().any(|n| name_matches(n, typed));
+    if let Some(m) = register.lookup(number, year) {
+        let in_year = register.name_in_year(number, year).unwrap_or_default();
+        if agrees(&[&m.name, &in_year]) {
+            return Ok(NumberAndName::Agrees(m));
+        }
+        return Err(format!(
+            "Kommunenummer {number} er {} i {year}, men {}. Rett kommunenummeret eller søkeren.",
+            m.name,
+            typed_is(typed)
+        ));
+    }
+    let newest_known = presence.iter().map(|(y, _)| *y).max();
+    if newest_known.is_some_and(|y| presence.iter().all(|(py, _)| *py > division) && y > division) {
+        let later = own_names.last().cloned().unwrap_or_default();
+        return Err(format!(
+            "Kommunenummer {number} ({later}) ble tatt i bruk etter {year} og fantes ikke i {year}{}. Bruk kommunenummeret fra {year}.",
+            if typed.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", typed_is(typed))
+            }
+        ));
+    }
+    let from_year = newest_known.unwrap_or(2000);
+    let old_name = register.name_of(number, from_year).unwrap_or_default();
+    match register.successor(number, from_year, division) {
+        Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
+            let old_names: Vec<&str> = own_names
+                .iter()
+                .map(String::as_str)
+                .chain([old_name.as_str()])
+                .collect();
+            if agrees(&old_names) || agrees(&[&municipality.name]) {
+                Ok(NumberAndName::Followed {
+                    from: Municipality {
+                        number: number.clone(),
+                        name: old_name,
+                    },
+                    to: municipality,
+                })
+            } else {
+                Err(format!(
+                    "Kommunenummer {number} ({old_name}) ble til {} {} i {year}, men {}. Rett kommunenummeret eller søkeren.",
+                    municipality.number,
+                    municipality.name,
+                    typed_is(typed)
+                ))
+            }
+        }
+        Successor::Split { parts } => Err(format!(
+            "Kommunenummer {number} ({old_name}) ble delt mellom {}; oppgi riktig kommune.",
+            parts
+                .iter()
+                .map(|p| format!("{} {}", p.number, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Successor::Unknown => Err(format!(
+            "Kommunenummer {number} finnes ikke i kommuneregisteret for {year}."
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -659,6 +779,52 @@ mod tests {
         let orland = reg.history(&nr("5057"));
         assert_eq!(orland[0].kind, ChangeKind::Merged);
         assert_eq!(orland[0].from.len(), 2);
+    }
+
+    #[test]
+    fn a_kommune_suffix_is_allowed_but_not_fylkeskommune() {
+        assert!(name_matches("Trondheim", "Trondheim kommune"));
+        assert!(name_matches("Namsos - Nåavmesjenjaelmie", "Namsos kommune"));
+        assert!(name_matches("Levanger", "Levanger - Levangke"));
+        assert!(!name_matches("Trøndelag", "Trøndelag fylkeskommune"));
+        assert!(!name_matches("Kommune", "kommune x"));
+    }
+
+    #[test]
+    fn a_number_and_a_name_must_agree() {
+        let reg = register();
+        let agrees = check_number_and_name(&reg, &nr("5001"), "Trondheim kommune", 2019);
+        assert_eq!(agrees, Ok(NumberAndName::Agrees(m("5001", "Trondheim"))));
+        let selbu = check_number_and_name(&reg, &nr("5001"), "Selbu", 2019).unwrap_err();
+        assert!(
+            selbu.contains("5001 er Trondheim i 2019") && selbu.contains("«Selbu»"),
+            "{selbu}"
+        );
+        // A 2020 number in a 2019 round is not followed backwards.
+        let newer = check_number_and_name(&reg, &nr("5057"), "Bjugn", 2019).unwrap_err();
+        assert!(
+            newer.contains("etter 2019") && newer.contains("5017 Bjugn"),
+            "{newer}"
+        );
+        // An old number is followed, and the caller is told.
+        let followed = check_number_and_name(&reg, &nr("5017"), "Bjugn", 2020);
+        assert_eq!(
+            followed,
+            Ok(NumberAndName::Followed {
+                from: m("5017", "Bjugn"),
+                to: m("5057", "Ørland")
+            })
+        );
+        let wrong = check_number_and_name(&reg, &nr("5017"), "Trondheim", 2020).unwrap_err();
+        assert!(
+            wrong.contains("5057 Ørland") && wrong.contains("5001 Trondheim"),
+            "{wrong}"
+        );
+        assert!(
+            check_number_and_name(&reg, &nr("5012"), "", 2020)
+                .unwrap_err()
+                .contains("delt")
+        );
     }
 
     #[test]

@@ -149,6 +149,71 @@ impl Kroner {
         Kroner::from_decimal(value)
     }
 
+    /// Which decimal mark a typed amount shows. `600,000` and `1.500` show none for
+    /// sure: three digits after a lone `,` or `.` may be a decimal part or a thousands
+    /// group, and read the wrong way they are off by a factor of a thousand.
+    pub fn decimal_mark_shown(input: &str) -> MarkShown {
+        let text = strip_currency(input.trim());
+        let text = text.trim_start_matches(['-', '+']).trim();
+        let commas = text.matches(',').count();
+        let points = text.matches('.').count();
+        match (commas, points) {
+            (0, 0) => MarkShown::Neither,
+            (c, p) if c > 0 && p > 0 => {
+                // Whichever comes last is the decimal mark: `1.234,50`, `1,234.50`.
+                if text.rfind(',') > text.rfind('.') {
+                    MarkShown::Mark(DecimalMark::Comma)
+                } else {
+                    MarkShown::Mark(DecimalMark::Point)
+                }
+            }
+            (c, _) if c > 1 => MarkShown::Mark(DecimalMark::Point),
+            (_, p) if p > 1 => MarkShown::Mark(DecimalMark::Comma),
+            (1, 0) => lone_mark(text, ',', DecimalMark::Comma),
+            _ => lone_mark(text, '.', DecimalMark::Point),
+        }
+    }
+
+    /// Parses with a known decimal mark; the other of `,` and `.` (or spaces) groups
+    /// thousands, in groups of exactly three.
+    pub fn parse_with_mark(input: &str, mark: DecimalMark) -> Result<Self, MoneyError> {
+        let original = input.trim();
+        if original.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        let not_amount = || MoneyError::NotAnAmount(original.to_string());
+        let text = strip_currency(original);
+        if let Some(rest) = text.strip_prefix('-') {
+            if rest.trim().is_empty() {
+                return Ok(Kroner::ZERO);
+            }
+            return Err(MoneyError::Negative);
+        }
+        let text = text.strip_prefix('+').unwrap_or(text).trim();
+        let (decimal, grouping) = match mark {
+            DecimalMark::Comma => (',', '.'),
+            DecimalMark::Point => ('.', ','),
+        };
+        let (integer_part, fraction) = match text.split_once(decimal) {
+            Some((_, f)) if f.contains(decimal) || f.contains(grouping) => return Err(not_amount()),
+            Some((i, f)) => (i, Some(f)),
+            None => (text, None),
+        };
+        if fraction.is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit())) {
+            return Err(not_amount());
+        }
+        let digits = group_digits(&integer_part.replace(grouping, ".")).ok_or_else(not_amount)?;
+        let normalized = match fraction {
+            Some(f) => format!("{digits}.{f}"),
+            None => digits,
+        };
+        if digits_len(&normalized) > 20 {
+            return Err(MoneyError::TooLarge);
+        }
+        let value: Decimal = normalized.parse().map_err(|_| not_amount())?;
+        Kroner::from_decimal(value)
+    }
+
     pub fn checked_add(self, other: Kroner) -> Option<Kroner> {
         self.0.checked_add(other.0).map(Kroner)
     }
@@ -196,6 +261,42 @@ impl Kroner {
 
 fn digits_len(s: &str) -> usize {
     s.chars().filter(char::is_ascii_digit).count()
+}
+
+/// The character that separates kroner from øre in a typed amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalMark {
+    /// `1 234,50` (Norwegian).
+    Comma,
+    /// `1,234.50` (English).
+    Point,
+}
+
+/// What one typed amount tells about its decimal mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkShown {
+    /// No `,` or `.` at all.
+    Neither,
+    Mark(DecimalMark),
+    /// A lone `,` or `.` followed by exactly three digits: `600,000`.
+    Either,
+}
+
+/// A lone separator: three digits after it, after one to three digits without spaces
+/// and without a leading zero, could be a thousands group as well as decimals.
+fn lone_mark(text: &str, separator: char, mark: DecimalMark) -> MarkShown {
+    let (int, frac) = text.split_once(separator).unwrap_or((text, ""));
+    let int = int.trim();
+    let could_group = frac.len() == 3
+        && frac.chars().all(|c| c.is_ascii_digit())
+        && (1..=3).contains(&int.len())
+        && int.chars().all(|c| c.is_ascii_digit())
+        && !int.starts_with('0');
+    if could_group {
+        MarkShown::Either
+    } else {
+        MarkShown::Mark(mark)
+    }
 }
 
 fn strip_currency(text: &str) -> &str {
@@ -328,6 +429,61 @@ impl<'de> Deserialize<'de> for Kroner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_separator_before_three_digits_is_either_reading() {
+        use MarkShown::*;
+        assert_eq!(Kroner::decimal_mark_shown("600,000"), Either);
+        assert_eq!(Kroner::decimal_mark_shown("1.500"), Either);
+        assert_eq!(Kroner::decimal_mark_shown("kr 12,345"), Either);
+        assert_eq!(Kroner::decimal_mark_shown("600 000"), Neither);
+        assert_eq!(
+            Kroner::decimal_mark_shown("600,50"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1234,567"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("0,500"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1 234,567"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1.234.567"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1,234,567"),
+            Mark(DecimalMark::Point)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1.234,5"),
+            Mark(DecimalMark::Comma)
+        );
+        assert_eq!(
+            Kroner::decimal_mark_shown("1,234.50"),
+            Mark(DecimalMark::Point)
+        );
+    }
+
+    #[test]
+    fn parsing_with_a_known_mark() {
+        let comma = |t| Kroner::parse_with_mark(t, DecimalMark::Comma);
+        let point = |t| Kroner::parse_with_mark(t, DecimalMark::Point);
+        assert_eq!(comma("600,000"), Ok(Kroner::from_whole(600)));
+        assert_eq!(point("600,000"), Ok(Kroner::from_whole(600_000)));
+        assert_eq!(comma("1.234.567,50"), Ok(Kroner::from_ore(123_456_750)));
+        assert_eq!(point("1,234,567.50"), Ok(Kroner::from_ore(123_456_750)));
+        assert_eq!(comma("kr 600 000,-"), Ok(Kroner::from_whole(600_000)));
+        assert!(point("1,23").is_err());
+        assert!(comma("1,234.5").is_err());
+        assert!(comma("12,345,6").is_err());
+    }
     use proptest::prelude::*;
 
     fn kr(s: &str) -> Kroner {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{amount, header_is, is_total_label, kommunenummer};
+use super::text::{amount_in_column, column_mark, header_is, is_total_label, kommunenummer};
 use super::{CellValue, Grid, Problem, Workbook};
 use crate::domain::Kroner;
 use crate::domain::kommune::Kommunenummer;
@@ -16,6 +16,8 @@ pub struct AllocationRow {
     pub cell: String,
     pub applicant: String,
     pub kommunenummer: Option<Kommunenummer>,
+    /// Where the kommunenummer stood (`A7`).
+    pub number_cell: Option<String>,
     pub amount: Kroner,
 }
 
@@ -27,7 +29,15 @@ pub struct ParsedAllocations {
 }
 
 const APPLICANT: &[&str] = &["Søker", "Kommune", "Mottaker", "Organisasjon", "Navn"];
-const AMOUNT: &[&str] = &["Tildelt", "Tildeling", "Beløp", "Tilskudd", "Innvilget"];
+// «Foreslått» is the app's own export of a round before its decision.
+const AMOUNT: &[&str] = &[
+    "Tildelt",
+    "Tildeling",
+    "Beløp",
+    "Tilskudd",
+    "Innvilget",
+    "Foreslått",
+];
 const NUMBER: &[&str] = &["Kommunenummer", "Kommunenr", "Knr"];
 
 struct Columns {
@@ -84,7 +94,19 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
         return parsed;
     };
     let name = sheet.name.clone();
+    // `600,000` means 600 000 kr in a column that also has `1,234,567`, and 600 kr in
+    // one that has `1 234,50`; alone it is refused.
+    let mark = column_mark(
+        sheet
+            .cells
+            .range((cols.header_row + 1, 0)..)
+            .filter(|((_, c), _)| *c == cols.amount)
+            .map(|(_, v)| v),
+    );
     let mut sum = Kroner::ZERO;
+    // A total row is not checked against rows that could not be read: their cells are
+    // the cause, and a sum error after them would only repeat it.
+    let mut unread_amounts = false;
     for row in sheet
         .used_rows()
         .into_iter()
@@ -96,8 +118,8 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
         let applicant = sheet.text(row, cols.applicant).unwrap_or_default();
         if is_total_label(&applicant) {
             if let Some(value) = sheet.get(row, cols.amount) {
-                match amount(value) {
-                    Ok(stated) if stated != sum => parsed.problems.push(Problem::error_at(
+                match amount_in_column(value, mark) {
+                    Ok(stated) if stated != sum && !unread_amounts => parsed.problems.push(Problem::error_at(
                         &name,
                         row,
                         cols.amount,
@@ -145,7 +167,7 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
             ));
             continue;
         };
-        match amount(value) {
+        match amount_in_column(value, mark) {
             Ok(a) => {
                 sum = sum + a;
                 parsed.rows.push(AllocationRow {
@@ -153,10 +175,14 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
                     cell: format!("{}{}", super::column_name(cols.amount), row + 1),
                     applicant,
                     kommunenummer: number,
+                    number_cell: cols
+                        .number
+                        .map(|c| format!("{}{}", super::column_name(c), row + 1)),
                     amount: a,
                 });
             }
             Err(message) => {
+                unread_amounts = true;
                 parsed
                     .problems
                     .push(Problem::error_at(&name, row, cols.amount, message))

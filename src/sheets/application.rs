@@ -11,11 +11,14 @@ use super::template::{
     APPLICATION_SHEET, BUDGET_SHEET, LABEL_APPLICANT, LABEL_CONTACT, LABEL_DESCRIPTION,
     LABEL_EMAIL, LABEL_KOMMUNENUMMER, LABEL_ORG_NUMBER, LABEL_REQUESTED, LABEL_TITLE,
 };
-use super::text::{amount, header_is, is_total_label, kommunenummer};
+use super::text::{
+    amount, amount_in_column, column_mark, header_is, is_total_label, kommunenummer,
+};
 use super::{CellValue, Grid, Problem, Workbook, column_name};
 use crate::domain::Kroner;
 use crate::domain::application::{ApplicationInput, BUDGET_CATEGORIES, BudgetLineInput};
 use crate::domain::kommune::{Kommunenummer, fold_name};
+use crate::domain::money::DecimalMark;
 use crate::domain::validation::FieldErrors;
 
 /// What the workbook says, before the applicant is matched to the register.
@@ -205,6 +208,23 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         ));
         return;
     };
+    // Each amount column is read with the decimal mark its own values show (`1 234,50`
+    // settles `600.000`); see `text::amount_in_column`.
+    let mark_of = |col: Option<u32>| {
+        col.and_then(|col| {
+            column_mark(
+                sheet
+                    .cells
+                    .range((cols.header_row + 1, 0)..)
+                    .filter(|((_, c), _)| *c == col)
+                    .map(|(_, v)| v),
+            )
+        })
+    };
+    let marks: Vec<(u32, DecimalMark)> = [cols.cost, cols.own, cols.applied]
+        .into_iter()
+        .filter_map(|c| Some((c?, mark_of(c)?)))
+        .collect();
     let mut totals = (Kroner::ZERO, Kroner::ZERO, Kroner::ZERO);
     let mut total_row_seen = false;
     for row in sheet
@@ -227,7 +247,8 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         let read_amount = |col: Option<u32>, parsed: &mut ParsedApplication| -> Option<Kroner> {
             let col = col?;
             let value = sheet.get(row, col)?;
-            match amount(value) {
+            let mark = marks.iter().find(|(c, _)| *c == col).map(|(_, m)| *m);
+            match amount_in_column(value, mark) {
                 Ok(a) => Some(a),
                 Err(message) => {
                     parsed

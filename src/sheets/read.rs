@@ -101,7 +101,9 @@ fn windows_1252(b: u8) -> char {
 
 /// Reads a CSV file (semicolon, comma or tab separated) as one sheet named `CSV`.
 pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
-    let text = decode_text(bytes);
+    // The reader's line count (for cell names) sees only LF: Excel's CRLF and old Mac CR
+    // become LF first.
+    let text = decode_text(bytes).replace("\r\n", "\n").replace('\r', "\n");
     // The separator is the one most lines have: a title line above the table may
     // well contain a comma in a semicolon-separated file.
     let sample: Vec<&str> = text
@@ -129,16 +131,24 @@ pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
         name: "CSV".into(),
         ..Default::default()
     };
+    // The reader skips blank lines, and a record's position is where the previous one
+    // ended: the blank lines in between are counted back in, so cell names (`CSV!C7`)
+    // are where a spreadsheet program opening the file shows the cell. A quoted line
+    // break stays inside its cell and row.
+    let bytes = text.as_bytes();
+    let mut next_row = 0u32;
     for (r, record) in reader.records().enumerate() {
         let record =
             record.map_err(|e| format!("CSV-filen kunne ikke leses (linje {}): {e}", r + 1))?;
-        // The reader skips blank lines; the line number keeps cell names (`CSV!C7`) where
-        // a spreadsheet program opening the file would show the cell.
-        let row = record
-            .position()
-            .map(|p| p.line().saturating_sub(1))
-            .and_then(|line| u32::try_from(line).ok())
-            .unwrap_or(r as u32);
+        let position = record.position().map_or(0, |p| p.byte() as usize);
+        let blank_lines = bytes
+            .get(position..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| **b == b'\n')
+            .count();
+        let row = next_row.saturating_add(blank_lines as u32);
+        next_row = row.saturating_add(1);
         for (c, field) in record.iter().enumerate() {
             if !field.trim().is_empty() {
                 grid.cells
@@ -205,6 +215,15 @@ mod tests {
         assert_eq!(wb.sheets[0].text(1, 0).as_deref(), Some("Snåsa"));
         let comma = read_csv(b"soker,tildelt\nBjugn,600000\n").unwrap();
         assert_eq!(comma.sheets[0].text(1, 1).as_deref(), Some("600000"));
+        // Excel writes CRLF: rows stay where a spreadsheet program shows them.
+        let crlf = read_csv("Søker;Tildelt\r\nBjugn;600000\r\n\r\nSnåsa;1\r\n".as_bytes()).unwrap();
+        let cells = &crlf.sheets[0];
+        assert_eq!(cells.text(0, 1).as_deref(), Some("Tildelt"));
+        assert_eq!(cells.text(1, 0).as_deref(), Some("Bjugn"));
+        assert_eq!(cells.text(3, 0).as_deref(), Some("Snåsa"));
+        // A line break inside a quoted cell stays in the cell.
+        let quoted = read_csv(b"\"Tittel\r\nover to linjer\";x\r\nA;1\r\n").unwrap();
+        assert_eq!(quoted.sheets[0].text(1, 0).as_deref(), Some("A"));
         // A blank line is an empty row, as in a spreadsheet program.
         let blank = read_csv(b"Tittel\n\nregion;2021\n5001;5\n").unwrap();
         assert_eq!(blank.sheets[0].text(3, 1).as_deref(), Some("5"));

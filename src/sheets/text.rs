@@ -5,10 +5,36 @@ use rust_decimal::Decimal;
 use super::CellValue;
 use crate::domain::Kroner;
 use crate::domain::kommune::{Kommunenummer, fold_name};
-use crate::domain::money::MoneyError;
+use crate::domain::money::{DecimalMark, MarkShown, MoneyError};
 
 /// An amount from a cell: a number, or text in Norwegian form (`600 000`, `kr 600 000,-`).
+/// Text whose decimal mark cannot be told (`600,000`) is refused with both readings.
 pub fn amount(value: &CellValue) -> Result<Kroner, String> {
+    amount_in_column(value, None)
+}
+
+/// The decimal mark a column of amounts uses, as the values that show one agree on;
+/// `None` when none shows one or they disagree.
+pub fn column_mark<'a>(values: impl IntoIterator<Item = &'a CellValue>) -> Option<DecimalMark> {
+    let mut agreed = None;
+    for value in values {
+        if let CellValue::Text(t) = value
+            && let MarkShown::Mark(mark) = Kroner::decimal_mark_shown(t)
+        {
+            match agreed {
+                None => agreed = Some(mark),
+                Some(earlier) if earlier != mark => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    agreed
+}
+
+/// An amount from a cell of a column whose decimal mark is `mark` (see [`column_mark`]).
+/// A value that could be read two ways is read the column's way, or refused when the
+/// column does not tell.
+pub fn amount_in_column(value: &CellValue, mark: Option<DecimalMark>) -> Result<Kroner, String> {
     match value {
         CellValue::Number(n) => {
             let decimal: Decimal = n
@@ -19,9 +45,30 @@ pub fn amount(value: &CellValue) -> Result<Kroner, String> {
                 other => other.to_string(),
             })
         }
-        CellValue::Text(t) => Kroner::parse(t).map_err(|e| e.to_string()),
+        CellValue::Text(t) => {
+            let read = match (Kroner::decimal_mark_shown(t), mark) {
+                (MarkShown::Neither, _) => Kroner::parse(t),
+                (MarkShown::Mark(shown), _) => Kroner::parse_with_mark(t, shown),
+                (MarkShown::Either, Some(column)) => Kroner::parse_with_mark(t, column),
+                (MarkShown::Either, None) => return Err(two_readings(t)),
+            };
+            read.map_err(|e| e.to_string())
+        }
         other => Err(format!("«{}» er ikke et beløp.", other.display())),
     }
+}
+
+fn two_readings(text: &str) -> String {
+    let as_comma = Kroner::parse_with_mark(text, DecimalMark::Comma);
+    let as_point = Kroner::parse_with_mark(text, DecimalMark::Point);
+    let (grouped, decimal) = match (text.contains(','), as_comma, as_point) {
+        (true, Ok(decimal), Ok(grouped)) | (false, Ok(grouped), Ok(decimal)) => (grouped, decimal),
+        _ => return format!("«{}» er ikke et beløp.", text.trim()),
+    };
+    format!(
+        "«{}» kan leses som {grouped} (tusenskille) eller {decimal} (desimaler). Skriv beløpet uten skilletegn (600000) eller med mellomrom mellom tusener (600 000).",
+        text.trim()
+    )
 }
 
 /// A kommunenummer from a cell; a number that lost its leading zero (301) is 0301.
@@ -73,7 +120,27 @@ mod tests {
         assert_eq!(amount(&n("600000")), Ok(Kroner::from_whole(600_000)));
         assert_eq!(amount(&n("1234.5")), Ok(Kroner::from_ore(123_450)));
         assert_eq!(amount(&t("600\u{a0}000")), Ok(Kroner::from_whole(600_000)));
-        assert_eq!(amount(&t("600.000")), Ok(Kroner::from_whole(600_000)));
+        let either = amount(&t("600,000")).unwrap_err();
+        assert!(
+            either.contains("600\u{a0}000\u{a0}kr (tusenskille)"),
+            "{either}"
+        );
+        assert!(either.contains("600\u{a0}kr (desimaler)"), "{either}");
+        assert!(
+            amount(&t("1.500"))
+                .unwrap_err()
+                .contains("1\u{a0}500\u{a0}kr (tusenskille) eller 1,50\u{a0}kr")
+        );
+        let english = [t("1,234.50"), t("600,000")];
+        assert_eq!(column_mark(&english), Some(DecimalMark::Point));
+        assert_eq!(
+            amount_in_column(&english[1], Some(DecimalMark::Point)),
+            Ok(Kroner::from_whole(600_000))
+        );
+        let norwegian = [t("512 534,50"), t("600,000")];
+        assert_eq!(column_mark(&norwegian), Some(DecimalMark::Comma));
+        assert_eq!(column_mark(&[t("1,5"), t("1.5")]), None);
+        assert_eq!(column_mark(&[t("600,000"), n("5")]), None);
         assert_eq!(amount(&t("kr 600 000,-")), Ok(Kroner::from_whole(600_000)));
         assert_eq!(amount(&t("1 234,50")), Ok(Kroner::from_ore(123_450)));
         assert_eq!(

@@ -1,0 +1,244 @@
+//! Allocation tables as officers bring them: Excel's CSVs (BOM, CRLF, Windows-1252), the
+//! app's own export, amounts whose thousands separator could be a decimal mark, and
+//! kommunenummer and names that must agree. Fixtures: `tests/fixtures/README.md`.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn officer() -> TestApp {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    app
+}
+
+async fn open_round(app: &TestApp, name: &str, year: i32) -> i64 {
+    let response = app
+        .post_json(
+            "/api/v1/rounds",
+            &json!({"name": name, "year": year, "region": "Trøndelag", "pool": "20000000", "rounding_unit": "1"}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    response.json()["id"].as_i64().unwrap()
+}
+
+/// Uploads `bytes` as an allocation table; answers the preview.
+async fn preview(app: &TestApp, round_id: i64, bytes: &[u8]) -> Value {
+    let response = app
+        .upload(
+            &format!("/api/v1/rounds/{round_id}/uploads"),
+            "tildeling.csv",
+            bytes,
+            "allocations",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    response.json()
+}
+
+fn located(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {body}"))
+        .iter()
+        .map(|p| {
+            format!(
+                "{}!{}: {}",
+                p["sheet"].as_str().unwrap_or(""),
+                p["cell"].as_str().unwrap_or(""),
+                p["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn excel_csvs_with_crlf_and_the_apps_own_export_import() {
+    let app = officer().await;
+    for file in ["tildeling-excel-utf8.csv", "tildeling-excel-ansi.csv"] {
+        let round = open_round(&app, &format!("2019 fra {file}"), 2019).await;
+        let body = preview(&app, round, &fixture(file)).await;
+        assert!(
+            located(&body, "errors").is_empty(),
+            "{file}: {:#?}",
+            located(&body, "errors")
+        );
+        assert_eq!(
+            body["allocations"]["rows"].as_array().unwrap().len(),
+            22,
+            "{file}"
+        );
+        assert_eq!(body["allocations"]["total"], "13914871", "{file}");
+        // Cells are named where Excel shows them: Bjugn is on line 2.
+        assert_eq!(body["allocations"]["rows"][0]["cell"], "B2", "{file}");
+        let id = body["id"].as_i64().unwrap();
+        let confirmed = app
+            .post_json(&format!("/api/v1/uploads/{id}/confirm"), &json!({}))
+            .await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text());
+    }
+    // With CRLF, a bad cell is named on its own line, not the one above.
+    let round = open_round(&app, "2019 feil celle", 2019).await;
+    let body = preview(
+        &app,
+        round,
+        b"S\xc3\xb8ker;Tildelt\r\nBjugn;600000\r\nGrong;tolv\r\n",
+    )
+    .await;
+    assert_eq!(
+        located(&body, "errors"),
+        vec!["CSV!B3: «tolv» er ikke et beløp.".to_string()]
+    );
+
+    // The round's own export (BOM, quoted cells, CRLF) reads back as the same table.
+    let source = open_round(&app, "2019 eksportert", 2019).await;
+    let body = preview(&app, source, &fixture("tildeling-excel-utf8.csv")).await;
+    let id = body["id"].as_i64().unwrap();
+    app.post_json(&format!("/api/v1/uploads/{id}/confirm"), &json!({}))
+        .await;
+    let export = app.get(&format!("/rounds/{source}/export.csv")).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(export.body.windows(2).any(|w| w == b"\r\n"));
+    let again = open_round(&app, "2019 fra eksporten", 2019).await;
+    let body = preview(&app, again, &export.body).await;
+    assert!(
+        located(&body, "errors").is_empty(),
+        "{:#?}",
+        located(&body, "errors")
+    );
+    assert_eq!(body["allocations"]["total"], "13914871");
+}
+
+#[tokio::test]
+async fn an_amount_that_reads_two_ways_is_refused_with_both_readings() {
+    let app = officer().await;
+    let round = open_round(&app, "2019 tusenskille", 2019).await;
+    let body = preview(&app, round, &fixture("tildeling-tusenskille.csv")).await;
+    let errors = located(&body, "errors");
+    assert!(
+        errors.iter().any(|e| e.starts_with("CSV!B2: «600,000» kan leses som 600\u{a0}000\u{a0}kr (tusenskille) eller 600\u{a0}kr (desimaler)")),
+        "{errors:#?}"
+    );
+    // No sum or total is made of what could not be read, and it cannot be stored.
+    assert_eq!(body["allocations"]["total"], "0", "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let confirm = app
+        .post_json(&format!("/api/v1/uploads/{id}/confirm"), &json!({}))
+        .await;
+    assert_eq!(confirm.status, StatusCode::CONFLICT);
+
+    // One value that shows the column's marks settles the others.
+    let english = "Søker;Tildelt\r\nBjugn;600,000\r\nFosen helse;1,234,567\r\n";
+    let body = preview(&app, round, english.as_bytes()).await;
+    assert!(
+        located(&body, "errors").is_empty(),
+        "{:#?}",
+        located(&body, "errors")
+    );
+    assert_eq!(body["allocations"]["total"], "1834567");
+    let norwegian = "Søker;Tildelt\r\nBjugn;600,000\r\nFosen helse;1 234,50\r\n";
+    let body = preview(&app, round, norwegian.as_bytes()).await;
+    assert!(
+        located(&body, "errors").is_empty(),
+        "{:#?}",
+        located(&body, "errors")
+    );
+    assert_eq!(body["allocations"]["total"], "1834.50");
+}
+
+#[tokio::test]
+async fn a_kommunenummer_that_contradicts_the_name_is_an_error_naming_both() {
+    let app = officer().await;
+    let round = open_round(&app, "2019 nummer og navn", 2019).await;
+    let table = "Kommunenummer;Søker;Tildelt\r\n5001;Selbu;100000\r\n5057;Bjugn;200000\r\n5017;Bjugn;300000\r\n";
+    let body = preview(&app, round, table.as_bytes()).await;
+    let errors = located(&body, "errors");
+    assert!(
+        errors.iter().any(|e| e.starts_with("CSV!A2:")
+            && e.contains("5001 er Trondheim i 2019")
+            && e.contains("«Selbu» er 5032 Selbu")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("CSV!A3:")
+            && e.contains("5057")
+            && e.contains("fantes ikke i 2019")
+            && e.contains("5017 Bjugn")),
+        "{errors:#?}"
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+
+    // An old number in a later round is followed, with a warning that says so.
+    let later = open_round(&app, "2026 gamle numre", 2026).await;
+    let body = preview(
+        &app,
+        later,
+        "Kommunenummer;Søker;Tildelt\r\n5017;Bjugn;300000\r\n".as_bytes(),
+    )
+    .await;
+    assert!(
+        located(&body, "errors").is_empty(),
+        "{:#?}",
+        located(&body, "errors")
+    );
+    let warnings = located(&body, "warnings");
+    assert!(
+        warnings.iter().any(|w| w.starts_with("CSV!A2:")
+            && w.contains("5017 (Bjugn)")
+            && w.contains("5057 Ørland")),
+        "{warnings:#?}"
+    );
+    assert_eq!(body["allocations"]["rows"][0]["kommunenummer"], "5057");
+}
+
+#[tokio::test]
+async fn names_with_kommune_are_accepted_and_messages_are_said_once() {
+    let app = officer().await;
+    let round = open_round(&app, "2024 med kommune", 2024).await;
+    let table = "Søker;Tildelt\r\nTrondheim kommune;100\r\nNamsos kommune;200\r\nTrøndelag fylkeskommune;300\r\n";
+    let body = preview(&app, round, table.as_bytes()).await;
+    let rows = body["allocations"]["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["kommunenummer"], "5001");
+    assert_eq!(rows[1]["kommunenummer"], "5007");
+    let errors = located(&body, "errors");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("«Trøndelag fylkeskommune» er verken en kommune"),
+        "{errors:#?}"
+    );
+
+    // Levanger under its 2024 name in a 2019 round is the same municipality: no warning.
+    let round = open_round(&app, "2019 Levanger", 2019).await;
+    let body = preview(
+        &app,
+        round,
+        "Søker;Tildelt\r\nLevanger - Levangke;100\r\n".as_bytes(),
+    )
+    .await;
+    assert!(
+        located(&body, "warnings").is_empty(),
+        "{:#?}",
+        located(&body, "warnings")
+    );
+    assert_eq!(body["allocations"]["rows"][0]["kommunenummer"], "5037");
+
+    // A bad amount is the cause; the total row is not blamed for it as well.
+    let body = preview(
+        &app,
+        round,
+        "Søker;Tildelt\r\nLevanger;1OO\r\nSnåsa;100\r\nSum;200\r\n".as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        located(&body, "errors"),
+        vec!["CSV!B2: «1OO» er ikke et beløp.".to_string()]
+    );
+}
