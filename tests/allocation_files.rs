@@ -242,3 +242,53 @@ async fn names_with_kommune_are_accepted_and_messages_are_said_once() {
         vec!["CSV!B2: «1OO» er ikke et beløp.".to_string()]
     );
 }
+
+#[tokio::test]
+async fn rows_hidden_by_a_filter_are_skipped_with_a_warning_naming_them() {
+    let app = officer().await;
+    for (file, format) in [
+        ("tildeling-filtrert.xlsx", "xlsx"),
+        ("tildeling-filtrert.ods", "ods"),
+        ("tildeling-filtrert.xls", "xls"),
+    ] {
+        let round = open_round(&app, &format!("2019 filtrert {format}"), 2019).await;
+        let response = app
+            .upload(
+                &format!("/api/v1/rounds/{round}/uploads"),
+                file,
+                &fixture(file),
+                "allocations",
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        let body = response.json();
+        assert!(
+            located(&body, "errors").is_empty(),
+            "{file}: {:#?}",
+            located(&body, "errors")
+        );
+        let applicants: Vec<&str> = body["allocations"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["applicant"].as_str().unwrap())
+            .collect();
+        assert_eq!(applicants, ["Bjugn", "Hitra", "Klæbu"], "{file}");
+        assert_eq!(body["allocations"]["total"], "1500000", "{file}");
+        let warnings = located(&body, "warnings");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("Tildeling!A5: Rad 5 er skjult")
+                    && w.contains("Grong · Avslått")),
+            "{file}: {warnings:#?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("Tildeling!A7: Rad 7 er skjult")
+                    && w.contains("Inderøy · Trukket")),
+            "{file}: {warnings:#?}"
+        );
+    }
+}

@@ -82,10 +82,11 @@ fn find_header(sheet: &Grid) -> Option<Columns> {
 
 pub fn parse(workbook: &Workbook) -> ParsedAllocations {
     let mut parsed = ParsedAllocations::default();
-    let Some((sheet, cols)) = workbook
-        .sheets
+    let visible: Vec<(Grid, Vec<Problem>)> =
+        workbook.sheets.iter().map(Grid::visible_only).collect();
+    let Some((sheet, cols, hidden)) = visible
         .iter()
-        .find_map(|s| find_header(s).map(|c| (s, c)))
+        .find_map(|(s, hidden)| find_header(s).map(|c| (s, c, hidden)))
     else {
         parsed.problems.push(Problem::error_in(
             workbook.sheets.first().map(|s| s.name.as_str()),
@@ -94,6 +95,7 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
         return parsed;
     };
     let name = sheet.name.clone();
+    parsed.problems.extend(hidden.iter().cloned());
     // `600,000` means 600 000 kr in a column that also has `1,234,567`, and 600 kr in
     // one that has `1 234,50`; alone it is refused.
     let mark = column_mark(

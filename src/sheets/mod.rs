@@ -16,6 +16,7 @@ pub mod comparison;
 pub mod csv_export;
 pub mod detect;
 pub mod export;
+pub mod hidden;
 pub mod isolate;
 pub mod read;
 pub mod report;
@@ -25,7 +26,7 @@ pub mod statistics_export;
 pub mod template;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,11 @@ pub struct Grid {
     pub name: String,
     #[serde(with = "cell_list")]
     pub cells: BTreeMap<(u32, u32), CellValue>,
+    /// Rows and columns the file hides (a filter, or hidden by hand); see [`hidden`].
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hidden_rows: BTreeSet<u32>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hidden_cols: BTreeSet<u32>,
 }
 
 /// Cells as a list of `[row, col, value]`: JSON (between the reader process and the
@@ -123,6 +129,54 @@ impl Grid {
         let mut rows: Vec<u32> = self.cells.keys().map(|(r, _)| *r).collect();
         rows.dedup();
         rows
+    }
+
+    /// The same sheet without what it hides, and a warning naming each hidden row or
+    /// column that had anything in it: what a person sees is what is imported.
+    pub fn visible_only(&self) -> (Grid, Vec<Problem>) {
+        let mut visible = self.clone();
+        visible.hidden_rows.clear();
+        visible.hidden_cols.clear();
+        visible
+            .cells
+            .retain(|(r, c), _| !self.hidden_rows.contains(r) && !self.hidden_cols.contains(c));
+        let mut problems = Vec::new();
+        for row in &self.hidden_rows {
+            let shown: Vec<String> = self
+                .cells
+                .range((*row, 0)..=(*row, u32::MAX))
+                .map(|(_, v)| v.text())
+                .filter(|t| !t.is_empty())
+                .take(3)
+                .collect();
+            if !shown.is_empty() {
+                problems.push(Problem::warning_at(
+                    &self.name,
+                    *row,
+                    0,
+                    format!(
+                        "Rad {} er skjult (av et filter eller for hånd) og importeres ikke: «{}».",
+                        row + 1,
+                        shown.join(" · ")
+                    ),
+                ));
+            }
+        }
+        for col in &self.hidden_cols {
+            let used = self.cells.iter().any(|((r, c), v)| {
+                c == col && !self.hidden_rows.contains(r) && !v.text().is_empty()
+            });
+            if used {
+                problems.push(Problem::warning_in(
+                    Some(&self.name),
+                    format!(
+                        "Kolonne {} er skjult og importeres ikke.",
+                        column_name(*col)
+                    ),
+                ));
+            }
+        }
+        (visible, problems)
     }
 
     pub fn row_is_empty(&self, row: u32) -> bool {

@@ -43,6 +43,12 @@ pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Wo
             limits.max_sheets
         ));
     }
+    let mut hidden = match format {
+        Format::Xlsx => super::hidden::in_xlsx(bytes),
+        Format::Ods => super::hidden::in_ods(bytes),
+        Format::Xls => super::hidden::in_xls(bytes),
+        Format::Csv => Default::default(),
+    };
     let mut sheets = Vec::new();
     let mut cells_seen = 0usize;
     for name in names {
@@ -69,6 +75,10 @@ pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Wo
                     }
                 }
             }
+        }
+        if let Some(h) = hidden.remove(&name) {
+            grid.hidden_rows = h.rows;
+            grid.hidden_cols = h.cols;
         }
         sheets.push(grid);
     }
