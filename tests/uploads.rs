@@ -503,9 +503,9 @@ async fn tolerant_where_people_are_inconsistent() {
     );
     assert_eq!(body["application"]["kommunenummer"], "5001");
     assert!(
-        messages(&body, "warnings")
-            .iter()
-            .any(|w| w.starts_with("Søknad!B4: Kommunenummer 1601 finnes ikke i 2027")),
+        messages(&body, "warnings").iter().any(|w| w.starts_with(
+            "Søknad!B4: Kommunenummer 1601 (Trondheim) gjaldt ikke i 2027; kommunen ble til 5001"
+        )),
         "{:?}",
         messages(&body, "warnings")
     );

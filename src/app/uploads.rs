@@ -14,6 +14,7 @@ use crate::domain::audit::NewAuditEvent;
 use crate::domain::kommune::{
     Kommunenummer, NumberAndName, Register, Successor, check_number_and_name, name_matches,
 };
+use crate::domain::org_number::OrgNumber;
 use crate::domain::round::Round;
 use crate::domain::round::RoundPhase;
 use crate::domain::statistics as stats;
@@ -106,6 +107,10 @@ pub struct ApplicationPreview {
     /// when the application has changed since.
     #[serde(default)]
     pub base_version: Option<i64>,
+    /// The organisation number the workbook gives (checked), registered for the
+    /// applicant on confirm when it has none.
+    #[serde(default)]
+    pub org_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -434,66 +439,40 @@ async fn application_preview(
             }
         }
         None => {
-            // A number of an earlier division is followed to the round's year.
-            if let Some(n) = &number
-                && register.lookup(n, round.year).is_none()
-            {
-                let year = register.division_year_for(round.year).unwrap_or(round.year);
-                let cell = parsed.cells.get("kommunenummer").cloned();
-                match register.successor(n, 2000, year) {
-                    Successor::Became { municipality, .. }
-                    | Successor::Unchanged { municipality } => {
+            let typed = parsed.applicant_name.clone().unwrap_or_default();
+            let number_cell = parsed.cells.get("kommunenummer").cloned();
+            let mut by_number = None;
+            let mut number_refused = false;
+            // A number and a name must agree; an earlier division's number is followed.
+            if let Some(n) = &number {
+                match check_number_and_name(register, n, &typed, round.year) {
+                    Ok(NumberAndName::Agrees(m)) => by_number = Some(m),
+                    Ok(NumberAndName::Followed { from, to }) => {
                         parsed.problems.push(problem_at(
-                            &cell,
+                            &number_cell,
                             Severity::Warning,
                             format!(
-                                "Kommunenummer {n} finnes ikke i {}; det er nå {} {}, som brukes.",
-                                round.year, municipality.number, municipality.name
+                                "Kommunenummer {} ({}) gjaldt ikke i {}; kommunen ble til {} {}, som brukes.",
+                                from.number, from.name, round.year, to.number, to.name
                             ),
                         ));
-                        number = Some(municipality.number);
+                        by_number = Some(to);
                     }
-                    Successor::Split { parts } => {
-                        parsed.problems.push(problem_at(
-                            &cell,
-                            Severity::Error,
-                            format!(
-                                "Kommunenummer {n} ble delt mellom {}; oppgi riktig nåværende kommunenummer.",
-                                parts.iter().map(|p| format!("{} {}", p.number, p.name)).collect::<Vec<_>>().join(", ")
-                            ),
-                        ));
-                        number = None;
-                    }
-                    Successor::Unknown => {
-                        parsed.problems.push(problem_at(
-                            &cell,
-                            Severity::Error,
-                            format!("Kommunenummer {n} finnes ikke i kommuneregisteret."),
-                        ));
-                        number = None;
+                    Err(message) => {
+                        parsed
+                            .problems
+                            .push(problem_at(&number_cell, Severity::Error, message));
+                        number_refused = true;
                     }
                 }
             }
-            let typed = parsed.applicant_name.clone().unwrap_or_default();
-            let by_number = number.as_ref().and_then(|n| register.lookup(n, round.year));
+            number = by_number.as_ref().map(|m| m.number.clone());
             let by_name = register
                 .division_year_for(round.year)
                 .map(|y| register.municipalities(y))
                 .unwrap_or_default()
                 .into_iter()
-                .find(|m| !typed.is_empty() && name_matches(&m.name, &typed));
-            if let (Some(a), Some(b)) = (&by_number, &by_name)
-                && a.number != b.number
-            {
-                parsed.problems.push(problem_at(
-                    &applicant_cell,
-                    Severity::Warning,
-                    format!(
-                        "Søker «{typed}» og kommunenummer {} ({}) stemmer ikke overens; kommunenummeret brukes.",
-                        a.number, a.name
-                    ),
-                ));
-            }
+                .find(|m| !number_refused && !typed.is_empty() && name_matches(&m.name, &typed));
             if let Some(m) = by_number.or(by_name) {
                 applicant_name = Some(m.name.clone());
                 applicant_ref = Some(m.number.to_string());
@@ -501,6 +480,8 @@ async fn application_preview(
             } else if let Some((id, name)) = store.find_organisation(None, &typed).await? {
                 applicant_ref = Some(format!("org:{id}"));
                 applicant_name = Some(name);
+            } else if number_refused {
+                // The contradiction is already named at the kommunenummer.
             } else if !typed.is_empty() || parsed.kommunenummer.is_some() {
                 parsed.problems.push(problem_at(
                     &applicant_cell,
@@ -528,6 +509,9 @@ async fn application_preview(
             .map(|(id, _)| id),
         _ => None,
     };
+    let org_number =
+        check_org_number(store, &mut parsed, organisation, applicant_name.as_deref()).await?;
+    check_made_for(&mut parsed, round);
     let mut replaces = None;
     let mut base_version = None;
     let by_applicant = user.limited_to_organisation().is_some();
@@ -588,7 +572,72 @@ async fn application_preview(
         budget_lines,
         replaces_application: replaces,
         base_version,
+        org_number,
     })
+}
+
+/// The organisation number of the workbook: nine digits with a right MOD11 check digit,
+/// and the one registered for the applicant when there is one.
+async fn check_org_number(
+    store: &Store,
+    parsed: &mut application::ParsedApplication,
+    organisation: Option<i64>,
+    applicant: Option<&str>,
+) -> AppResult<Option<String>> {
+    let Some(text) = parsed.org_number.clone() else {
+        return Ok(None);
+    };
+    let cell = parsed.cells.get("org_number").cloned();
+    let at = |severity, message| Problem {
+        severity,
+        sheet: cell.as_ref().map(|c| c.0.clone()),
+        cell: cell.as_ref().map(|c| c.1.clone()),
+        message,
+    };
+    let number = match OrgNumber::parse(&text) {
+        Ok(n) => n,
+        Err(message) => {
+            parsed.problems.push(at(Severity::Error, message));
+            return Ok(None);
+        }
+    };
+    if let Some(org) = organisation
+        && let Some(registered) = store.organisation_org_number(org).await?
+        && registered != number.as_str()
+    {
+        let shown = OrgNumber::parse(&registered)
+            .map(|r| r.to_string())
+            .unwrap_or(registered);
+        parsed.problems.push(at(
+            Severity::Warning,
+            format!(
+                "Organisasjonsnummeret {number} er ulikt det som er registrert for {} ({shown}); det registrerte beholdes.",
+                applicant.unwrap_or("søkeren")
+            ),
+        ));
+    }
+    Ok(Some(number.as_str().to_string()))
+}
+
+/// A workbook downloaded for another round says so in its «Runde» cell (`… nr. 7`).
+fn check_made_for(parsed: &mut application::ParsedApplication, round: &Round) {
+    let Some((label, sheet, cell)) = parsed.round_label.clone() else {
+        return;
+    };
+    let made_for = label
+        .rsplit_once("nr.")
+        .and_then(|(_, id)| id.trim().parse::<i64>().ok());
+    if made_for.is_some_and(|id| id != round.id) {
+        parsed.problems.push(Problem {
+            severity: Severity::Warning,
+            sheet: Some(sheet),
+            cell: Some(cell),
+            message: format!(
+                "Arbeidsboken er laget for «{label}», men lastes opp til «{} ({}), nr. {}». Søknaden lagres i runden den lastes opp til.",
+                round.name, round.year, round.id
+            ),
+        });
+    }
 }
 
 async fn allocations_preview(
@@ -927,6 +976,10 @@ async fn confirm_application(
     confirm_preview(tx, upload).await?;
     let applicant =
         resolve_applicant(tx, register, &fields.applicant, locked.round.year, actor).await?;
+    if let Some(number) = &preview.org_number {
+        store::organisations::register_org_number(tx, applicant.organisation_id, number, actor)
+            .await?;
+    }
     let existing = organisation_application_in(tx, round_id, applicant.organisation_id).await?;
     let (application_id, changed) = match existing {
         Some(current) => {

@@ -18,6 +18,7 @@ pub mod date;
 pub mod decision;
 pub mod kommune;
 pub mod money;
+pub mod org_number;
 pub mod refusal;
 pub mod report;
 pub mod round;

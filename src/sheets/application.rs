@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::template::{
     APPLICATION_SHEET, BUDGET_SHEET, LABEL_APPLICANT, LABEL_CONTACT, LABEL_DESCRIPTION,
-    LABEL_EMAIL, LABEL_KOMMUNENUMMER, LABEL_ORG_NUMBER, LABEL_REQUESTED, LABEL_TITLE,
+    LABEL_EMAIL, LABEL_KOMMUNENUMMER, LABEL_ORG_NUMBER, LABEL_REQUESTED, LABEL_ROUND, LABEL_TITLE,
 };
 use super::text::{
     amount, amount_in_column, column_mark, header_is, is_total_label, kommunenummer,
@@ -31,6 +31,26 @@ pub struct ParsedApplication {
     pub problems: Vec<Problem>,
     /// Where each field came from (`requested` → `Søknad!B11`), to name cells in messages.
     pub cells: BTreeMap<String, (String, String)>,
+    /// The round the workbook was made for, as its «Runde» cell says, and where.
+    pub round_label: Option<(String, String, String)>,
+    /// Budget amounts typed as text, which a spreadsheet's SUM counts as 0.
+    #[serde(skip)]
+    pub text_amounts: TextAmounts,
+}
+
+/// What a recalculating spreadsheet program makes of amounts typed as text: its SUM
+/// leaves them out. Per column (cost, own contribution, applied): the sum of the cells
+/// that are numbers, and the cells that are text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextAmounts {
+    pub number_sums: [Kroner; 3],
+    pub text_cells: [Vec<String>; 3],
+}
+
+impl TextAmounts {
+    fn any(&self) -> bool {
+        self.text_cells.iter().any(|c| !c.is_empty())
+    }
 }
 
 impl ParsedApplication {
@@ -85,7 +105,51 @@ pub fn parse(workbook: &Workbook) -> ParsedApplication {
     if let Some(sheet) = find_sheet(workbook, BUDGET_SHEET, &mut parsed.problems) {
         parse_budget_sheet(sheet, &mut parsed);
     }
+    requested_without_text_lines(&mut parsed);
     parsed
+}
+
+/// «Omsøkt beløp» on the first sheet is the template's formula over the budget: when the
+/// program left out lines typed as text, it is that sum, not the applicant's. The lines
+/// decide then, with a warning.
+fn requested_without_text_lines(parsed: &mut ParsedApplication) {
+    let seen = &parsed.text_amounts;
+    if !seen.any() {
+        return;
+    }
+    let lines: Kroner = parsed
+        .input
+        .budget_lines
+        .iter()
+        .filter_map(|l| Kroner::parse(&l.applied).ok())
+        .sum();
+    let Some(requested) = parsed
+        .input
+        .requested
+        .as_deref()
+        .and_then(|r| Kroner::parse(r).ok())
+    else {
+        return;
+    };
+    if requested == lines || requested != seen.number_sums[2] {
+        return;
+    }
+    parsed.input.requested = None;
+    let cells: Vec<String> = seen.text_cells.iter().flatten().cloned().collect();
+    let message = format!(
+        "Omsøkt beløp ({requested}) er regnet uten budsjettbeløpene som er skrevet som tekst ({}); summen av budsjettpostene, {lines}, brukes.",
+        cells.join(", ")
+    );
+    let problem = match parsed.cells.get("requested") {
+        Some((sheet, cell)) => Problem {
+            severity: super::Severity::Warning,
+            sheet: Some(sheet.clone()),
+            cell: Some(cell.clone()),
+            message,
+        },
+        None => Problem::warning_in(None, message),
+    };
+    parsed.problems.push(problem);
 }
 
 fn parse_application_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
@@ -120,6 +184,12 @@ fn parse_application_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
             parsed.cells.insert("applicant".into(), here(value_col));
         } else if is(LABEL_ORG_NUMBER) {
             parsed.org_number = text;
+            parsed.cells.insert("org_number".into(), here(value_col));
+        } else if is(LABEL_ROUND) {
+            if let Some(label) = text {
+                let (sheet, cell) = here(value_col);
+                parsed.round_label = Some((label, sheet, cell));
+            }
         } else if is(LABEL_KOMMUNENUMMER) {
             parsed.cells.insert("kommunenummer".into(), here(value_col));
             if let Some((_, v)) = &value_cell {
@@ -248,8 +318,22 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
             let col = col?;
             let value = sheet.get(row, col)?;
             let mark = marks.iter().find(|(c, _)| *c == col).map(|(_, m)| *m);
+            let which = [cols.cost, cols.own, cols.applied]
+                .iter()
+                .position(|c| *c == Some(col));
             match amount_in_column(value, mark) {
-                Ok(a) => Some(a),
+                Ok(a) => {
+                    if let Some(i) = which {
+                        let seen = &mut parsed.text_amounts;
+                        match value {
+                            CellValue::Number(_) => seen.number_sums[i] = seen.number_sums[i] + a,
+                            _ => {
+                                seen.text_cells[i].push(format!("{}{}", column_name(col), row + 1))
+                            }
+                        }
+                    }
+                    Some(a)
+                }
                 Err(message) => {
                     parsed
                         .problems
@@ -370,16 +454,37 @@ fn check_total_row(
     (cost, own, applied): (Kroner, Kroner, Kroner),
     parsed: &mut ParsedApplication,
 ) {
-    for (col, lines_sum, label) in [
+    for (i, (col, lines_sum, label)) in [
         (cols.cost, cost, "kostnad"),
         (cols.own, own, "egenandel"),
         (cols.applied, applied, "omsøkt beløp"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let Some(col) = col else { continue };
         let Some(value) = sheet.get(row, col) else {
             continue;
         };
+        let text_cells = parsed.text_amounts.text_cells[i].clone();
         match amount(value) {
+            // The program summed only the numbers: the lines typed as text are the
+            // difference, and the lines are what counts.
+            Ok(stated)
+                if stated != lines_sum
+                    && !text_cells.is_empty()
+                    && stated == parsed.text_amounts.number_sums[i] =>
+            {
+                parsed.problems.push(Problem::warning_at(
+                    &sheet.name,
+                    row,
+                    col,
+                    format!(
+                        "Sum {label} i sum-raden ({stated}) tar ikke med beløpene som er skrevet som tekst ({}); summen av linjene, {lines_sum}, brukes. Skriv beløpene som tall.",
+                        text_cells.join(", ")
+                    ),
+                ))
+            }
             Ok(stated) if stated != lines_sum => parsed.problems.push(Problem::error_at(
                 &sheet.name,
                 row,

@@ -193,10 +193,14 @@ pub fn application_workbook(
         .set_error_title("Ukjent kategori")?
         .set_error_message(format!("Velg en av: {}.", BUDGET_CATEGORIES.join(", ")))?;
     sheet.add_data_validation(BUDGET_HEADER_ROW + 1, 0, last - 1, 0, &categories)?;
+    // Amounts typed as text are left out of the sums by every spreadsheet program, so
+    // the cells take numbers only and say so before anything is typed.
     let amounts = DataValidation::new()
         .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+        .set_input_title("Beløp i kroner")?
+        .set_input_message("Skriv beløpet som et tall, for eksempel 250000 eller 1234,50 – uten «kr» og uten punktum mellom tusener.")?
         .set_error_title("Ugyldig beløp")?
-        .set_error_message("Beløpet må være et tall, 0 eller større.")?;
+        .set_error_message("Beløpet må være et tall i kroner, 0 eller større (for eksempel 250000). Skriv det uten «kr», mellomrom eller punktum mellom tusener.")?;
     sheet.add_data_validation(BUDGET_HEADER_ROW + 1, 2, last - 1, 4, &amounts)?;
     sheet.set_freeze_panes(BUDGET_HEADER_ROW + 1, 0)?;
     // Printed: landscape, one page wide, the header on every page.

@@ -59,6 +59,19 @@ impl Store {
             .map(|(id, n, _)| (id, n)))
     }
 
+    /// The organisation number registered for an organisation, if any.
+    pub async fn organisation_org_number(
+        &self,
+        organisation_id: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(self
+            .fetch_optional::<(Option<String>,)>(
+                sql("SELECT org_number FROM organisations WHERE id = $1").bind(organisation_id),
+            )
+            .await?
+            .and_then(|(n,)| n))
+    }
+
     pub async fn organisation_name(&self, organisation_id: i64) -> StoreResult<String> {
         self.fetch_optional::<(String,)>(
             sql("SELECT name FROM organisations WHERE id = $1").bind(organisation_id),
@@ -227,6 +240,38 @@ pub async fn ensure_municipality_organisation(
         name: m.name.clone(),
         kommunenummer: Some(m.number.clone()),
     })
+}
+
+/// Registers the organisation number an application gave, when the organisation has
+/// none yet (a registered number is never overwritten by an upload). Audited.
+pub async fn register_org_number(
+    tx: &mut Tx,
+    organisation_id: i64,
+    org_number: &str,
+    actor: &Actor,
+) -> StoreResult<bool> {
+    let changed = tx
+        .execute(
+            sql("UPDATE organisations SET org_number = $1 WHERE id = $2 AND org_number IS NULL")
+                .bind(org_number)
+                .bind(organisation_id),
+        )
+        .await?;
+    if changed > 0 {
+        let name: (String,) = tx
+            .fetch_one(sql("SELECT name FROM organisations WHERE id = $1").bind(organisation_id))
+            .await?;
+        tx.audit(NewAuditEvent::new(
+            actor,
+            "organisation.org_number",
+            format!(
+                "Registrerte organisasjonsnummer {org_number} for {}",
+                name.0
+            ),
+        ))
+        .await?;
+    }
+    Ok(changed > 0)
 }
 
 /// An inter-municipal organisation with its member municipalities.
