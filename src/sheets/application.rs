@@ -131,11 +131,11 @@ fn requested_without_text_lines(parsed: &mut ParsedApplication) {
     else {
         return;
     };
-    if requested == lines || requested != seen.number_sums[2] {
+    if requested == lines || requested != seen.number_sums[2] || seen.text_cells[2].is_empty() {
         return;
     }
     parsed.input.requested = None;
-    let cells: Vec<String> = seen.text_cells.iter().flatten().cloned().collect();
+    let cells = seen.text_cells[2].clone();
     let message = format!(
         "Omsøkt beløp ({requested}) er regnet uten budsjettbeløpene som er skrevet som tekst ({}); summen av budsjettpostene, {lines}, brukes.",
         cells.join(", ")
