@@ -297,3 +297,58 @@ async fn an_iks_members_follow_the_rounds_year() {
     assert_eq!(claim.indicators.inhabitants, Some(inhabitants));
     assert!(claim.indicators.coordinator_coverage_percent.is_some());
 }
+
+#[tokio::test]
+async fn the_report_falls_back_to_the_last_year_with_figures_and_says_so() {
+    use calamine::{Reader, open_workbook_auto_from_rs};
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let round_id = app.round_id(DEMO_ROUND).await;
+    let note = "Tall for 2025 mangler; viser 2024.";
+
+    let report = app.get(&format!("/api/v1/rounds/{round_id}/report")).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    let report = report.json();
+    assert_eq!(report["grant_year"], 2026);
+    assert_eq!(report["before_year"], 2024);
+    assert_eq!(report["before_note"], note);
+    assert_eq!(report["years"][0], 2024);
+    let trondheim = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kommunenummer"] == "5001")
+        .expect("Trondheim has figures");
+    let before = &trondheim["coordinator"]["before"];
+    assert!(
+        before.as_str().unwrap().parse::<Decimal>().is_ok(),
+        "{before}"
+    );
+    assert!(trondheim["recipients"].is_string(), "{trondheim}");
+
+    let page = app.get(&format!("/rounds/{round_id}/report")).await.text();
+    assert!(page.contains(note), "{page}");
+    assert!(!page.contains("Det finnes ennå ingen dekningstall"));
+
+    let csv = app
+        .get(&format!("/rounds/{round_id}/report/dekning.csv"))
+        .await
+        .text();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.contains("Koordinator før (2024; tall for 2025 mangler; viser 2024.)"),
+        "{header}"
+    );
+
+    let xlsx = app.get(&format!("/rounds/{round_id}/report.xlsx")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let mut book = open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    for sheet in ["Tildeling", "Dekning", "Kilder"] {
+        let range = book.worksheet_range(sheet).unwrap();
+        let found = range
+            .rows()
+            .flatten()
+            .any(|cell| cell.to_string().contains(note));
+        assert!(found, "{sheet} says {note}");
+    }
+}
