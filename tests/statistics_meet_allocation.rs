@@ -229,6 +229,14 @@ async fn missing_figures_are_shown_and_need_a_reason_to_propose() {
         .await
         .text();
     assert!(audit.contains(&format!("begrunnelse: {reason}")), "{audit}");
+    // The decision page shows the reason and whom figures were missing for.
+    let decision = proposed.json()["id"].as_i64().unwrap();
+    let page = app.get(&format!("/decisions/{decision}")).await.text();
+    assert!(page.contains(reason));
+    assert!(page.contains("Formelen manglet tall for"));
+    assert!(page.contains(
+        "Trondheim - Tråante (5001): innbyggertall, antall mottakere og koordinatordekning"
+    ));
 }
 
 #[tokio::test]

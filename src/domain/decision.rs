@@ -234,6 +234,50 @@ mod tests {
     }
 
     #[test]
+    fn lacking_figures_name_the_applicant_and_figures() {
+        use crate::domain::allocation::{Claim, FormulaParameters, Indicators, Method};
+        use rust_decimal::Decimal;
+        let claim = |id, inhabitants: Option<i64>| Claim {
+            id,
+            requested: Kroner::from_whole(100),
+            floor: None,
+            cap: None,
+            score: None,
+            indicators: Indicators {
+                inhabitants: inhabitants.map(Decimal::from),
+                home_service_recipients: Some(Decimal::from(10)),
+                coordinator_coverage_percent: None,
+            },
+            manual_amount: None,
+        };
+        let input = AllocationInput {
+            pool: Kroner::from_whole(1000),
+            unit: Kroner::from_whole(1),
+            method: Method::Formel(FormulaParameters {
+                base_amount: Decimal::from(10),
+                per_inhabitant: Decimal::ONE,
+                per_recipient: Decimal::ONE,
+                need_weight: Decimal::ZERO,
+            }),
+            claims: vec![claim(1, Some(500)), claim(2, None), claim(3, None)],
+        };
+        let applicants = vec![FrozenApplicant {
+            application_id: 2,
+            applicant: "Fosen helse".into(),
+            kommunenummer: None,
+        }];
+        assert_eq!(
+            lacking_figures(&input, &applicants),
+            vec!["Fosen helse: innbyggertall", "Søknad 3: innbyggertall"]
+        );
+        let proportional = AllocationInput {
+            method: Method::Forholdsmessig,
+            ..input
+        };
+        assert!(lacking_figures(&proportional, &applicants).is_empty());
+    }
+
+    #[test]
     fn statuses_round_trip() {
         for s in ["proposed", "returned", "approved", "superseded"] {
             assert_eq!(DecisionStatus::parse(s).unwrap().as_str(), s);

@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::Kroner;
-use crate::domain::allocation::{AllocationResult, claims_missing_figures, percent_text};
+use crate::domain::allocation::{
+    AllocationInput, AllocationResult, claims_missing_figures, percent_text,
+};
 use crate::domain::application::ApplicationSummary;
 use crate::domain::decision::{DecisionStatus, FrozenApplicant, FrozenSnapshot};
 use crate::domain::scenario::{Comparison, ScenarioOutcome, ScenarioSpec, parameters_text};
@@ -109,6 +111,27 @@ pub struct MissingFiguresLine {
     pub text: String,
 }
 
+/// Each applicant of `input` that lacks figures its formula uses.
+fn missing_lines(
+    input: &AllocationInput,
+    applicants: &[FrozenApplicant],
+) -> Vec<MissingFiguresLine> {
+    claims_missing_figures(input)
+        .into_iter()
+        .map(|m| {
+            let applicant = applicants.iter().find(|a| a.application_id == m.id);
+            MissingFiguresLine {
+                application_id: m.id,
+                applicant: applicant
+                    .map_or_else(|| format!("Søknad {}", m.id), |a| a.applicant.clone()),
+                kommunenummer: applicant.and_then(|a| a.kommunenummer.clone()),
+                text: m.text(),
+                missing: m.missing,
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioBody {
     pub id: i64,
@@ -160,20 +183,7 @@ impl ScenarioBody {
             unallocated_reason: s.result.unplaced_reason.clone(),
             valid: s.result.is_valid(),
             current,
-            missing_figures: claims_missing_figures(&s.input)
-                .into_iter()
-                .map(|m| {
-                    let applicant = applicants.iter().find(|a| a.application_id == m.id);
-                    MissingFiguresLine {
-                        application_id: m.id,
-                        applicant: applicant
-                            .map_or_else(|| format!("Søknad {}", m.id), |a| a.applicant.clone()),
-                        kommunenummer: applicant.and_then(|a| a.kommunenummer.clone()),
-                        text: m.text(),
-                        missing: m.missing,
-                    }
-                })
-                .collect(),
+            missing_figures: missing_lines(&s.input, &applicants),
             version: s.version,
             created_by: s.created_by.clone(),
             created_at: s.created_at,
@@ -233,6 +243,8 @@ pub struct DecisionBody {
     pub allocated_total: Kroner,
     pub unallocated: Kroner,
     pub unallocated_reason: Option<String>,
+    /// The applicants that lacked figures the formula uses when it was proposed.
+    pub missing_figures: Vec<MissingFiguresLine>,
 }
 
 impl DecisionBody {
@@ -271,6 +283,7 @@ impl DecisionBody {
             allocated_total: f.result.allocated,
             unallocated: f.result.unplaced,
             unallocated_reason: f.result.unplaced_reason.clone(),
+            missing_figures: missing_lines(&f.input, &f.applicants),
         }
     }
 
