@@ -410,7 +410,11 @@ async fn a_new_round_without_grants_or_later_statistics_still_reports() {
 
     let page = app.get(&format!("/rounds/{id}/report")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text().contains("Det finnes ennå ingen dekningstall"));
+    // No figures for 2029: «before» is the last earlier year with figures, and the
+    // report says so.
+    assert_eq!(report["before_year"], 2024);
+    assert!(page.text().contains("Tall for 2029 mangler; viser 2024."));
+    assert!(!page.text().contains("Det finnes ennå ingen dekningstall"));
     assert!(
         page.text()
             .contains("Ingen kommuner har både beløp per mottaker")

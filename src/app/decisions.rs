@@ -8,8 +8,8 @@ use crate::domain::application::ApplicationStatus;
 use crate::domain::assessment::check_not_conflicted;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::{
-    DecisionStatus, FrozenDecision, FrozenSnapshot, check_fits_pool, check_reason,
-    check_return_comment, check_reviewer,
+    DecisionStatus, FrozenDecision, FrozenSnapshot, check_fits_pool, check_missing_figures_reason,
+    check_reason, check_return_comment, check_reviewer, lacking_figures,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::decisions::{
@@ -110,6 +110,9 @@ pub async fn propose(
     // amendment, which needs a reason.
     let amendment = in_force.is_some() || round.phase.is_decided();
     check_reason(amendment, reason).map_err(|m| AppError::invalid("reason", m))?;
+    let applicants = frozen_applicants(&applications);
+    check_missing_figures_reason(&lacking_figures(&scenario.input, &applicants), reason)
+        .map_err(|m| AppError::invalid("reason", m))?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let frozen = FrozenDecision {
         scenario_id,
@@ -118,7 +121,7 @@ pub async fn propose(
         pool: round.pool,
         rounding_unit: scenario.rounding_unit,
         snapshot,
-        applicants: frozen_applicants(&applications),
+        applicants,
         input: scenario.input.clone(),
         result: scenario.result.clone(),
         computed_at: scenario.computed_at,

@@ -3,13 +3,13 @@
 //! officer with a standing conflict of interest for an application sets no manual amount,
 //! floor or cap for it.
 
-use crate::domain::allocation::{AllocationInput, allocate};
+use crate::domain::allocation::{AllocationInput, Method, allocate};
 use crate::domain::assessment::{check_not_conflicted, touched_by_hand};
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
 use crate::domain::scenario::{
-    ScenarioSpec, build_input, check_delete, check_name_free, check_recompute, error_field,
-    snapshot_name,
+    ScenarioSpec, build_input, check_delete, check_name_free, check_recompute,
+    default_indicator_year, error_field, snapshot_name,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::scenarios::{
@@ -48,13 +48,7 @@ pub async fn input(
 ) -> AppResult<AllocationInput> {
     let sources = match store.claim_sources(round, spec).await {
         Err(StoreError::NotFound(_)) if spec.snapshot_id.is_some() => {
-            return Err(AppError::invalid(
-                "parameters.snapshot_id",
-                format!(
-                    "Øyeblikksbildet {} av statistikken finnes ikke.",
-                    spec.snapshot_id.unwrap_or_default()
-                ),
-            ));
+            return Err(unknown_snapshot(spec.snapshot_id.unwrap_or_default()));
         }
         other => other?,
     };
@@ -84,6 +78,37 @@ pub async fn is_current(store: &Store, scenario: &StoredScenario) -> AppResult<b
     })
 }
 
+fn unknown_snapshot(id: i64) -> AppError {
+    AppError::invalid(
+        "parameters.snapshot_id",
+        format!("Øyeblikksbildet {id} av statistikken finnes ikke."),
+    )
+}
+
+/// A formula without a chosen statistics year gets the latest year before the round's in
+/// which the round's applicants (an IKS by its members in that year) have the figures the
+/// formula uses; the year is stored with the scenario, so it does not move later.
+pub async fn with_default_year(
+    store: &Store,
+    round: &Round,
+    spec: &ScenarioSpec,
+) -> AppResult<ScenarioSpec> {
+    let (Method::Formel(parameters), Some(snapshot_id), None) =
+        (&spec.method, spec.snapshot_id, spec.indicator_year)
+    else {
+        return Ok(spec.clone());
+    };
+    let by_year = match store.formula_indicators_by_year(round, snapshot_id).await {
+        Err(StoreError::NotFound(_)) => return Err(unknown_snapshot(snapshot_id)),
+        other => other?,
+    };
+    let year = default_indicator_year(parameters, round.year, &by_year).unwrap_or(round.year - 1);
+    Ok(ScenarioSpec {
+        indicator_year: Some(year),
+        ..spec.clone()
+    })
+}
+
 /// Creates and computes a scenario.
 pub async fn create(
     store: &Store,
@@ -93,6 +118,7 @@ pub async fn create(
 ) -> AppResult<i64> {
     check_hands_off(store, round_id, spec, actor).await?;
     let round = store.round(round_id).await?;
+    let spec = &with_default_year(store, &round, spec).await?;
     let computed = compute(store, &round, spec).await?;
     let mut tx = store.begin().await?;
     check_name_free(

@@ -332,7 +332,8 @@ fn group_norwegian(plain: &str) -> String {
 }
 
 /// «a», «a og b», «a, b og c».
-fn join_norwegian(items: &[&str]) -> String {
+/// `a`, `a og b`, `a, b og c`.
+pub fn join_norwegian(items: &[&str]) -> String {
     match items {
         [] => String::new(),
         [one] => (*one).to_string(),
@@ -908,6 +909,58 @@ struct Target {
     missing: Vec<&'static str>,
 }
 
+/// The figures the formula uses (a term whose parameter is not 0) that `ind` lacks, by
+/// their Norwegian names: `innbyggertall`, `antall mottakere`, `koordinatordekning`.
+pub fn missing_figures(f: &FormulaParameters, ind: &Indicators) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if ind.inhabitants.is_none() && !f.per_inhabitant.is_zero() {
+        missing.push("innbyggertall");
+    }
+    if ind.home_service_recipients.is_none()
+        && !(f.per_recipient.is_zero() && f.need_weight.is_zero())
+    {
+        missing.push("antall mottakere");
+    }
+    if ind.coordinator_coverage_percent.is_none() && !f.need_weight.is_zero() {
+        missing.push("koordinatordekning");
+    }
+    missing
+}
+
+/// One claim of a formula allocation that lacks figures the formula uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingFigures {
+    pub id: i64,
+    pub missing: Vec<String>,
+}
+
+/// Every claim of `input` that lacks a figure its formula uses, in the claims' order;
+/// empty for the other methods.
+pub fn claims_missing_figures(input: &AllocationInput) -> Vec<MissingFigures> {
+    let Method::Formel(f) = &input.method else {
+        return Vec::new();
+    };
+    input
+        .claims
+        .iter()
+        .filter_map(|c| {
+            let missing = missing_figures(f, &c.indicators);
+            (!missing.is_empty()).then(|| MissingFigures {
+                id: c.id,
+                missing: missing.into_iter().map(str::to_string).collect(),
+            })
+        })
+        .collect()
+}
+
+impl MissingFigures {
+    /// `innbyggertall og antall mottakere`.
+    pub fn text(&self) -> String {
+        let names: Vec<&str> = self.missing.iter().map(String::as_str).collect();
+        join_norwegian(&names)
+    }
+}
+
 fn formula_target(f: &FormulaParameters, c: &Claim) -> Result<Target, AllocationError> {
     let ind = &c.indicators;
     let values = [
@@ -925,18 +978,7 @@ fn formula_target(f: &FormulaParameters, c: &Claim) -> Result<Target, Allocation
             message: "indikatorverdiene kan ikke være negative.".into(),
         });
     }
-    let mut missing = Vec::new();
-    if ind.inhabitants.is_none() && !f.per_inhabitant.is_zero() {
-        missing.push("innbyggertall");
-    }
-    if ind.home_service_recipients.is_none()
-        && !(f.per_recipient.is_zero() && f.need_weight.is_zero())
-    {
-        missing.push("antall mottakere");
-    }
-    if ind.coordinator_coverage_percent.is_none() && !f.need_weight.is_zero() {
-        missing.push("koordinatordekning");
-    }
+    let missing = missing_figures(f, ind);
     let inhabitants = ind.inhabitants.unwrap_or_default();
     let recipients = ind.home_service_recipients.unwrap_or_default();
     // Missing coverage: the need term is 0, as if everyone had a coordinator.

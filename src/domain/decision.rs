@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::allocation::{AllocationInput, AllocationResult};
+use super::allocation::{AllocationInput, AllocationResult, claims_missing_figures};
 use super::money::Kroner;
 use super::refusal::Refusal;
 use super::scenario::ScenarioSpec;
@@ -149,6 +149,48 @@ pub fn check_reason(amends_decision: bool, reason: Option<&str>) -> Result<(), S
     }
 }
 
+/// Each applicant of `input` that lacks figures its formula uses, as
+/// «Fosen helse: innbyggertall og antall mottakere».
+pub fn lacking_figures(input: &AllocationInput, applicants: &[FrozenApplicant]) -> Vec<String> {
+    claims_missing_figures(input)
+        .iter()
+        .map(|m| {
+            let name = applicants
+                .iter()
+                .find(|a| a.application_id == m.id)
+                .map_or_else(|| format!("Søknad {}", m.id), |a| a.applicant.clone());
+            format!("{name}: {}", m.text())
+        })
+        .collect()
+}
+
+/// A scenario in which some applicants lack figures the formula uses is proposed only
+/// with a written reason (why it is right to decide on it anyway). `lacking` names each
+/// such applicant with what it lacks: «Fosen helse: innbyggertall».
+pub fn check_missing_figures_reason(
+    lacking: &[String],
+    reason: Option<&str>,
+) -> Result<(), String> {
+    if lacking.is_empty() || reason.is_some_and(|r| !r.trim().is_empty()) {
+        return Ok(());
+    }
+    let shown: Vec<&str> = lacking.iter().take(5).map(String::as_str).collect();
+    let more = match lacking.len().saturating_sub(shown.len()) {
+        0 => String::new(),
+        n => format!(" og {n} til"),
+    };
+    Err(format!(
+        "Formelen mangler tall for {} {} ({}{more}). Skriv en begrunnelse for å foreslå alternativet likevel, eller velg et statistikkår med tall for alle.",
+        lacking.len(),
+        if lacking.len() == 1 {
+            "søker"
+        } else {
+            "søkere"
+        },
+        shown.join("; ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +210,71 @@ mod tests {
         assert!(check_reason(true, Some("  ")).is_err());
         assert!(check_reason(true, Some("Feil i søknadsbeløp")).is_ok());
         assert!(check_reason(false, None).is_ok());
+    }
+
+    #[test]
+    fn missing_figures_need_a_reason() {
+        let lacking = vec!["Fosen helse: innbyggertall".to_string()];
+        let refused = check_missing_figures_reason(&lacking, None).unwrap_err();
+        assert!(
+            refused.contains("1 søker (Fosen helse: innbyggertall)"),
+            "{refused}"
+        );
+        assert!(check_missing_figures_reason(&lacking, Some("  ")).is_err());
+        assert!(check_missing_figures_reason(&lacking, Some("Tallene kommer i mars")).is_ok());
+        assert!(check_missing_figures_reason(&[], None).is_ok());
+        let many: Vec<String> = (1..=7)
+            .map(|i| format!("Søker {i}: innbyggertall"))
+            .collect();
+        let refused = check_missing_figures_reason(&many, None).unwrap_err();
+        assert!(
+            refused.contains("7 søkere") && refused.contains("og 2 til"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn lacking_figures_name_the_applicant_and_figures() {
+        use crate::domain::allocation::{Claim, FormulaParameters, Indicators, Method};
+        use rust_decimal::Decimal;
+        let claim = |id, inhabitants: Option<i64>| Claim {
+            id,
+            requested: Kroner::from_whole(100),
+            floor: None,
+            cap: None,
+            score: None,
+            indicators: Indicators {
+                inhabitants: inhabitants.map(Decimal::from),
+                home_service_recipients: Some(Decimal::from(10)),
+                coordinator_coverage_percent: None,
+            },
+            manual_amount: None,
+        };
+        let input = AllocationInput {
+            pool: Kroner::from_whole(1000),
+            unit: Kroner::from_whole(1),
+            method: Method::Formel(FormulaParameters {
+                base_amount: Decimal::from(10),
+                per_inhabitant: Decimal::ONE,
+                per_recipient: Decimal::ONE,
+                need_weight: Decimal::ZERO,
+            }),
+            claims: vec![claim(1, Some(500)), claim(2, None), claim(3, None)],
+        };
+        let applicants = vec![FrozenApplicant {
+            application_id: 2,
+            applicant: "Fosen helse".into(),
+            kommunenummer: None,
+        }];
+        assert_eq!(
+            lacking_figures(&input, &applicants),
+            vec!["Fosen helse: innbyggertall", "Søknad 3: innbyggertall"]
+        );
+        let proportional = AllocationInput {
+            method: Method::Forholdsmessig,
+            ..input
+        };
+        assert!(lacking_figures(&proportional, &applicants).is_empty());
     }
 
     #[test]

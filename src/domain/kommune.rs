@@ -377,6 +377,51 @@ impl Register {
             .collect()
     }
 
+    /// A collaboration's members, recorded as numbers of the division of
+    /// `recorded_year`, as the municipalities of the division in force in `year`: later
+    /// years follow the code changes (5015 Ørland and 5017 Bjugn of 2019 are both 5057
+    /// Ørland from 2020), earlier ones go back to the municipalities that became them.
+    /// Each appears once, in number order. A member split between several municipalities
+    /// (or one the register cannot follow) is kept under its recorded number, so that
+    /// its figures show as missing rather than being put on one of the parts.
+    pub fn members_in_year(&self, members: &[(Municipality, i32)], year: i32) -> Vec<Municipality> {
+        let mut out: BTreeMap<Kommunenummer, String> = BTreeMap::new();
+        for (member, recorded_year) in members {
+            let mapped: Vec<Municipality> = if year >= *recorded_year {
+                match self.successor(&member.number, *recorded_year, year) {
+                    Successor::Unchanged { municipality }
+                    | Successor::Became { municipality, .. } => {
+                        vec![municipality]
+                    }
+                    Successor::Split { .. } | Successor::Unknown => vec![member.clone()],
+                }
+            } else {
+                let parts = self.predecessors(&member.number, *recorded_year, year);
+                if parts.is_empty() || parts.iter().any(|p| p.partial) {
+                    vec![member.clone()]
+                } else {
+                    parts
+                        .into_iter()
+                        .map(|p| Municipality {
+                            name: if p.name.is_empty() {
+                                member.name.clone()
+                            } else {
+                                p.name
+                            },
+                            number: p.number,
+                        })
+                        .collect()
+                }
+            };
+            for m in mapped {
+                out.entry(m.number).or_insert(m.name);
+            }
+        }
+        out.into_iter()
+            .map(|(number, name)| Municipality { number, name })
+            .collect()
+    }
+
     /// Every recorded change that involves `number`, as old or new, oldest first.
     pub fn history(&self, number: &Kommunenummer) -> Vec<HistoryEntry> {
         let mut entries = Vec::new();
@@ -649,6 +694,39 @@ mod tests {
             new_name: new_name.into(),
             effective: date.parse().unwrap(),
         }
+    }
+
+    #[test]
+    fn members_follow_the_year_once_each() {
+        let r = register();
+        let members = vec![
+            (m("5015", "Ørland"), 2019),
+            (m("5017", "Bjugn"), 2019),
+            (m("5001", "Trondheim"), 2019),
+        ];
+        assert_eq!(
+            r.members_in_year(&members, 2026),
+            vec![m("5001", "Trondheim"), m("5057", "Ørland")]
+        );
+        assert_eq!(r.members_in_year(&members, 2019), {
+            let mut same: Vec<Municipality> = members.iter().map(|(m, _)| m.clone()).collect();
+            same.sort_by(|a, b| a.number.cmp(&b.number));
+            same
+        });
+        // Back to before the 2018 renumbering, and from a later division back to 2019.
+        assert_eq!(
+            r.members_in_year(&[(m("5017", "Bjugn"), 2019)], 2017),
+            vec![m("1627", "Bjugn")]
+        );
+        assert_eq!(
+            r.members_in_year(&[(m("5057", "Ørland"), 2020)], 2019),
+            vec![m("5015", "Ørland"), m("5017", "Bjugn")]
+        );
+        // A split member is not put on one of its parts.
+        assert_eq!(
+            r.members_in_year(&[(m("5012", "Snillfjord"), 2019)], 2024),
+            vec![m("5012", "Snillfjord")]
+        );
     }
 
     fn register() -> Register {

@@ -68,7 +68,8 @@ pub struct ReportInput<'a> {
 pub struct Coverage {
     /// One value per year of [`Report::years`].
     pub by_year: Vec<Value>,
-    /// The year before the grant year.
+    /// The year before the grant year (or the last earlier one with figures, see
+    /// [`Report::before_year`]).
     pub before: Value,
     pub grant_year: Value,
     /// The last year after the grant year with a number.
@@ -161,6 +162,12 @@ pub struct Report {
     pub division_year: i32,
     /// The grant year: the (first) round's year. «Before» is the year before it.
     pub grant_year: i32,
+    /// The year «before» stands for: the year before the grant year, or, when that year
+    /// has no municipal figures, the last earlier year that has.
+    pub before_year: i32,
+    /// Says so when `before_year` is not the year before the grant year:
+    /// «Tall for 2025 mangler; viser 2024.»
+    pub before_note: Option<String>,
     pub rounds: Vec<ReportRound>,
     /// The statistics years shown per municipality, from the year before the grant.
     pub years: Vec<i32>,
@@ -471,14 +478,36 @@ fn merged_count(values: &[Value]) -> Value {
     }
 }
 
-fn coverage(years: &[i32], grant_year: i32, cells: &BTreeMap<i32, Value>) -> Coverage {
+/// The year «before» the grant stands for: the year before it when there are municipal
+/// figures for it, else the last earlier year with figures (with a note saying so), else
+/// the year before all the same.
+pub fn before_year(grant_year: i32, data_years: &BTreeSet<i32>) -> (i32, Option<String>) {
+    let wanted = grant_year - 1;
+    if data_years.contains(&wanted) {
+        return (wanted, None);
+    }
+    match data_years.range(..wanted).next_back() {
+        Some(&earlier) => (
+            earlier,
+            Some(format!("Tall for {wanted} mangler; viser {earlier}.")),
+        ),
+        None => (wanted, None),
+    }
+}
+
+fn coverage(
+    years: &[i32],
+    before_year: i32,
+    grant_year: i32,
+    cells: &BTreeMap<i32, Value>,
+) -> Coverage {
     let at = |y: i32| {
         cells
             .get(&y)
             .copied()
             .unwrap_or(Value::Symbol(Symbol::Missing))
     };
-    let before = at(grant_year - 1);
+    let before = at(before_year);
     let latest_entry = cells
         .iter()
         .rev()
@@ -665,8 +694,9 @@ pub fn build(input: ReportInput<'_>) -> Report {
         .collect();
     let data_years: BTreeSet<i32> = municipal.iter().map(|o| o.year).collect();
     let last_year = data_years.last().copied().unwrap_or(grant_year);
-    let years: Vec<i32> = ((grant_year - 1)..=last_year.max(grant_year)).collect();
-    let shown_years: BTreeSet<i32> = data_years.range((grant_year - 1)..).copied().collect();
+    let (before_year, before_note) = before_year(grant_year, &data_years);
+    let years: Vec<i32> = (before_year..=last_year.max(grant_year)).collect();
+    let shown_years: BTreeSet<i32> = data_years.range(before_year..).copied().collect();
     let harmoniser = Harmoniser {
         index: Index::new(&municipal),
     };
@@ -743,7 +773,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
             let s = series(code);
             s.get(&grant_year)
                 .and_then(|v| v.number())
-                .or_else(|| s.get(&(grant_year - 1)).and_then(|v| v.number()))
+                .or_else(|| s.get(&before_year).and_then(|v| v.number()))
         };
         let recipients = count_near_grant(statistics::RECIPIENTS);
         let inhabitants = count_near_grant(statistics::INHABITANTS);
@@ -764,8 +794,13 @@ pub fn build(input: ReportInput<'_>) -> Report {
             inhabitants,
             per_recipient: per(amount, recipients, 0),
             per_inhabitant: per(amount, inhabitants, 2),
-            coordinator: coverage(&years, grant_year, series(statistics::COORDINATOR)),
-            plan: coverage(&years, grant_year, series(statistics::PLAN)),
+            coordinator: coverage(
+                &years,
+                before_year,
+                grant_year,
+                series(statistics::COORDINATOR),
+            ),
+            plan: coverage(&years, before_year, grant_year, series(statistics::PLAN)),
             notes,
             synthetic,
         });
@@ -818,6 +853,8 @@ pub fn build(input: ReportInput<'_>) -> Report {
     Report {
         division_year,
         grant_year,
+        before_year,
+        before_note,
         rounds,
         years,
         rows,
@@ -1100,6 +1137,21 @@ mod tests {
             .iter()
             .find(|r| r.kommunenummer == number)
             .unwrap()
+    }
+
+    #[test]
+    fn before_falls_back_to_the_last_earlier_year_with_figures() {
+        let years: BTreeSet<i32> = [2016, 2020, 2024].into();
+        assert_eq!(before_year(2025, &years), (2024, None));
+        assert_eq!(
+            before_year(2026, &years),
+            (2024, Some("Tall for 2025 mangler; viser 2024.".to_string()))
+        );
+        assert_eq!(
+            before_year(2020, &years),
+            (2016, Some("Tall for 2019 mangler; viser 2016.".to_string()))
+        );
+        assert_eq!(before_year(2016, &years), (2015, None));
     }
 
     #[test]

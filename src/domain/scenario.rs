@@ -3,6 +3,7 @@
 //! by side.
 
 use super::refusal::Refusal;
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::allocation::{
     AllocationError, AllocationInput, AllocationResult, Claim, FormulaParameters, Indicators,
-    Method, number_text,
+    Method, missing_figures, number_text,
 };
 use super::application::ApplicationSummary;
 use super::money::Kroner;
@@ -289,6 +290,30 @@ pub struct ClaimSource {
     /// The amount granted by the decision in force (for amendments).
     pub allocated: Option<Kroner>,
     pub indicators: Indicators,
+}
+
+/// The formula's statistics year when none is chosen: the latest year before the round's
+/// year in which every applicant has the figures the formula uses. `by_year` holds, per
+/// year with figures, the indicators of each applicant in that year. When no year is
+/// complete, the latest of those in which the fewest applicants lack figures (the
+/// scenario then says who lacks what); `None` when there are no figures before the
+/// round's year at all.
+pub fn default_indicator_year(
+    parameters: &FormulaParameters,
+    round_year: i32,
+    by_year: &BTreeMap<i32, Vec<Indicators>>,
+) -> Option<i32> {
+    by_year
+        .range(..round_year)
+        .map(|(year, applicants)| {
+            let lacking = applicants
+                .iter()
+                .filter(|i| !missing_figures(parameters, i).is_empty())
+                .count();
+            (Reverse(lacking), *year)
+        })
+        .max()
+        .map(|(_, year)| year)
 }
 
 /// A scenario's name is unique in its round; a snapshot's among all snapshots.
@@ -843,6 +868,52 @@ mod tests {
                 .unwrap_err()
                 .contains("«x»")
         );
+    }
+
+    #[test]
+    fn default_year_is_the_latest_with_every_figure_the_formula_uses() {
+        let full = Indicators {
+            inhabitants: Some(Decimal::from(1000)),
+            home_service_recipients: Some(Decimal::from(50)),
+            coordinator_coverage_percent: Some(Decimal::from(12)),
+        };
+        let no_coverage = Indicators {
+            coordinator_coverage_percent: None,
+            ..full.clone()
+        };
+        let formula = |need_weight: i64| FormulaParameters {
+            base_amount: Decimal::from(100_000),
+            per_inhabitant: Decimal::from(2),
+            per_recipient: Decimal::from(100),
+            need_weight: Decimal::from(need_weight),
+        };
+        let by_year = BTreeMap::from([
+            (2023, vec![full.clone(), full.clone()]),
+            (2024, vec![full.clone(), no_coverage.clone()]),
+            (2025, vec![Indicators::default(), Indicators::default()]),
+            (2026, vec![full.clone(), full.clone()]),
+        ]);
+        // 2026 is the round's year, 2025 and 2024 lack figures: 2023.
+        assert_eq!(
+            default_indicator_year(&formula(500), 2026, &by_year),
+            Some(2023)
+        );
+        // Without the need term coverage is not used: 2024 is complete.
+        assert_eq!(
+            default_indicator_year(&formula(0), 2026, &by_year),
+            Some(2024)
+        );
+        // No complete year: the latest with the fewest lacking.
+        let partial = BTreeMap::from([
+            (2022, vec![no_coverage.clone(), Indicators::default()]),
+            (2023, vec![full.clone(), no_coverage.clone()]),
+            (2024, vec![no_coverage.clone(), full]),
+        ]);
+        assert_eq!(
+            default_indicator_year(&formula(500), 2026, &partial),
+            Some(2024)
+        );
+        assert_eq!(default_indicator_year(&formula(500), 2020, &partial), None);
     }
 
     #[test]

@@ -94,8 +94,10 @@ fn grants_table(report: &Report) -> Table {
         title: "Tildeling per kommune".into(),
         notes: vec![
             format!(
-                "Kommuneinndelingen for {}. Tilskuddsår {}. Mottakere og innbyggere i tilskuddsåret, ellers året før.",
-                report.division_year, report.grant_year
+                "Kommuneinndelingen for {}. Tilskuddsår {}. Mottakere og innbyggere i tilskuddsåret, ellers året før.{}",
+                report.division_year,
+                report.grant_year,
+                before_note_text(report)
             ),
             SYMBOLS_NOTE.into(),
         ],
@@ -132,7 +134,14 @@ fn coverage_columns(label: &str, report: &Report) -> Vec<String> {
         .map(|y| format!("{label} {y}"))
         .collect();
     columns.extend([
-        format!("{label} før ({})", report.grant_year - 1),
+        match &report.before_note {
+            None => format!("{label} før ({})", report.before_year),
+            Some(note) => format!(
+                "{label} før ({}; {})",
+                report.before_year,
+                lowercase_first(note)
+            ),
+        },
         format!("{label} {} (tilskuddsår)", report.grant_year),
         format!("{label} siste"),
         format!("{label} siste år"),
@@ -179,14 +188,33 @@ fn coverage_table(report: &Report) -> Table {
         title: "Andel mottakere med koordinator og med individuell plan".into(),
         notes: vec![
             format!(
-                "Prosent av mottakere av helsetjenester i hjemmet og/eller praktisk bistand. Før = {}, siste = siste år etter tilskuddsåret med tall; endring = siste − før i prosentpoeng.",
-                report.grant_year - 1
+                "Prosent av mottakere av helsetjenester i hjemmet og/eller praktisk bistand. Før = {}, siste = siste år etter tilskuddsåret med tall; endring = siste − før i prosentpoeng.{}",
+                report.before_year,
+                before_note_text(report)
             ),
             SYMBOLS_NOTE.into(),
             "Diagrammene og tallene de bygger på står under tabellen.".into(),
         ],
         columns,
         rows,
+    }
+}
+
+/// « Tall for 2025 mangler; viser 2024.» after a note, when «before» is an earlier year.
+fn before_note_text(report: &Report) -> String {
+    report
+        .before_note
+        .as_ref()
+        .map(|note| format!(" {note}"))
+        .unwrap_or_default()
+}
+
+/// `tall for 2025 mangler; viser 2024.` for inside a column heading.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -816,6 +844,13 @@ fn sources_sheet(
         (
             "Tilskuddsår".into(),
             Cell::Integer(report.grant_year.into()),
+        ),
+        (
+            "Året før".into(),
+            Cell::text(match &report.before_note {
+                None => report.before_year.to_string(),
+                Some(note) => format!("{} ({note})", report.before_year),
+            }),
         ),
     ];
     for (i, r) in report.rounds.iter().enumerate() {

@@ -157,7 +157,10 @@ impl Store {
         let members = if summary.organisation_kind == "kommune" {
             Vec::new()
         } else {
-            self.organisation_members(summary.organisation_id).await?
+            let year = self.round(summary.round_id).await?.year;
+            let register = self.register().await?;
+            self.members_in_year(&register, summary.organisation_id, year)
+                .await?
         };
         Ok(Application {
             summary,

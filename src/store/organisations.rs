@@ -36,6 +36,7 @@ struct OrganisationRow {
 struct MemberRow {
     kommunenummer: String,
     name: String,
+    division_year: i64,
 }
 
 impl Store {
@@ -144,26 +145,46 @@ impl Store {
         Ok(choices)
     }
 
+    /// A collaboration's members as recorded, each with the division year its number is of.
     pub async fn organisation_members(
         &self,
         organisation_id: i64,
-    ) -> StoreResult<Vec<Municipality>> {
+    ) -> StoreResult<Vec<(Municipality, i32)>> {
         let rows: Vec<MemberRow> = self
             .fetch_all(
-                sql("SELECT kommunenummer, name FROM organisation_members \
-                     WHERE organisation_id = $1 ORDER BY kommunenummer")
+                sql(
+                    "SELECT kommunenummer, name, division_year FROM organisation_members \
+                     WHERE organisation_id = $1 ORDER BY kommunenummer",
+                )
                 .bind(organisation_id),
             )
             .await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                Some(Municipality {
-                    number: Kommunenummer::parse(&r.kommunenummer).ok()?,
-                    name: r.name,
-                })
+                Some((
+                    Municipality {
+                        number: Kommunenummer::parse(&r.kommunenummer).ok()?,
+                        name: r.name,
+                    },
+                    i32::try_from(r.division_year).ok()?,
+                ))
             })
             .collect())
+    }
+
+    /// A collaboration's members as the municipalities of the division in force in
+    /// `year` (the one place the scenario computation, the application page and the
+    /// report take them from): recorded numbers followed through the register's code
+    /// changes, each municipality once.
+    pub async fn members_in_year(
+        &self,
+        register: &Register,
+        organisation_id: i64,
+        year: i32,
+    ) -> StoreResult<Vec<Municipality>> {
+        let recorded = self.organisation_members(organisation_id).await?;
+        Ok(register.members_in_year(&recorded, year))
     }
 }
 

@@ -21,6 +21,7 @@ impl Store {
     /// The allocated amounts of `rounds` (non-zero only), with the members of
     /// collaborations so the report can say whom an IKS covers.
     pub async fn report_grants(&self, rounds: &[Round]) -> StoreResult<Vec<Grant>> {
+        let register = self.register().await?;
         let mut grants = Vec::new();
         for round in rounds {
             for application in self.round_applications(round.id).await? {
@@ -30,7 +31,7 @@ impl Store {
                 let members = match &application.kommunenummer {
                     Some(_) => Vec::new(),
                     None => self
-                        .organisation_members(application.organisation_id)
+                        .members_in_year(&register, application.organisation_id, round.year)
                         .await?
                         .into_iter()
                         .map(|m| m.name)

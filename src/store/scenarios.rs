@@ -14,6 +14,7 @@ use crate::domain::allocation::{AllocationInput, AllocationResult, Indicators, M
 use crate::domain::application::ApplicationSummary;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::decision::FrozenApplicant;
+use crate::domain::kommune::Register;
 use crate::domain::round::Round;
 use crate::domain::scenario::{ClaimSource, ScenarioSpec};
 use crate::domain::statistics as stats;
@@ -136,36 +137,85 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("øyeblikksbildet av statistikken"))
     }
 
-    /// The formula's indicators per region for one year of a snapshot (totals only, not
-    /// the breakdowns by need or age).
+    /// The formula's indicators per year and region of a snapshot (totals only, not the
+    /// breakdowns by need or age); one year when `year` is given, else every year.
     async fn snapshot_indicators(
         &self,
         snapshot_id: i64,
-        year: i32,
-    ) -> StoreResult<BTreeMap<String, Indicators>> {
-        let rows: Vec<(String, String, Option<String>)> = self
+        year: Option<i32>,
+    ) -> StoreResult<BTreeMap<i32, BTreeMap<String, Indicators>>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = self
             .fetch_all(
-                sql("SELECT indicator_code, region, value FROM snapshot_observations \
-                     WHERE snapshot_id = $1 AND year = $2 AND need_level IS NULL AND age_group IS NULL \
-                     AND indicator_code IN ($3, $4, $5)")
+                sql(
+                    "SELECT year, indicator_code, region, value FROM snapshot_observations \
+                     WHERE snapshot_id = $1 AND year BETWEEN $2 AND $3 \
+                     AND need_level IS NULL AND age_group IS NULL \
+                     AND indicator_code IN ($4, $5, $6)",
+                )
                 .bind(snapshot_id)
-                .bind(year)
+                .bind(year.map_or(i64::from(i32::MIN), i64::from))
+                .bind(year.map_or(i64::from(i32::MAX), i64::from))
                 .bind(stats::INHABITANTS)
                 .bind(stats::RECIPIENTS)
                 .bind(stats::COORDINATOR),
             )
             .await?;
-        let mut out: BTreeMap<String, Indicators> = BTreeMap::new();
-        for (code, region, value) in rows {
+        let mut out: BTreeMap<i32, BTreeMap<String, Indicators>> = BTreeMap::new();
+        for (year, code, region, value) in rows {
             let Some(value) = value.and_then(|v| v.parse::<Decimal>().ok()) else {
                 continue;
             };
-            let entry = out.entry(region).or_default();
+            let Ok(year) = i32::try_from(year) else {
+                continue;
+            };
+            let entry = out.entry(year).or_default().entry(region).or_default();
             match code.as_str() {
                 c if c == stats::INHABITANTS => entry.inhabitants = Some(value),
                 c if c == stats::RECIPIENTS => entry.home_service_recipients = Some(value),
                 _ => entry.coordinator_coverage_percent = Some(value),
             }
+        }
+        Ok(out)
+    }
+
+    /// The regions whose figures count for an applicant in `year`: its own kommunenummer,
+    /// or a collaboration's members in the division of that year.
+    async fn applicant_regions(
+        &self,
+        register: &Register,
+        application: &ApplicationSummary,
+        year: i32,
+    ) -> StoreResult<Vec<String>> {
+        Ok(match &application.kommunenummer {
+            Some(k) => vec![k.to_string()],
+            None => self
+                .members_in_year(register, application.organisation_id, year)
+                .await?
+                .into_iter()
+                .map(|m| m.number.to_string())
+                .collect(),
+        })
+    }
+
+    /// For every year of the snapshot before the round's year, the formula's indicators of
+    /// each application that takes part (for choosing the default statistics year).
+    pub async fn formula_indicators_by_year(
+        &self,
+        round: &Round,
+        snapshot_id: i64,
+    ) -> StoreResult<BTreeMap<i32, Vec<Indicators>>> {
+        self.snapshot(snapshot_id).await?;
+        let applications = self.round_applications(round.id).await?;
+        let register = self.register().await?;
+        let by_year = self.snapshot_indicators(snapshot_id, None).await?;
+        let mut out = BTreeMap::new();
+        for (year, by_region) in by_year.range(..round.year) {
+            let mut applicants = Vec::new();
+            for a in claimants(&applications) {
+                let regions = self.applicant_regions(&register, a, *year).await?;
+                applicants.push(combine_regions(by_region, &regions));
+            }
+            out.insert(*year, applicants);
         }
         Ok(out)
     }
@@ -186,7 +236,12 @@ impl Store {
             (Method::Formel(_), Some(snapshot_id)) => {
                 self.snapshot(snapshot_id).await?;
                 let year = spec.indicator_year.unwrap_or(round.year - 1);
-                Some(self.snapshot_indicators(snapshot_id, year).await?)
+                let by_region = self
+                    .snapshot_indicators(snapshot_id, Some(year))
+                    .await?
+                    .remove(&year)
+                    .unwrap_or_default();
+                Some((year, by_region, self.register().await?))
             }
             _ => None,
         };
@@ -194,16 +249,8 @@ impl Store {
         for a in claimants(&applications) {
             let indicators = match &indicators {
                 None => Indicators::default(),
-                Some(by_region) => {
-                    let regions: Vec<String> = match &a.kommunenummer {
-                        Some(k) => vec![k.to_string()],
-                        None => self
-                            .organisation_members(a.organisation_id)
-                            .await?
-                            .into_iter()
-                            .map(|m| m.number.to_string())
-                            .collect(),
-                    };
+                Some((year, by_region, register)) => {
+                    let regions = self.applicant_regions(register, a, *year).await?;
                     combine_regions(by_region, &regions)
                 }
             };

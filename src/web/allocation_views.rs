@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::Kroner;
-use crate::domain::allocation::{AllocationResult, percent_text};
+use crate::domain::allocation::{
+    AllocationInput, AllocationResult, claims_missing_figures, percent_text,
+};
 use crate::domain::application::ApplicationSummary;
 use crate::domain::decision::{DecisionStatus, FrozenApplicant, FrozenSnapshot};
 use crate::domain::scenario::{Comparison, ScenarioOutcome, ScenarioSpec, parameters_text};
@@ -98,6 +100,38 @@ fn parameters_json(spec: &ScenarioSpec) -> Value {
     value
 }
 
+/// An applicant whose figures the formula lacks: `missing` names each figure
+/// (`innbyggertall`, `antall mottakere`, `koordinatordekning`), `text` all of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingFiguresLine {
+    pub application_id: i64,
+    pub applicant: String,
+    pub kommunenummer: Option<String>,
+    pub missing: Vec<String>,
+    pub text: String,
+}
+
+/// Each applicant of `input` that lacks figures its formula uses.
+fn missing_lines(
+    input: &AllocationInput,
+    applicants: &[FrozenApplicant],
+) -> Vec<MissingFiguresLine> {
+    claims_missing_figures(input)
+        .into_iter()
+        .map(|m| {
+            let applicant = applicants.iter().find(|a| a.application_id == m.id);
+            MissingFiguresLine {
+                application_id: m.id,
+                applicant: applicant
+                    .map_or_else(|| format!("Søknad {}", m.id), |a| a.applicant.clone()),
+                kommunenummer: applicant.and_then(|a| a.kommunenummer.clone()),
+                text: m.text(),
+                missing: m.missing,
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioBody {
     pub id: i64,
@@ -116,6 +150,8 @@ pub struct ScenarioBody {
     pub valid: bool,
     /// False when the round's applications changed since it was computed.
     pub current: bool,
+    /// The applicants that lack figures the formula uses (proposing then needs a reason).
+    pub missing_figures: Vec<MissingFiguresLine>,
     pub version: i64,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -147,6 +183,7 @@ impl ScenarioBody {
             unallocated_reason: s.result.unplaced_reason.clone(),
             valid: s.result.is_valid(),
             current,
+            missing_figures: missing_lines(&s.input, &applicants),
             version: s.version,
             created_by: s.created_by.clone(),
             created_at: s.created_at,
@@ -206,6 +243,8 @@ pub struct DecisionBody {
     pub allocated_total: Kroner,
     pub unallocated: Kroner,
     pub unallocated_reason: Option<String>,
+    /// The applicants that lacked figures the formula uses when it was proposed.
+    pub missing_figures: Vec<MissingFiguresLine>,
 }
 
 impl DecisionBody {
@@ -244,6 +283,7 @@ impl DecisionBody {
             allocated_total: f.result.allocated,
             unallocated: f.result.unplaced,
             unallocated_reason: f.result.unplaced_reason.clone(),
+            missing_figures: missing_lines(&f.input, &f.applicants),
         }
     }
 

@@ -163,7 +163,6 @@ async fn new_form(
             "rounding_unit".to_string(),
             round.rounding_unit.to_input_string(),
         ),
-        ("indicator_year".to_string(), (round.year - 1).to_string()),
     ];
     // Manual amounts start from the recommendation, or what is recorded now.
     for a in claimants(&applications) {
