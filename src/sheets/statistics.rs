@@ -5,7 +5,13 @@
 //!   (bistandsbehov, alder) and one or more value columns headed by the table's title
 //!   (`Andel mottakere med koordinator (prosent)`);
 //! - **wide**: a region column and one column per year (`2019`, `2020`, …), the
-//!   indicator named by a title line above the header.
+//!   indicator named by a title line above the header;
+//! - **pivot**: a region column and one column per variable and year, as StatBank writes
+//!   them (`Andel mottakere med koordinator (prosent) 2022`).
+//!
+//! A `statistikkvariabel` column (SSB's long export, and what [`super::jsonstat`] and
+//! [`super::px`] make) names each row's indicator. A region written only on the first
+//! row of its group (StatBank's xlsx) is carried down to the rows below it.
 //!
 //! Everything here is pure: the register is passed in, nothing is stored.
 
@@ -27,6 +33,7 @@ use crate::domain::statistics::{
 pub enum Layout {
     Long,
     Wide,
+    Pivot,
 }
 
 impl Layout {
@@ -34,6 +41,7 @@ impl Layout {
         match self {
             Layout::Long => "lang tabell (én rad per region og år)",
             Layout::Wide => "bred tabell (år som kolonner)",
+            Layout::Pivot => "krysstabell (variabel og år i kolonneoverskriftene)",
         }
     }
 }
@@ -84,7 +92,10 @@ struct Header {
     year: Option<u32>,
     need: Option<u32>,
     age: Option<u32>,
-    /// Long: the value columns with their heading; wide: the year columns with their year.
+    /// `statistikkvariabel`: the indicator of each row.
+    variable: Option<u32>,
+    /// Long: the value columns with their heading; wide: the year columns with their
+    /// year; pivot: the columns with their heading (title and year).
     values: Vec<(u32, String)>,
 }
 
@@ -103,6 +114,24 @@ fn is_region_header(folded: &str) -> bool {
     ["region", "kommune", "knr", "omrade", "geografi"]
         .iter()
         .any(|w| folded.starts_with(w))
+}
+
+fn is_variable_header(folded: &str) -> bool {
+    ["statistikkvariabel", "contents", "innhold"]
+        .iter()
+        .any(|w| folded.starts_with(w))
+}
+
+/// A pivot heading, `Andel mottakere med koordinator (prosent) 2022`: title and year.
+fn titled_year(heading: &str) -> Option<(&str, i32)> {
+    let heading = heading.trim().trim_matches('"').trim();
+    let (title, year) = heading.rsplit_once(' ')?;
+    let year = year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1900..=2100).contains(y))?;
+    let title = title.trim();
+    (!title.is_empty() && title.chars().any(char::is_alphabetic)).then_some((title, year))
 }
 
 fn is_year_header(folded: &str) -> bool {
@@ -145,7 +174,8 @@ fn find_header(sheet: &Grid) -> Option<Header> {
         let year = header_col(&is_year_header, &[name, Some(region)]);
         let need = header_col(&|f| f.starts_with("bistandsbehov"), &[name, Some(region)]);
         let age = header_col(&|f| f.starts_with("alder"), &[name, Some(region)]);
-        let known = [Some(region), name, year, need, age];
+        let variable = header_col(&is_variable_header, &[name, Some(region), year]);
+        let known = [Some(region), name, year, need, age, variable];
         if year.is_some() {
             let values: Vec<(u32, String)> = cells
                 .iter()
@@ -164,7 +194,31 @@ fn find_header(sheet: &Grid) -> Option<Header> {
                 year,
                 need,
                 age,
+                variable,
                 values,
+            });
+        }
+        let pivot: Vec<(u32, String)> = cells
+            .iter()
+            .filter(|(c, _)| !known.contains(&Some(*c)))
+            .filter_map(|(c, v)| match v {
+                CellValue::Text(t) if titled_year(t).is_some() => {
+                    Some((*c, t.trim().trim_matches('"').trim().to_string()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !pivot.is_empty() && variable.is_none() {
+            return Some(Header {
+                row,
+                layout: Layout::Pivot,
+                region,
+                name,
+                year: None,
+                need,
+                age,
+                variable,
+                values: pivot,
             });
         }
         let years: Vec<(u32, String)> = cells
@@ -181,6 +235,7 @@ fn find_header(sheet: &Grid) -> Option<Header> {
                 year: None,
                 need,
                 age,
+                variable,
                 values: years,
             });
         }
@@ -303,6 +358,10 @@ struct Reader<'a> {
     seen: BTreeMap<Key, String>,
     /// Region warnings already given, per (row, year).
     warned: BTreeMap<(u32, i32), ()>,
+    /// The indicator the user chose for every row of a `statistikkvariabel` column.
+    chosen: Option<&'static Indicator>,
+    /// `statistikkvariabel` texts that name none of our indicators, with their cells.
+    unknown: Vec<(String, Vec<(u32, u32)>)>,
 }
 
 impl Reader<'_> {
@@ -449,6 +508,55 @@ impl Reader<'_> {
         }
     }
 
+    /// The indicator a row's `statistikkvariabel` cell names.
+    fn variable(&mut self, row: u32, col: u32) -> Option<&'static Indicator> {
+        if let Some(chosen) = self.chosen {
+            return Some(chosen);
+        }
+        let Some(text) = self.sheet.text(row, col) else {
+            self.error(row, col, "Statistikkvariabelen mangler.");
+            return None;
+        };
+        let text = text.trim_matches('"').trim().to_string();
+        if let Some(indicator) = stats::indicator_for_title(&text) {
+            return Some(indicator);
+        }
+        match self.unknown.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, cells)) => cells.push((row, col)),
+            None => self.unknown.push((text, vec![(row, col)])),
+        }
+        None
+    }
+
+    /// One error per unknown variable, at its first cell, naming the others.
+    fn report_unknown(&mut self) {
+        for (text, cells) in std::mem::take(&mut self.unknown) {
+            let (row, col) = cells[0];
+            let others: Vec<String> = cells[1..]
+                .iter()
+                .take(10)
+                .map(|(r, c)| format!("{}{}", column_name(*c), r + 1))
+                .collect();
+            let also = match cells.len() - 1 {
+                0 => String::new(),
+                n if n > others.len() => format!(
+                    " (står også i {} og {} celler til)",
+                    others.join(", "),
+                    n - others.len()
+                ),
+                _ => format!(" (står også i {})", others.join(", ")),
+            };
+            self.error(
+                row,
+                col,
+                format!(
+                    "Statistikkvariabelen «{text}» er ikke en indikator vi kjenner igjen{also}; ingen av disse tallene importeres. Kjente indikatorer: {}. Ta den ut av uttrekket, eller velg indikatoren i skjemaet (feltet «indicator») hvis filen har én statistikkvariabel.",
+                    stats::known_indicators()
+                ),
+            );
+        }
+    }
+
     fn breakdown(
         &mut self,
         row: u32,
@@ -583,6 +691,146 @@ fn wide_indicator(
     None
 }
 
+/// With a `statistikkvariabel` column and an indicator chosen by the user: the file
+/// must hold one variable only, or the choice would relabel the others.
+fn one_variable(sheet: &Grid, header: &Header, col: u32, problems: &mut Vec<Problem>) -> bool {
+    let mut texts: Vec<String> = sheet
+        .cells
+        .range((header.row + 1, 0)..)
+        .filter(|((_, c), _)| *c == col)
+        .map(|(_, v)| v.text().trim_matches('"').trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    texts.sort();
+    texts.dedup();
+    if texts.len() <= 1 {
+        return true;
+    }
+    problems.push(Problem::error_at(
+        &sheet.name,
+        header.row,
+        col,
+        format!(
+            "Du valgte en indikator, men filen har {} statistikkvariabler ({}). Velg indikator bare for filer med én, eller la statistikkvariabelen avgjøre.",
+            texts.len(),
+            texts.iter().take(5).map(|t| format!("«{t}»")).collect::<Vec<_>>().join(", ")
+        ),
+    ));
+    false
+}
+
+/// The one value column of a long table with a `statistikkvariabel` column.
+fn single_value_column(sheet: &Grid, header: &Header, problems: &mut Vec<Problem>) -> Option<u32> {
+    match header.values.as_slice() {
+        [(col, _)] => Some(*col),
+        _ => {
+            problems.push(Problem::error_in(
+                Some(&sheet.name),
+                format!(
+                    "Tabellen har kolonnen «statistikkvariabel», men {} verdikolonner ({}); med statistikkvariabel skal det være én.",
+                    header.values.len(),
+                    header
+                        .values
+                        .iter()
+                        .map(|(c, t)| format!("{}{} «{t}»", column_name(*c), header.row + 1))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The indicator and year of each column of a pivot table
+/// (`Andel mottakere med koordinator (prosent) 2022`).
+fn pivot_indicators(
+    sheet: &Grid,
+    header: &Header,
+    chosen: Option<&'static Indicator>,
+    problems: &mut Vec<Problem>,
+) -> Vec<(u32, Option<&'static Indicator>, Option<i32>)> {
+    let headings: Vec<(u32, &str, i32)> = header
+        .values
+        .iter()
+        .filter_map(|(c, h)| titled_year(h).map(|(t, y)| (*c, t, y)))
+        .collect();
+    if let Some(chosen) = chosen {
+        let mut titles: Vec<&str> = headings.iter().map(|(_, t, _)| *t).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        if titles.len() > 1 {
+            problems.push(Problem::error_in(
+                Some(&sheet.name),
+                format!(
+                    "Du valgte indikatoren {}, men tabellen har {} variabler i kolonneoverskriftene ({}). Velg indikator bare for tabeller med én, eller la overskriftene avgjøre.",
+                    chosen.code,
+                    titles.len(),
+                    titles.iter().map(|t| format!("«{t}»")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            return Vec::new();
+        }
+        return headings
+            .iter()
+            .map(|(c, _, y)| (*c, Some(chosen), Some(*y)))
+            .collect();
+    }
+    let mut out = Vec::new();
+    let mut unknown: Vec<(&str, Vec<u32>)> = Vec::new();
+    for (col, title, year) in &headings {
+        match stats::indicator_for_title(title) {
+            Some(indicator) => out.push((*col, Some(indicator), Some(*year))),
+            None => match unknown.iter_mut().find(|(t, _)| t == title) {
+                Some((_, cols)) => cols.push(*col),
+                None => unknown.push((title, vec![*col])),
+            },
+        }
+    }
+    for (title, cols) in unknown {
+        let also = cols[1..]
+            .iter()
+            .map(|c| format!("{}{}", column_name(*c), header.row + 1))
+            .collect::<Vec<_>>();
+        problems.push(Problem::error_at(
+            &sheet.name,
+            header.row,
+            cols[0],
+            format!(
+                "«{title}» er ikke en indikator vi kjenner igjen{}; ingen av disse kolonnene importeres. Kjente indikatorer: {}.",
+                if also.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (står også i {})", also.join(", "))
+                },
+                stats::known_indicators()
+            ),
+        ));
+    }
+    out
+}
+
+/// For files that are not sheets (JSON-stat, PX), which are read into a grid first: names
+/// each problem and observation by the value's place in the file (`places`, by the grid's
+/// row) instead of a cell of that grid.
+pub fn relocate(parsed: &mut ParsedStatistics, places: &BTreeMap<u32, String>) {
+    let place = |cell: &str| {
+        let digits: String = cell.chars().skip_while(char::is_ascii_alphabetic).collect();
+        let row = digits.parse::<u32>().ok()?.checked_sub(1)?;
+        places.get(&row).cloned()
+    };
+    for problem in &mut parsed.problems {
+        if let Some(found) = problem.cell.as_deref().and_then(place) {
+            problem.cell = Some(found);
+        }
+    }
+    for observation in &mut parsed.observations {
+        if let Some(found) = place(&observation.cell) {
+            observation.cell = found;
+        }
+    }
+}
+
 /// Reads the first sheet that has a statistics header. `chosen` is the indicator the
 /// user picked, which overrides what the headings say.
 pub fn parse(
@@ -605,19 +853,40 @@ pub fn parse(
         };
     };
     let mut problems = Vec::new();
-    let columns: Vec<(u32, &'static Indicator, Option<i32>)> = match header.layout {
-        Layout::Long => long_indicators(sheet, &header, chosen, &mut problems)
+    // Each value column with its indicator (`None`: the row's statistikkvariabel says)
+    // and its year (`None`: the row's year column says).
+    type Column = (u32, Option<&'static Indicator>, Option<i32>);
+    let mut row_chosen = None;
+    let columns: Vec<Column> = match (header.layout, header.variable) {
+        (_, Some(col)) => {
+            row_chosen = chosen;
+            if chosen.is_some() && !one_variable(sheet, &header, col, &mut problems) {
+                Vec::new()
+            } else if header.layout == Layout::Long {
+                single_value_column(sheet, &header, &mut problems)
+                    .map(|c| vec![(c, None, None)])
+                    .unwrap_or_default()
+            } else {
+                header
+                    .values
+                    .iter()
+                    .map(|(c, y)| (*c, None, y.parse().ok()))
+                    .collect()
+            }
+        }
+        (Layout::Long, None) => long_indicators(sheet, &header, chosen, &mut problems)
             .into_iter()
-            .map(|(c, i)| (c, i, None))
+            .map(|(c, i)| (c, Some(i), None))
             .collect(),
-        Layout::Wide => match wide_indicator(sheet, &header, chosen, &mut problems) {
+        (Layout::Wide, None) => match wide_indicator(sheet, &header, chosen, &mut problems) {
             Some(indicator) => header
                 .values
                 .iter()
-                .map(|(c, y)| (*c, indicator, y.parse().ok()))
+                .map(|(c, y)| (*c, Some(indicator), y.parse().ok()))
                 .collect(),
             None => Vec::new(),
         },
+        (Layout::Pivot, None) => pivot_indicators(sheet, &header, chosen, &mut problems),
     };
     let mut reader = Reader {
         sheet,
@@ -629,12 +898,17 @@ pub fn parse(
         },
         seen: BTreeMap::new(),
         warned: BTreeMap::new(),
+        chosen: row_chosen,
+        unknown: Vec::new(),
     };
     if columns.is_empty() {
         return reader.parsed;
     }
+    // StatBank writes a region once, on the first row of its group.
+    let mut carried: Option<(String, Option<String>)> = None;
     for row in sheet.used_rows().into_iter().filter(|r| *r > header.row) {
         if sheet.row_is_empty(row) {
+            carried = None;
             continue;
         }
         // Notes under the table (`Kilde: SSB`, `..: Tall mangler`) carry no values.
@@ -642,10 +916,35 @@ pub fn parse(
         if !has_values {
             continue;
         }
-        let Some((region, typed)) = reader.region(row, &header) else {
-            continue;
+        let (region, typed) = if sheet.get(row, header.region).is_none() {
+            match &carried {
+                Some(above) => above.clone(),
+                None => {
+                    reader.error(
+                        row,
+                        header.region,
+                        "Regionen mangler, og det står ingen region over i samme gruppe som raden kan høre til.",
+                    );
+                    continue;
+                }
+            }
+        } else {
+            carried = reader.region(row, &header);
+            match &carried {
+                Some(here) => here.clone(),
+                None => continue,
+            }
         };
-        let years: Vec<(u32, &'static Indicator, i32)> = match header.year {
+        let row_indicator = match header.variable {
+            Some(col) if columns.iter().any(|(_, i, _)| i.is_none()) => {
+                match reader.variable(row, col) {
+                    Some(indicator) => Some(indicator),
+                    None => continue,
+                }
+            }
+            _ => None,
+        };
+        let years: Vec<(u32, Option<&'static Indicator>, i32)> = match header.year {
             Some(col) => match sheet.get(row, col).map(|v| (year_of(v), v)) {
                 Some((Some(year), _)) => columns.iter().map(|(c, i, _)| (*c, *i, year)).collect(),
                 Some((None, v)) => {
@@ -670,10 +969,14 @@ pub fn parse(
             continue;
         };
         for (col, indicator, year) in years {
+            let Some(indicator) = indicator.or(row_indicator) else {
+                continue;
+            };
             let name = reader.check_region(row, header.region, &region, typed.as_deref(), year);
             reader.push(row, col, indicator, (&region, name), year, need, age);
         }
     }
+    reader.report_unknown();
     if reader.parsed.observations.is_empty()
         && !reader
             .parsed
