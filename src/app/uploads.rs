@@ -1268,10 +1268,12 @@ pub async fn receive_statistics(
     let mut preview = Preview::new(UploadKind::Statistics, None);
     if let Some((workbook, places)) = read_statistics_file(settings, bytes, &mut preview).await {
         let register = store.register().await?;
-        let mut parsed = crate::sheets::statistics::parse(&workbook, chosen, &register);
-        if let Some(places) = &places {
-            crate::sheets::statistics::relocate(&mut parsed, places);
-        }
+        let parsed = match &places {
+            Some(places) => {
+                crate::sheets::statistics::parse_located(&workbook, chosen, &register, places)
+            }
+            None => crate::sheets::statistics::parse(&workbook, chosen, &register),
+        };
         let mut codes: Vec<&'static str> = parsed
             .observations
             .iter()

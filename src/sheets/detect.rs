@@ -123,9 +123,13 @@ pub fn detect(bytes: &[u8], limits: &Limits, allow_csv: bool) -> Result<Format, 
 /// Recognises a statistics file: what [`detect`] knows, and among text files JSON-stat
 /// (any JSON, so that a JSON file that is not JSON-stat gets a JSON message) and PX.
 pub fn detect_statistics(bytes: &[u8], limits: &Limits) -> Result<Format, String> {
-    let format = detect(bytes, limits, true).map_err(|_| {
-        "Filen er verken et regneark (.xlsx, .xls, .ods), en CSV-fil, JSON-stat eller en PX-fil."
-            .to_string()
+    let format = detect(bytes, limits, true).map_err(|message| {
+        if message.starts_with("Filen er verken") {
+            "Filen er verken et regneark (.xlsx, .xls, .ods), en CSV-fil, JSON-stat eller en PX-fil."
+                .to_string()
+        } else {
+            message
+        }
     })?;
     if format != Format::Csv {
         return Ok(format);

@@ -112,16 +112,31 @@ pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
         name: "CSV".into(),
         ..Default::default()
     };
+    // Lines counted up to `counted` (a byte offset), carried from record to record.
+    let (mut counted, mut line) = (0usize, 0usize);
     for (r, record) in reader.records().enumerate() {
         let record =
             record.map_err(|e| format!("CSV-filen kunne ikke leses (linje {}): {e}", r + 1))?;
-        // The reader skips blank lines; the line number keeps cell names (`CSV!C7`) where
-        // a spreadsheet program opening the file would show the cell.
-        let row = record
+        // The reader skips blank lines, and its own line number for the record after
+        // them is the blank line's (with CRLF even the line before). The record's first
+        // character after those line ends gives the line a spreadsheet program would
+        // show, so cell names (`CSV!C7`) are where the user looks.
+        let start = record
             .position()
-            .map(|p| p.line().saturating_sub(1))
-            .and_then(|line| u32::try_from(line).ok())
-            .unwrap_or(r as u32);
+            .map(|p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .unwrap_or(counted)
+            .clamp(counted, text.len());
+        let start = start
+            + text.as_bytes()[start..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        line += text.as_bytes()[counted..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted = start;
+        let row = u32::try_from(line).unwrap_or(r as u32);
         for (c, field) in record.iter().enumerate() {
             if !field.trim().is_empty() {
                 grid.cells
@@ -248,5 +263,13 @@ mod tests {
         assert_eq!(guess_delimiter(comma), b',');
         assert_eq!(guess_delimiter("a\tb\tc\n1\t2,5\t3\n"), b'\t');
         assert_eq!(guess_delimiter("soker,tildelt\nBjugn,600000\n"), b',');
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_rows() {
+        let wb = read_csv(b"Tittel\r\n\r\nregion;2021\r\n5001;5\r\n").unwrap();
+        assert_eq!(wb.sheets[0].text(0, 0).as_deref(), Some("Tittel"));
+        assert_eq!(wb.sheets[0].text(2, 0).as_deref(), Some("region"));
+        assert_eq!(wb.sheets[0].text(3, 1).as_deref(), Some("5"));
     }
 }
