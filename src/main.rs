@@ -88,8 +88,8 @@ enum ImportCommand {
         historical_source: Option<String>,
         file: std::path::PathBuf,
     },
-    /// Import statistics from an SSB/KPR file (semicolon CSV with decimal comma, or
-    /// .xlsx, .xls, .ods; long or wide table). Prints the problems by cell and how many
+    /// Import statistics from an SSB/KPR file (CSV, .xlsx, .xls, .ods, JSON-stat 2 or PX;
+    /// long, wide or pivot table, with or without a statistikkvariabel column). Prints the problems by cell and how many
     /// observations are new, changed and unchanged; exits 0 only when the import would be
     /// (with --dry-run) or was stored.
     Statistics {

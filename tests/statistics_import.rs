@@ -681,3 +681,336 @@ async fn the_command_line_imports_statistics() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("sykefravaer"));
 }
+
+// ---------------------------------------------------------------------------------------
+// SSB's own formats for table 12617 (tests/fixtures/ssb/, see tests/fixtures/README.md):
+// three municipalities, three variables, 2022 and 2023.
+
+fn ssb_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/ssb/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// (indicator, region, year, shown value) of every previewed observation, sorted.
+fn previewed(body: &Value) -> Vec<(String, String, i64, String)> {
+    let mut rows: Vec<_> = body["statistics"]["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["indicator"].as_str().unwrap().to_string(),
+                o["region"].as_str().unwrap().to_string(),
+                o["year"].as_i64().unwrap(),
+                o["display"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Uploads an SSB file through the API, checks that it previews the 12617 figures
+/// (`indicators` of them) without a problem, confirms it, and checks what is stored.
+async fn import_12617(app: &TestApp, name: &str, indicators: &[&str]) -> Value {
+    let body = preview(app, name, &ssb_fixture(name), None).await;
+    assert_eq!(messages(&body, "errors"), Vec::<String>::new(), "{name}");
+    assert_eq!(messages(&body, "warnings"), Vec::<String>::new(), "{name}");
+    let rows = previewed(&body);
+    assert_eq!(rows.len(), indicators.len() * 6, "{name}: {rows:#?}");
+    let expected_coordinator = [
+        ("5001", 2022, "12,6 %"),
+        ("5001", 2023, "13,1 %"),
+        ("5025", 2022, "8,0 %"),
+        ("5025", 2023, "8,3 %"),
+        ("5057", 2022, "10,4 %"),
+        ("5057", 2023, ".."),
+    ];
+    for (region, year, shown) in expected_coordinator {
+        assert!(
+            rows.contains(&(
+                "andel_koordinator".into(),
+                region.into(),
+                year,
+                shown.into()
+            )),
+            "{name}: {region} {year} {shown} in {rows:#?}"
+        );
+    }
+    if indicators.contains(&"mottakere") {
+        assert!(rows.contains(&("mottakere".into(), "5001".into(), 2023, "9\u{a0}612".into())));
+        assert!(rows.contains(&(
+            "andel_individuell_plan".into(),
+            "5025".into(),
+            2022,
+            ":".into()
+        )));
+    }
+    let confirmed = confirm(app, &body).await;
+    assert_eq!(confirmed["status"], "confirmed", "{name}");
+    let trondheim = stored(app, "5001", "andel_koordinator").await;
+    assert_eq!(year_of(&trondheim, 2022)["value"], "12.6");
+    let orland = stored(app, "5057", "andel_koordinator").await;
+    assert_eq!(year_of(&orland, 2023)["symbol"], "..");
+    assert!(year_of(&orland, 2023)["value"].is_null());
+    if indicators.contains(&"mottakere") {
+        let roros = stored(app, "5025", "andel_individuell_plan").await;
+        assert_eq!(year_of(&roros, 2022)["symbol"], ":");
+        let recipients = stored(app, "5001", "mottakere").await;
+        assert_eq!(year_of(&recipients, 2023)["value"], "9612");
+    }
+    body
+}
+
+const ALL_THREE: [&str; 3] = ["mottakere", "andel_koordinator", "andel_individuell_plan"];
+
+#[tokio::test]
+async fn ssb_long_csv_with_statistikkvariabel_in_windows_1252_with_crlf() {
+    let app = officer().await;
+    let bytes = ssb_fixture("12617-lang.csv");
+    assert!(std::str::from_utf8(&bytes).is_err(), "really Windows-1252");
+    assert!(bytes.windows(2).any(|w| w == b"\r\n"));
+    let body = import_12617(&app, "12617-lang.csv", &ALL_THREE).await;
+    assert_eq!(body["format"], "csv");
+    assert_eq!(
+        body["statistics"]["indicators"],
+        serde_json::json!(["andel_individuell_plan", "andel_koordinator", "mottakere"])
+    );
+    // Every value stands in the value column (D), wherever its line is.
+    assert!(
+        body["statistics"]["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["cell"].as_str().unwrap().starts_with("CSV!D"))
+    );
+}
+
+#[tokio::test]
+async fn ssb_long_csv_with_the_variable_first_commas_and_decimal_points() {
+    let app = officer().await;
+    let bytes = ssb_fixture("12617-lang-variabel-forst.csv");
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let body = import_12617(&app, "12617-lang-variabel-forst.csv", &ALL_THREE).await;
+    assert!(
+        body["statistics"]["layout"]
+            .as_str()
+            .unwrap()
+            .starts_with("lang")
+    );
+}
+
+#[tokio::test]
+async fn ssb_pivot_csv_with_variable_and_year_in_the_headings() {
+    let app = officer().await;
+    let body = import_12617(&app, "12617-krysstabell.csv", &ALL_THREE).await;
+    assert!(
+        body["statistics"]["layout"]
+            .as_str()
+            .unwrap()
+            .starts_with("krysstabell")
+    );
+}
+
+#[tokio::test]
+async fn ssb_wide_csv_of_one_variable_with_commas_in_title_and_footnotes() {
+    let app = officer().await;
+    let body = import_12617(&app, "12617-bred.csv", &["andel_koordinator"]).await;
+    assert!(
+        body["statistics"]["layout"]
+            .as_str()
+            .unwrap()
+            .starts_with("bred")
+    );
+}
+
+#[tokio::test]
+async fn pxwebapi_json_stat_2_is_read_with_each_value_named_by_its_place() {
+    let app = officer().await;
+    let body = import_12617(&app, "12617.json", &ALL_THREE).await;
+    assert_eq!(body["format"], "json-stat");
+    let first = &body["statistics"]["observations"][0];
+    assert_eq!(
+        first["cell"],
+        "JSON-stat!verdi nr. 1 (Region=5001, ContentsCode=Mottakere, Tid=2022)"
+    );
+    assert_eq!(first["region_name"], "Trondheim");
+
+    // A variable we do not know is an error naming its values; nothing is stored.
+    let text = String::from_utf8(ssb_fixture("12617.json")).unwrap();
+    let unknown = text.replace(
+        "\"AndelIP\": \"Andel mottakere med individuell plan (prosent)\"",
+        "\"AndelIP\": \"Gjennomsnittlig antall timer per uke\"",
+    );
+    assert_ne!(unknown, text);
+    let body = preview(&app, "timer.json", unknown.as_bytes(), None).await;
+    assert_eq!(body["status"], "rejected");
+    let errors = messages(&body, "errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(
+            "JSON-stat!verdi nr. 5 (Region=5001, ContentsCode=AndelIP, Tid=2022): Statistikkvariabelen «Gjennomsnittlig antall timer per uke» er ikke en indikator vi kjenner igjen (står også i verdi nr. 6"
+        ),
+        "{errors:?}"
+    );
+
+    // A size that does not match the values is refused before anything is laid out.
+    let lying = text.replace("\"size\": [3, 3, 2]", "\"size\": [3000, 3000, 2000]");
+    assert_ne!(lying, text);
+    let refused = post_file(
+        &app,
+        "/api/v1/statistics/uploads",
+        "stor.json",
+        lying.as_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.json();
+    assert_eq!(body["status"], "rejected");
+    assert!(messages(&body, "errors")[0].contains("for stor"), "{body}");
+    let broken = post_file(
+        &app,
+        "/api/v1/statistics/uploads",
+        "brutt.json",
+        b"{\"dimension\": [",
+        None,
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(messages(&broken.json(), "errors")[0].starts_with("JSON-filen"));
+}
+
+#[tokio::test]
+async fn a_px_file_in_windows_1252_through_the_page_and_the_command_line() {
+    let app = officer().await;
+    let bytes = ssb_fixture("12617.px");
+    assert!(std::str::from_utf8(&bytes).is_err(), "really Windows-1252");
+    // The command line recognises it by content too.
+    let dry = app.cli(&[
+        "import",
+        "statistics",
+        "--dry-run",
+        &format!("{}/tests/fixtures/ssb/12617.px", env!("CARGO_MANIFEST_DIR")),
+    ]);
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success(), "{stdout}");
+    assert!(stdout.contains("18 tall"), "{stdout}");
+    let body = import_12617(&app, "12617.px", &ALL_THREE).await;
+    assert_eq!(body["format"], "px");
+    assert_eq!(
+        body["statistics"]["observations"][5]["cell"],
+        "PX!verdi nr. 6 (region=5001, statistikkvariabel=AndelIP, år=2023)"
+    );
+    // The page's form reads the same file.
+    let response = post_file(&app, "/statistikk/import", "12617.px", &bytes, Some("")).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let html = app.get(response.header("location").unwrap()).await.text();
+    assert!(html.contains("Statistikk som lagres (18 tall)"), "{html}");
+}
+
+#[tokio::test]
+async fn statbank_xlsx_with_the_region_only_on_the_first_row_of_its_group() {
+    let app = officer().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("12617").unwrap();
+    sheet
+        .write_string(
+            0,
+            0,
+            "12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år",
+        )
+        .unwrap();
+    sheet.write_string(2, 0, "region").unwrap();
+    sheet.write_string(2, 1, "statistikkvariabel").unwrap();
+    sheet.write_string(2, 2, "2022").unwrap();
+    sheet.write_string(2, 3, "2023").unwrap();
+    let mut row = 3;
+    for (region, values) in [
+        ("5001 Trondheim", [12.6, 13.1]),
+        ("5025 Røros", [8.0, 8.3]),
+        ("5057 Ørland", [10.4, f64::NAN]),
+    ] {
+        sheet.write_string(row, 0, region).unwrap();
+        sheet
+            .write_string(row, 1, "Mottakere av hjemmetjenester (personer)")
+            .unwrap();
+        sheet.write_number(row, 2, 400).unwrap();
+        sheet.write_number(row, 3, 410).unwrap();
+        // The next row of the group: no region, as StatBank writes it.
+        sheet
+            .write_string(row + 1, 1, "Andel mottakere med koordinator (prosent)")
+            .unwrap();
+        sheet.write_number(row + 1, 2, values[0]).unwrap();
+        if values[1].is_nan() {
+            sheet.write_string(row + 1, 3, "..").unwrap();
+        } else {
+            sheet.write_number(row + 1, 3, values[1]).unwrap();
+        }
+        row += 2;
+    }
+    // A row below a blank one, with no region above it in its group: an error, not dropped.
+    sheet
+        .write_string(10, 1, "Andel mottakere med koordinator (prosent)")
+        .unwrap();
+    sheet.write_number(10, 2, 1).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let body = preview(&app, "12617.xlsx", &bytes, None).await;
+    assert_eq!(
+        messages(&body, "errors"),
+        vec![
+            "12617!A11: Regionen mangler, og det står ingen region over i samme gruppe som raden kan høre til."
+                .to_string()
+        ]
+    );
+    let rows = previewed(&body);
+    assert_eq!(rows.len(), 12, "{rows:#?}");
+    assert!(rows.contains(&(
+        "andel_koordinator".into(),
+        "5025".into(),
+        2023,
+        "8,3 %".into()
+    )));
+    assert!(rows.contains(&("andel_koordinator".into(), "5057".into(), 2023, "..".into())));
+}
+
+/// Rows hidden in the workbook (here the bad row, hidden by hand in Excel's format) are
+/// not imported, and the preview says which.
+#[tokio::test]
+async fn hidden_rows_are_left_out_with_a_warning() {
+    let app = officer().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Ark1").unwrap();
+    sheet.write_string(0, 0, "Kommune").unwrap();
+    sheet.write_string(0, 1, "År").unwrap();
+    sheet
+        .write_string(0, 2, "Andel med individuell plan (prosent)")
+        .unwrap();
+    sheet.write_string(1, 0, "5001 Trondheim").unwrap();
+    sheet.write_number(1, 1, 2015).unwrap();
+    sheet.write_number(1, 2, 4.1).unwrap();
+    sheet.write_string(2, 0, "5001 Trondheim").unwrap();
+    sheet.write_number(2, 1, 2014).unwrap();
+    sheet.write_string(2, 2, "12,6x").unwrap();
+    sheet.set_row_hidden(2).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let body = preview(&app, "skjult.xlsx", &bytes, None).await;
+    assert!(messages(&body, "errors").is_empty(), "{body}");
+    let warnings = messages(&body, "warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("Ark1!A3: Rad 3 er skjult") && w.contains("12,6x")),
+        "{warnings:#?}"
+    );
+    assert_eq!(
+        body["statistics"]["observations"].as_array().unwrap().len(),
+        1,
+        "{body}"
+    );
+}

@@ -21,7 +21,7 @@ use crate::domain::statistics as stats;
 use crate::domain::user::Principal;
 use crate::domain::visibility::may_confirm_upload;
 use crate::error::{AppError, AppResult};
-use crate::sheets::detect::{Format, Limits, detect};
+use crate::sheets::detect::{Format, Limits, detect, detect_statistics};
 use crate::sheets::isolate::Isolation;
 use crate::sheets::{Problem, Severity, Workbook, allocations, application, read};
 use crate::store::applications::{
@@ -280,6 +280,53 @@ async fn read_file(
     };
     match result {
         Ok(workbook) => Some(workbook),
+        Err(message) => {
+            preview.error(message);
+            None
+        }
+    }
+}
+
+/// Reads a statistics file: JSON-stat and PX into the long table, with each row's place
+/// in the file for messages; CSV and workbooks as [`read_file`] does.
+async fn read_statistics_file(
+    settings: &UploadSettings,
+    bytes: &[u8],
+    preview: &mut Preview,
+) -> Option<(Workbook, Option<std::collections::BTreeMap<u32, String>>)> {
+    let format = match detect_statistics(bytes, &settings.limits) {
+        Ok(f) => f,
+        Err(message) => {
+            preview.error(message);
+            return None;
+        }
+    };
+    preview.format = Some(format.as_str().to_string());
+    let result = match format {
+        Format::JsonStat | Format::Px => {
+            let (cube, sheet) = if format == Format::JsonStat {
+                (crate::sheets::jsonstat::read(bytes), "JSON-stat")
+            } else {
+                (crate::sheets::px::read(bytes), "PX")
+            };
+            cube.and_then(|c| crate::sheets::cube::to_grid(&c, sheet))
+                .map(|(grid, places)| {
+                    let workbook = Workbook {
+                        format: format.as_str().to_string(),
+                        sheets: vec![grid],
+                    };
+                    (workbook, Some(places))
+                })
+        }
+        Format::Csv => read::read_csv(bytes).map(|w| (w, None)),
+        other => settings
+            .isolation
+            .read(bytes, other)
+            .await
+            .map(|w| (w, None)),
+    };
+    match result {
+        Ok(read) => Some(read),
         Err(message) => {
             preview.error(message);
             None
@@ -1298,9 +1345,14 @@ pub async fn receive_statistics(
     may_import_statistics(user)?;
     let chosen = chosen_indicator(indicator)?;
     let mut preview = Preview::new(UploadKind::Statistics, None);
-    if let Some(workbook) = read_file(settings, bytes, true, &mut preview).await {
+    if let Some((workbook, places)) = read_statistics_file(settings, bytes, &mut preview).await {
         let register = store.register().await?;
-        let parsed = crate::sheets::statistics::parse(&workbook, chosen, &register);
+        let parsed = match &places {
+            Some(places) => {
+                crate::sheets::statistics::parse_located(&workbook, chosen, &register, places)
+            }
+            None => crate::sheets::statistics::parse(&workbook, chosen, &register),
+        };
         let mut codes: Vec<&'static str> = parsed
             .observations
             .iter()

@@ -277,19 +277,40 @@ pub fn age_group_of(text: &str) -> Result<Option<&'static str>, String> {
     ))
 }
 
-/// The indicator a table title or column heading names, by its key words:
-/// `Andel mottakere med koordinator (prosent)` is [`COORDINATOR`].
+/// The indicator a table title, column heading or `statistikkvariabel` text names, by
+/// its key words: `Andel mottakere med koordinator (prosent)` is [`COORDINATOR`]. A count
+/// of people with a coordinator or a plan (`(antall)` without `andel`/`prosent`) is none
+/// of ours: taking it for the share would store a count as a percentage.
 pub fn indicator_for_title(title: &str) -> Option<&'static Indicator> {
     let folded = fold(title);
     let has = |words: &[&str]| words.iter().any(|w| folded.contains(&fold(w)));
+    let a_share = has(&["andel", "prosent", "%", "share", "percent"])
+        || !has(&["antall", "personer", "number of"]);
     // The shares name their recipients too, so they are looked for first.
-    let code = if has(&["koordinator"]) {
+    let code = if has(&["koordinator", "coordinator"]) {
+        if !a_share {
+            return None;
+        }
         COORDINATOR
-    } else if has(&["individuell plan", "individuelle planer"]) {
+    } else if has(&[
+        "individuell plan",
+        "individuelle planer",
+        "individuell-plan",
+        "individual plan",
+    ]) {
+        if !a_share {
+            return None;
+        }
         PLAN
-    } else if has(&["innbygger", "folkemengde", "befolkning"]) {
+    } else if has(&[
+        "innbygger",
+        "folkemengde",
+        "befolkning",
+        "inhabitant",
+        "population",
+    ]) {
         INHABITANTS
-    } else if has(&["mottaker"]) {
+    } else if has(&["mottaker", "brukere av hjemme", "recipient"]) {
         RECIPIENTS
     } else {
         return None;
@@ -662,6 +683,25 @@ mod tests {
         );
         assert_eq!(code("Folkemengde 1. januar"), Some(INHABITANTS));
         assert_eq!(code("Sykefravær"), None);
+        // SSB's statistikkvariabel texts, Norwegian and English.
+        assert_eq!(
+            code("Mottakere av hjemmetjenester med koordinator (prosent)"),
+            Some(COORDINATOR)
+        );
+        assert_eq!(code("Mottakere med koordinator (antall)"), None);
+        assert_eq!(
+            code("Andel mottakere med individuell plan (prosent)"),
+            Some(PLAN)
+        );
+        assert_eq!(
+            code("Recipients with a coordinator (per cent)"),
+            Some(COORDINATOR)
+        );
+        assert_eq!(
+            code("Mottakere av hjemmetjenester (personer)"),
+            Some(RECIPIENTS)
+        );
+        assert_eq!(code("Innbyggere 1. januar (personer)"), Some(INHABITANTS));
         assert_eq!(need_level_of("Omfattende"), Ok(Some(NEED_LEVELS[2])));
         assert_eq!(
             need_level_of("Noe/avgrenset bistandsbehov"),

@@ -11,6 +11,10 @@ pub enum Format {
     Xls,
     Ods,
     Csv,
+    /// JSON-stat 2 (PxWebApi v2), for statistics only.
+    JsonStat,
+    /// PC-Axis, for statistics only.
+    Px,
 }
 
 impl Format {
@@ -20,13 +24,22 @@ impl Format {
             Format::Xls => "xls",
             Format::Ods => "ods",
             Format::Csv => "csv",
+            Format::JsonStat => "json-stat",
+            Format::Px => "px",
         }
     }
 
     pub fn parse(s: &str) -> Option<Format> {
-        [Format::Xlsx, Format::Xls, Format::Ods, Format::Csv]
-            .into_iter()
-            .find(|f| f.as_str() == s)
+        [
+            Format::Xlsx,
+            Format::Xls,
+            Format::Ods,
+            Format::Csv,
+            Format::JsonStat,
+            Format::Px,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
     }
 }
 
@@ -105,6 +118,31 @@ pub fn detect(bytes: &[u8], limits: &Limits, allow_csv: bool) -> Result<Format, 
     } else {
         "Filen er ikke et regneark. Last opp en .xlsx-, .xls- eller .ods-fil.".into()
     })
+}
+
+/// Recognises a statistics file: what [`detect`] knows, and among text files JSON-stat
+/// (any JSON, so that a JSON file that is not JSON-stat gets a JSON message) and PX.
+pub fn detect_statistics(bytes: &[u8], limits: &Limits) -> Result<Format, String> {
+    let format = detect(bytes, limits, true).map_err(|message| {
+        if message.starts_with("Filen er verken") {
+            "Filen er verken et regneark (.xlsx, .xls, .ods), en CSV-fil, JSON-stat eller en PX-fil."
+                .to_string()
+        } else {
+            message
+        }
+    })?;
+    if format != Format::Csv {
+        return Ok(format);
+    }
+    let text = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if super::jsonstat::looks_like(bytes) || matches!(first, Some(b'{' | b'[')) {
+        Ok(Format::JsonStat)
+    } else if super::px::looks_like(bytes) {
+        Ok(Format::Px)
+    } else {
+        Ok(Format::Csv)
+    }
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {
@@ -249,6 +287,21 @@ mod tests {
                 .unwrap_err()
                 .contains("skadet")
         );
+        let json = br#" {"version":"2.0","class":"dataset","dimension":{}}"#;
+        assert_eq!(detect_statistics(json, &limits), Ok(Format::JsonStat));
+        assert_eq!(
+            detect_statistics(
+                b"CHARSET=\"ANSI\";\r\nMATRIX=\"12617\";\r\nDATA=\r\n1;",
+                &limits
+            ),
+            Ok(Format::Px)
+        );
+        assert_eq!(
+            detect_statistics(b"region;2022\n5001;1\n", &limits),
+            Ok(Format::Csv)
+        );
+        // Not for round uploads: there JSON is just not a spreadsheet.
+        assert_eq!(detect(json, &limits, true), Ok(Format::Csv));
         let big = vec![b'a'; limits.max_file_bytes + 1];
         assert!(
             detect(&big, &limits, true)

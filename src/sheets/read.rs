@@ -47,7 +47,7 @@ pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Wo
         Format::Xlsx => super::hidden::in_xlsx(bytes),
         Format::Ods => super::hidden::in_ods(bytes),
         Format::Xls => super::hidden::in_xls(bytes),
-        Format::Csv => Default::default(),
+        Format::Csv | Format::JsonStat | Format::Px => Default::default(),
     };
     let mut sheets = Vec::new();
     let mut cells_seen = 0usize;
@@ -114,24 +114,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
     // The reader's line count (for cell names) sees only LF: Excel's CRLF and old Mac CR
     // become LF first.
     let text = decode_text(bytes).replace("\r\n", "\n").replace('\r', "\n");
-    // The separator is the one most lines have: a title line above the table may
-    // well contain a comma in a semicolon-separated file.
-    let sample: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(50)
-        .collect();
-    let delimiter = [b';', b'\t', b',']
-        .into_iter()
-        .max_by_key(|d| {
-            let d = char::from(*d);
-            let lines = sample.iter().filter(|l| l.contains(d)).count();
-            (
-                lines,
-                sample.iter().map(|l| l.matches(d).count()).sum::<usize>(),
-            )
-        })
-        .unwrap_or(b';');
+    let delimiter = guess_delimiter(&text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -170,6 +153,46 @@ pub fn read_csv(bytes: &[u8]) -> Result<Workbook, String> {
         format: Format::Csv.as_str().into(),
         sheets: vec![grid],
     })
+}
+
+/// The separator most lines agree on: for each candidate, how many lines have the most
+/// common count of it outside quotes. Commas inside quoted titles and decimal commas
+/// (`12,6` varies from line to line, `..` has none) do not make a consistent count, so a
+/// semicolon file with them stays a semicolon file; on a tie `;` wins, as SSB writes it.
+fn guess_delimiter(text: &str) -> u8 {
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .collect();
+    let outside_quotes = |line: &str, d: char| {
+        let mut quoted = false;
+        line.chars()
+            .filter(|c| {
+                if *c == '"' {
+                    quoted = !quoted;
+                }
+                !quoted && *c == d
+            })
+            .count()
+    };
+    [b',', b'\t', b';']
+        .into_iter()
+        .max_by_key(|d| {
+            let mut tally = std::collections::BTreeMap::<usize, usize>::new();
+            for line in &sample {
+                let n = outside_quotes(line, char::from(*d));
+                if n > 0 {
+                    *tally.entry(n).or_default() += 1;
+                }
+            }
+            tally
+                .into_iter()
+                .max_by_key(|(n, lines)| (*lines, *n))
+                .map(|(n, lines)| (lines, n))
+                .unwrap_or((0, 0))
+        })
+        .unwrap_or(b';')
 }
 
 /// The child process's whole job: the file on standard input (its format named in
@@ -237,5 +260,30 @@ mod tests {
         // A blank line is an empty row, as in a spreadsheet program.
         let blank = read_csv(b"Tittel\n\nregion;2021\n5001;5\n").unwrap();
         assert_eq!(blank.sheets[0].text(3, 1).as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn the_separator_is_not_fooled_by_decimal_or_quoted_commas() {
+        // Decimal commas unquoted in a semicolon file: the comma count varies per line.
+        let decimal = "region;år;andel\r\n5001 Trondheim;2022;12,6\r\n5025 Røros;2022;..\r\n5057 Ørland;2022;8,25\r\n";
+        assert_eq!(guess_delimiter(decimal), b';');
+        // A title and a footnote full of commas, inside and outside quotes.
+        let titled = "\"12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år\"\n\nregion;2022;2023\n5001 Trondheim;12,6;13,1\n\nKilde: SSB, KPR, IPLOS, Helsedirektoratet, 2024\n";
+        assert_eq!(guess_delimiter(titled), b';');
+        let wb = read_csv(titled.as_bytes()).unwrap();
+        assert_eq!(wb.sheets[0].text(3, 1).as_deref(), Some("12,6"));
+        // A comma file with quoted decimal commas and a quoted title with commas.
+        let comma = "\"12617: Mottakere, etter region og år\"\n\"region\",\"år\",\"andel\"\n\"5001 Trondheim\",\"2022\",\"12,6\"\n\"5025 Røros\",\"2022\",\"..\"\n";
+        assert_eq!(guess_delimiter(comma), b',');
+        assert_eq!(guess_delimiter("a\tb\tc\n1\t2,5\t3\n"), b'\t');
+        assert_eq!(guess_delimiter("soker,tildelt\nBjugn,600000\n"), b',');
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_rows() {
+        let wb = read_csv(b"Tittel\r\n\r\nregion;2021\r\n5001;5\r\n").unwrap();
+        assert_eq!(wb.sheets[0].text(0, 0).as_deref(), Some("Tittel"));
+        assert_eq!(wb.sheets[0].text(2, 0).as_deref(), Some("region"));
+        assert_eq!(wb.sheets[0].text(3, 1).as_deref(), Some("5"));
     }
 }

@@ -5,7 +5,13 @@
 //!   (bistandsbehov, alder) and one or more value columns headed by the table's title
 //!   (`Andel mottakere med koordinator (prosent)`);
 //! - **wide**: a region column and one column per year (`2019`, `2020`, …), the
-//!   indicator named by a title line above the header.
+//!   indicator named by a title line above the header;
+//! - **pivot**: a region column and one column per variable and year, as StatBank writes
+//!   them (`Andel mottakere med koordinator (prosent) 2022`).
+//!
+//! A `statistikkvariabel` column (SSB's long export, and what [`super::jsonstat`] and
+//! [`super::px`] make) names each row's indicator. A region written only on the first
+//! row of its group (StatBank's xlsx) is carried down to the rows below it.
 //!
 //! Everything here is pure: the register is passed in, nothing is stored.
 
@@ -27,6 +33,7 @@ use crate::domain::statistics::{
 pub enum Layout {
     Long,
     Wide,
+    Pivot,
 }
 
 impl Layout {
@@ -34,6 +41,7 @@ impl Layout {
         match self {
             Layout::Long => "lang tabell (én rad per region og år)",
             Layout::Wide => "bred tabell (år som kolonner)",
+            Layout::Pivot => "krysstabell (variabel og år i kolonneoverskriftene)",
         }
     }
 }
@@ -84,7 +92,10 @@ struct Header {
     year: Option<u32>,
     need: Option<u32>,
     age: Option<u32>,
-    /// Long: the value columns with their heading; wide: the year columns with their year.
+    /// `statistikkvariabel`: the indicator of each row.
+    variable: Option<u32>,
+    /// Long: the value columns with their heading; wide: the year columns with their
+    /// year; pivot: the columns with their heading (title and year).
     values: Vec<(u32, String)>,
 }
 
@@ -103,6 +114,24 @@ fn is_region_header(folded: &str) -> bool {
     ["region", "kommune", "knr", "omrade", "geografi"]
         .iter()
         .any(|w| folded.starts_with(w))
+}
+
+fn is_variable_header(folded: &str) -> bool {
+    ["statistikkvariabel", "contents", "innhold"]
+        .iter()
+        .any(|w| folded.starts_with(w))
+}
+
+/// A pivot heading, `Andel mottakere med koordinator (prosent) 2022`: title and year.
+fn titled_year(heading: &str) -> Option<(&str, i32)> {
+    let heading = heading.trim().trim_matches('"').trim();
+    let (title, year) = heading.rsplit_once(' ')?;
+    let year = year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1900..=2100).contains(y))?;
+    let title = title.trim();
+    (!title.is_empty() && title.chars().any(char::is_alphabetic)).then_some((title, year))
 }
 
 fn is_year_header(folded: &str) -> bool {
@@ -145,7 +174,8 @@ fn find_header(sheet: &Grid) -> Option<Header> {
         let year = header_col(&is_year_header, &[name, Some(region)]);
         let need = header_col(&|f| f.starts_with("bistandsbehov"), &[name, Some(region)]);
         let age = header_col(&|f| f.starts_with("alder"), &[name, Some(region)]);
-        let known = [Some(region), name, year, need, age];
+        let variable = header_col(&is_variable_header, &[name, Some(region), year]);
+        let known = [Some(region), name, year, need, age, variable];
         if year.is_some() {
             let values: Vec<(u32, String)> = cells
                 .iter()
@@ -164,7 +194,31 @@ fn find_header(sheet: &Grid) -> Option<Header> {
                 year,
                 need,
                 age,
+                variable,
                 values,
+            });
+        }
+        let pivot: Vec<(u32, String)> = cells
+            .iter()
+            .filter(|(c, _)| !known.contains(&Some(*c)))
+            .filter_map(|(c, v)| match v {
+                CellValue::Text(t) if titled_year(t).is_some() => {
+                    Some((*c, t.trim().trim_matches('"').trim().to_string()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !pivot.is_empty() && variable.is_none() {
+            return Some(Header {
+                row,
+                layout: Layout::Pivot,
+                region,
+                name,
+                year: None,
+                need,
+                age,
+                variable,
+                values: pivot,
             });
         }
         let years: Vec<(u32, String)> = cells
@@ -181,6 +235,7 @@ fn find_header(sheet: &Grid) -> Option<Header> {
                 year: None,
                 need,
                 age,
+                variable,
                 values: years,
             });
         }
@@ -303,9 +358,22 @@ struct Reader<'a> {
     seen: BTreeMap<Key, String>,
     /// Region warnings already given, per (row, year).
     warned: BTreeMap<(u32, i32), ()>,
+    /// The indicator the user chose for every row of a `statistikkvariabel` column.
+    chosen: Option<&'static Indicator>,
+    /// `statistikkvariabel` texts that name none of our indicators, with their cells.
+    unknown: Vec<(String, Vec<(u32, u32)>)>,
+    /// For a file that is not a sheet: each row's place in it.
+    places: Option<&'a BTreeMap<u32, String>>,
 }
 
 impl Reader<'_> {
+    /// Where a value stood: `C7`, or its place in a JSON-stat or PX file.
+    fn name(&self, row: u32, col: u32) -> String {
+        self.places
+            .and_then(|p| p.get(&row).cloned())
+            .unwrap_or_else(|| format!("{}{}", column_name(col), row + 1))
+    }
+
     fn error(&mut self, row: u32, col: u32, message: impl Into<String>) {
         self.parsed
             .problems
@@ -390,7 +458,7 @@ impl Reader<'_> {
                 return;
             }
         };
-        let here = format!("{}{}", column_name(col), row + 1);
+        let here = self.name(row, col);
         let key = (
             indicator.code,
             region.to_string(),
@@ -446,6 +514,55 @@ impl Reader<'_> {
                 self.error(row, header.region, message);
                 None
             }
+        }
+    }
+
+    /// The indicator a row's `statistikkvariabel` cell names.
+    fn variable(&mut self, row: u32, col: u32) -> Option<&'static Indicator> {
+        if let Some(chosen) = self.chosen {
+            return Some(chosen);
+        }
+        let Some(text) = self.sheet.text(row, col) else {
+            self.error(row, col, "Statistikkvariabelen mangler.");
+            return None;
+        };
+        let text = text.trim_matches('"').trim().to_string();
+        if let Some(indicator) = stats::indicator_for_title(&text) {
+            return Some(indicator);
+        }
+        match self.unknown.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, cells)) => cells.push((row, col)),
+            None => self.unknown.push((text, vec![(row, col)])),
+        }
+        None
+    }
+
+    /// One error per unknown variable, at its first cell, naming the others.
+    fn report_unknown(&mut self) {
+        for (text, cells) in std::mem::take(&mut self.unknown) {
+            let (row, col) = cells[0];
+            let others: Vec<String> = cells[1..]
+                .iter()
+                .take(10)
+                .map(|(r, c)| self.name(*r, *c))
+                .collect();
+            let also = match cells.len() - 1 {
+                0 => String::new(),
+                n if n > others.len() => format!(
+                    " (står også i {} og {} celler til)",
+                    others.join(", "),
+                    n - others.len()
+                ),
+                _ => format!(" (står også i {})", others.join(", ")),
+            };
+            self.error(
+                row,
+                col,
+                format!(
+                    "Statistikkvariabelen «{text}» er ikke en indikator vi kjenner igjen{also}; ingen av disse tallene importeres. Kjente indikatorer: {}. Ta den ut av uttrekket, eller velg indikatoren i skjemaet (feltet «indicator») hvis filen har én statistikkvariabel.",
+                    stats::known_indicators()
+                ),
+            );
         }
     }
 
@@ -583,6 +700,140 @@ fn wide_indicator(
     None
 }
 
+/// With a `statistikkvariabel` column and an indicator chosen by the user: the file
+/// must hold one variable only, or the choice would relabel the others.
+fn one_variable(sheet: &Grid, header: &Header, col: u32, problems: &mut Vec<Problem>) -> bool {
+    let mut texts: Vec<String> = sheet
+        .cells
+        .range((header.row + 1, 0)..)
+        .filter(|((_, c), _)| *c == col)
+        .map(|(_, v)| v.text().trim_matches('"').trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    texts.sort();
+    texts.dedup();
+    if texts.len() <= 1 {
+        return true;
+    }
+    problems.push(Problem::error_at(
+        &sheet.name,
+        header.row,
+        col,
+        format!(
+            "Du valgte en indikator, men filen har {} statistikkvariabler ({}). Velg indikator bare for filer med én, eller la statistikkvariabelen avgjøre.",
+            texts.len(),
+            texts.iter().take(5).map(|t| format!("«{t}»")).collect::<Vec<_>>().join(", ")
+        ),
+    ));
+    false
+}
+
+/// The one value column of a long table with a `statistikkvariabel` column.
+fn single_value_column(sheet: &Grid, header: &Header, problems: &mut Vec<Problem>) -> Option<u32> {
+    match header.values.as_slice() {
+        [(col, _)] => Some(*col),
+        _ => {
+            problems.push(Problem::error_in(
+                Some(&sheet.name),
+                format!(
+                    "Tabellen har kolonnen «statistikkvariabel», men {} verdikolonner ({}); med statistikkvariabel skal det være én.",
+                    header.values.len(),
+                    header
+                        .values
+                        .iter()
+                        .map(|(c, t)| format!("{}{} «{t}»", column_name(*c), header.row + 1))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The indicator and year of each column of a pivot table
+/// (`Andel mottakere med koordinator (prosent) 2022`).
+fn pivot_indicators(
+    sheet: &Grid,
+    header: &Header,
+    chosen: Option<&'static Indicator>,
+    problems: &mut Vec<Problem>,
+) -> Vec<(u32, Option<&'static Indicator>, Option<i32>)> {
+    let headings: Vec<(u32, &str, i32)> = header
+        .values
+        .iter()
+        .filter_map(|(c, h)| titled_year(h).map(|(t, y)| (*c, t, y)))
+        .collect();
+    if let Some(chosen) = chosen {
+        let mut titles: Vec<&str> = headings.iter().map(|(_, t, _)| *t).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        if titles.len() > 1 {
+            problems.push(Problem::error_in(
+                Some(&sheet.name),
+                format!(
+                    "Du valgte indikatoren {}, men tabellen har {} variabler i kolonneoverskriftene ({}). Velg indikator bare for tabeller med én, eller la overskriftene avgjøre.",
+                    chosen.code,
+                    titles.len(),
+                    titles.iter().map(|t| format!("«{t}»")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            return Vec::new();
+        }
+        return headings
+            .iter()
+            .map(|(c, _, y)| (*c, Some(chosen), Some(*y)))
+            .collect();
+    }
+    let mut out = Vec::new();
+    let mut unknown: Vec<(&str, Vec<u32>)> = Vec::new();
+    for (col, title, year) in &headings {
+        match stats::indicator_for_title(title) {
+            Some(indicator) => out.push((*col, Some(indicator), Some(*year))),
+            None => match unknown.iter_mut().find(|(t, _)| t == title) {
+                Some((_, cols)) => cols.push(*col),
+                None => unknown.push((title, vec![*col])),
+            },
+        }
+    }
+    for (title, cols) in unknown {
+        let also = cols[1..]
+            .iter()
+            .map(|c| format!("{}{}", column_name(*c), header.row + 1))
+            .collect::<Vec<_>>();
+        problems.push(Problem::error_at(
+            &sheet.name,
+            header.row,
+            cols[0],
+            format!(
+                "«{title}» er ikke en indikator vi kjenner igjen{}; ingen av disse kolonnene importeres. Kjente indikatorer: {}.",
+                if also.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (står også i {})", also.join(", "))
+                },
+                stats::known_indicators()
+            ),
+        ));
+    }
+    out
+}
+
+/// Names each problem by the value's place in the file (`places`, by the grid's row)
+/// instead of a cell of the grid made from it.
+fn relocate(parsed: &mut ParsedStatistics, places: &BTreeMap<u32, String>) {
+    let place = |cell: &str| {
+        let digits: String = cell.chars().skip_while(char::is_ascii_alphabetic).collect();
+        let row = digits.parse::<u32>().ok()?.checked_sub(1)?;
+        places.get(&row).cloned()
+    };
+    for problem in &mut parsed.problems {
+        if let Some(found) = problem.cell.as_deref().and_then(place) {
+            problem.cell = Some(found);
+        }
+    }
+}
+
 /// Reads the first sheet that has a statistics header. `chosen` is the indicator the
 /// user picked, which overrides what the headings say.
 pub fn parse(
@@ -590,10 +841,35 @@ pub fn parse(
     chosen: Option<&'static Indicator>,
     register: &Register,
 ) -> ParsedStatistics {
-    let Some((sheet, header)) = workbook
-        .sheets
+    parse_in(workbook, chosen, register, None)
+}
+
+/// As [`parse`], for the long table made from a JSON-stat or PX file: every problem and
+/// observation is named by its place in that file (`places`, by the table's row).
+pub fn parse_located(
+    workbook: &Workbook,
+    chosen: Option<&'static Indicator>,
+    register: &Register,
+    places: &BTreeMap<u32, String>,
+) -> ParsedStatistics {
+    let mut parsed = parse_in(workbook, chosen, register, Some(places));
+    relocate(&mut parsed, places);
+    parsed
+}
+
+fn parse_in(
+    workbook: &Workbook,
+    chosen: Option<&'static Indicator>,
+    register: &Register,
+    places: Option<&BTreeMap<u32, String>>,
+) -> ParsedStatistics {
+    // What a person sees is what is imported: hidden rows and columns are left out, each
+    // named in a warning.
+    let visible: Vec<(Grid, Vec<Problem>)> =
+        workbook.sheets.iter().map(Grid::visible_only).collect();
+    let Some((sheet, header, hidden)) = visible
         .iter()
-        .find_map(|s| find_header(s).map(|h| (s, h)))
+        .find_map(|(s, hidden)| find_header(s).map(|h| (s, h, hidden)))
     else {
         return ParsedStatistics {
             layout: None,
@@ -604,20 +880,41 @@ pub fn parse(
             )],
         };
     };
-    let mut problems = Vec::new();
-    let columns: Vec<(u32, &'static Indicator, Option<i32>)> = match header.layout {
-        Layout::Long => long_indicators(sheet, &header, chosen, &mut problems)
+    let mut problems = hidden.clone();
+    // Each value column with its indicator (`None`: the row's statistikkvariabel says)
+    // and its year (`None`: the row's year column says).
+    type Column = (u32, Option<&'static Indicator>, Option<i32>);
+    let mut row_chosen = None;
+    let columns: Vec<Column> = match (header.layout, header.variable) {
+        (_, Some(col)) => {
+            row_chosen = chosen;
+            if chosen.is_some() && !one_variable(sheet, &header, col, &mut problems) {
+                Vec::new()
+            } else if header.layout == Layout::Long {
+                single_value_column(sheet, &header, &mut problems)
+                    .map(|c| vec![(c, None, None)])
+                    .unwrap_or_default()
+            } else {
+                header
+                    .values
+                    .iter()
+                    .map(|(c, y)| (*c, None, y.parse().ok()))
+                    .collect()
+            }
+        }
+        (Layout::Long, None) => long_indicators(sheet, &header, chosen, &mut problems)
             .into_iter()
-            .map(|(c, i)| (c, i, None))
+            .map(|(c, i)| (c, Some(i), None))
             .collect(),
-        Layout::Wide => match wide_indicator(sheet, &header, chosen, &mut problems) {
+        (Layout::Wide, None) => match wide_indicator(sheet, &header, chosen, &mut problems) {
             Some(indicator) => header
                 .values
                 .iter()
-                .map(|(c, y)| (*c, indicator, y.parse().ok()))
+                .map(|(c, y)| (*c, Some(indicator), y.parse().ok()))
                 .collect(),
             None => Vec::new(),
         },
+        (Layout::Pivot, None) => pivot_indicators(sheet, &header, chosen, &mut problems),
     };
     let mut reader = Reader {
         sheet,
@@ -629,11 +926,22 @@ pub fn parse(
         },
         seen: BTreeMap::new(),
         warned: BTreeMap::new(),
+        chosen: row_chosen,
+        unknown: Vec::new(),
+        places,
     };
     if columns.is_empty() {
         return reader.parsed;
     }
+    // StatBank writes a region once, on the first row of its group.
+    let mut carried: Option<(String, Option<String>)> = None;
+    let mut previous = header.row;
     for row in sheet.used_rows().into_iter().filter(|r| *r > header.row) {
+        // A blank row (a gap in the used rows, or a row of blanks) ends a group.
+        if row > previous + 1 || sheet.row_is_empty(row) {
+            carried = None;
+        }
+        previous = row;
         if sheet.row_is_empty(row) {
             continue;
         }
@@ -642,10 +950,35 @@ pub fn parse(
         if !has_values {
             continue;
         }
-        let Some((region, typed)) = reader.region(row, &header) else {
-            continue;
+        let (region, typed) = if sheet.get(row, header.region).is_none() {
+            match &carried {
+                Some(above) => above.clone(),
+                None => {
+                    reader.error(
+                        row,
+                        header.region,
+                        "Regionen mangler, og det står ingen region over i samme gruppe som raden kan høre til.",
+                    );
+                    continue;
+                }
+            }
+        } else {
+            carried = reader.region(row, &header);
+            match &carried {
+                Some(here) => here.clone(),
+                None => continue,
+            }
         };
-        let years: Vec<(u32, &'static Indicator, i32)> = match header.year {
+        let row_indicator = match header.variable {
+            Some(col) if columns.iter().any(|(_, i, _)| i.is_none()) => {
+                match reader.variable(row, col) {
+                    Some(indicator) => Some(indicator),
+                    None => continue,
+                }
+            }
+            _ => None,
+        };
+        let years: Vec<(u32, Option<&'static Indicator>, i32)> = match header.year {
             Some(col) => match sheet.get(row, col).map(|v| (year_of(v), v)) {
                 Some((Some(year), _)) => columns.iter().map(|(c, i, _)| (*c, *i, year)).collect(),
                 Some((None, v)) => {
@@ -670,10 +1003,14 @@ pub fn parse(
             continue;
         };
         for (col, indicator, year) in years {
+            let Some(indicator) = indicator.or(row_indicator) else {
+                continue;
+            };
             let name = reader.check_region(row, header.region, &region, typed.as_deref(), year);
             reader.push(row, col, indicator, (&region, name), year, need, age);
         }
     }
+    reader.report_unknown();
     if reader.parsed.observations.is_empty()
         && !reader
             .parsed
@@ -905,6 +1242,163 @@ mod tests {
         );
         let untitled = parse_csv("region;2019\n5001;5\n", None);
         assert!(located(&untitled)[0].starts_with("CSV!A1: Fant ikke hvilken indikator"));
+    }
+
+    #[test]
+    fn a_statistikkvariabel_column_names_each_rows_indicator() {
+        // (No blank line under the title: how read_csv numbers lines after one is being
+        // reworked on main; the cells here stay where they are either way.)
+        let region_first = "\"12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år\"\n\
+\"region\";\"statistikkvariabel\";\"år\";\"12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år\"\n\
+\"5001 Trondheim\";\"Mottakere av hjemmetjenester (personer)\";\"2022\";\"9512\"\n\
+\"5001 Trondheim\";\"Andel mottakere med koordinator (prosent)\";\"2022\";\"12,6\"\n\
+\"5025 Røros\";\"Andel mottakere med individuell plan (prosent)\";\"2022\";\"..\"\n\
+\"5025 Røros\";\"Gjennomsnittlig antall timer\";\"2022\";\"4,5\"\n\
+\"5057 Ørland\";\"Gjennomsnittlig antall timer\";\"2022\";\"3,5\"\n";
+        let parsed = parse_csv(region_first, None);
+        let codes: Vec<_> = parsed
+            .observations
+            .iter()
+            .map(|o| o.indicator.code)
+            .collect();
+        assert_eq!(codes, [stats::RECIPIENTS, stats::COORDINATOR, stats::PLAN]);
+        assert_eq!(parsed.observations[1].cell, "D4");
+        assert_eq!(located(&parsed).len(), 1, "{:?}", located(&parsed));
+        assert!(
+            located(&parsed)[0].starts_with(
+                "CSV!B6: Statistikkvariabelen «Gjennomsnittlig antall timer» er ikke en indikator vi kjenner igjen (står også i B7)"
+            ),
+            "{:?}",
+            located(&parsed)
+        );
+        // The other column order, comma-separated with decimal points.
+        let variable_first = "statistikkvariabel,region,år,\"12617: Mottakere\"\n\
+\"Andel mottakere med koordinator (prosent)\",5001 Trondheim,2022,12.6\n\
+\"Andel mottakere med koordinator (prosent)\",5025 Røros,2022,7.25\n";
+        let parsed = parse_csv(variable_first, None);
+        assert!(parsed.problems.is_empty(), "{:?}", located(&parsed));
+        assert_eq!(parsed.observations[1].region, "5025");
+        assert_eq!(
+            parsed.observations[1].value,
+            Value::Number("7.25".parse().unwrap())
+        );
+        // A chosen indicator is refused when the file holds several variables.
+        let refused = parse_csv(region_first, Some(stats::PLAN));
+        assert!(refused.observations.is_empty());
+        assert!(located(&refused)[0].contains("statistikkvariabler"));
+    }
+
+    #[test]
+    fn a_pivot_table_with_variable_and_year_in_the_headings() {
+        let csv = "\"12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år\"\n\n\
+\"region\";\"Andel mottakere med koordinator (prosent) 2022\";\"Andel mottakere med koordinator (prosent) 2023\";\"Mottakere av hjemmetjenester (personer) 2023\"\n\
+\"5001 Trondheim\";\"12,6\";\"13,1\";\"9 600\"\n\
+\"5025 Røros\";\"..\";\"8,0\";\"310\"\n\
+\n\
+\"Kilde: Statistisk sentralbyrå, KPR\"\n";
+        let parsed = parse_csv(csv, None);
+        assert!(parsed.problems.is_empty(), "{:?}", located(&parsed));
+        assert_eq!(parsed.layout, Some(Layout::Pivot));
+        assert_eq!(parsed.observations.len(), 6);
+        let last = &parsed.observations[5];
+        assert_eq!((last.indicator.code, last.year), (stats::RECIPIENTS, 2023));
+        assert_eq!(last.cell, "D5");
+        let unknown = parse_csv(
+            "region;Timer per uke 2022;Timer per uke 2023\n5001;1;2\n",
+            None,
+        );
+        assert!(located(&unknown)[0].starts_with("CSV!B1: «Timer per uke» er ikke en indikator"));
+        assert!(located(&unknown)[0].contains("står også i C1"));
+    }
+
+    #[test]
+    fn a_region_written_once_per_group_is_carried_down() {
+        let mut grid = Grid {
+            name: "12617".into(),
+            ..Default::default()
+        };
+        let mut put = |r: u32, c: u32, v: CellValue| {
+            grid.cells.insert((r, c), v);
+        };
+        put(
+            0,
+            0,
+            t("12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år"),
+        );
+        put(2, 0, t("region"));
+        put(2, 1, t("statistikkvariabel"));
+        put(2, 2, CellValue::Number("2022".into()));
+        put(2, 3, CellValue::Number("2023".into()));
+        put(3, 0, t("5001 Trondheim"));
+        put(3, 1, t("Mottakere av hjemmetjenester (personer)"));
+        put(3, 2, CellValue::Number("9512".into()));
+        put(3, 3, CellValue::Number("9600".into()));
+        put(4, 1, t("Andel mottakere med koordinator (prosent)"));
+        put(4, 2, CellValue::Number("12.6".into()));
+        put(4, 3, CellValue::Number("13.1".into()));
+        put(5, 0, t("5025 Røros"));
+        put(5, 1, t("Andel mottakere med koordinator (prosent)"));
+        put(5, 2, t(".."));
+        put(5, 3, CellValue::Number("8".into()));
+        // A blank row ends the group: the row under it has no region to take.
+        put(7, 1, t("Andel mottakere med koordinator (prosent)"));
+        put(7, 2, CellValue::Number("1".into()));
+        let workbook = Workbook {
+            format: "xlsx".into(),
+            sheets: vec![grid],
+        };
+        let parsed = parse(&workbook, None, &register());
+        let trondheim: Vec<_> = parsed
+            .observations
+            .iter()
+            .filter(|o| o.region == "5001")
+            .map(|o| (o.indicator.code, o.year, o.cell.as_str()))
+            .collect();
+        assert_eq!(
+            trondheim,
+            [
+                (stats::RECIPIENTS, 2022, "C4"),
+                (stats::RECIPIENTS, 2023, "D4"),
+                (stats::COORDINATOR, 2022, "C5"),
+                (stats::COORDINATOR, 2023, "D5"),
+            ]
+        );
+        assert_eq!(parsed.observations.len(), 6);
+        assert_eq!(
+            located(&parsed),
+            [
+                "12617!A8: Regionen mangler, og det står ingen region over i samme gruppe som raden kan høre til."
+            ]
+        );
+    }
+
+    #[test]
+    fn json_stat_and_px_problems_name_the_value() {
+        let json = r#"{"version":"2.0","class":"dataset","label":"12617: Mottakere",
+          "id":["Region","ContentsCode","Tid"],"size":[1,2,1],
+          "dimension":{
+            "Region":{"label":"region","category":{"index":{"5001":0},"label":{"5001":"Trondheim"}}},
+            "ContentsCode":{"label":"statistikkvariabel","category":{"index":{"KoordAndel":0,"Timer":1},"label":{"KoordAndel":"Andel mottakere med koordinator (prosent)","Timer":"Timer per uke"}}},
+            "Tid":{"label":"år","category":{"index":{"2022":0},"label":{"2022":"2022"}}}},
+          "value":[12.6,3.5]}"#;
+        let cube = crate::sheets::jsonstat::read(json.as_bytes()).unwrap();
+        let (grid, places) = crate::sheets::cube::to_grid(&cube, "JSON-stat").unwrap();
+        let workbook = Workbook {
+            format: "json-stat".into(),
+            sheets: vec![grid],
+        };
+        let parsed = parse_located(&workbook, None, &register(), &places);
+        assert_eq!(
+            parsed.observations[0].cell,
+            "verdi nr. 1 (Region=5001, ContentsCode=KoordAndel, Tid=2022)"
+        );
+        assert!(
+            located(&parsed)[0].starts_with(
+                "JSON-stat!verdi nr. 2 (Region=5001, ContentsCode=Timer, Tid=2022): Statistikkvariabelen «Timer per uke»"
+            ),
+            "{:?}",
+            located(&parsed)
+        );
     }
 
     #[test]
