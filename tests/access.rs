@@ -101,6 +101,8 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/statistikk.csv", ALL_ROLES),
         ("POST", "/statistikk/import", OFFICER),
         ("POST", "/api/v1/statistics/uploads", OFFICER),
+        ("POST", "/api/v1/uploads/{id}/variables", OFFICER),
+        ("POST", "/uploads/{id}/variables", OFFICER),
         ("GET", "/api/v1/rounds", ALL_ROLES),
         ("POST", "/api/v1/rounds", OFFICER),
         ("GET", "/api/v1/rounds/{id}", ALL_ROLES),

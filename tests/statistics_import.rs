@@ -1014,3 +1014,96 @@ async fn hidden_rows_are_left_out_with_a_warning() {
         "{body}"
     );
 }
+
+/// A variable SSB names in a way we do not recognise is listed on the preview, and the
+/// officer chooses its indicator there (API and page): the file is read again.
+#[tokio::test]
+async fn an_unknown_variable_gets_its_indicator_chosen_on_the_preview() {
+    let app = officer().await;
+    let csv = "\"12617: Mottakere av hjemmetjenester, etter region, statistikkvariabel og år\"\r\n\r\n\
+\"region\";\"statistikkvariabel\";\"år\";\"12617: Mottakere av hjemmetjenester\"\r\n\
+\"5001 Trondheim\";\"Brukere av helse- og omsorgstjenester i hjemmet\";\"2022\";\"9480\"\r\n\
+\"5025 Røros\";\"Brukere av helse- og omsorgstjenester i hjemmet\";\"2022\";\"412\"\r\n\
+\"5001 Trondheim\";\"Andel mottakere med koordinator (prosent)\";\"2022\";\"12,6\"\r\n";
+    let first = preview(&app, "12617.csv", csv.as_bytes(), None).await;
+    let unknown = &first["statistics"]["unknown_variables"];
+    assert_eq!(
+        unknown,
+        &serde_json::json!(["Brukere av helse- og omsorgstjenester i hjemmet"]),
+        "{first}"
+    );
+    assert!(
+        messages(&first, "errors")
+            .iter()
+            .any(|e| e.starts_with("CSV!B4:") && e.contains("står også i B5")),
+        "{:#?}",
+        messages(&first, "errors")
+    );
+    let id = first["id"].as_i64().unwrap();
+
+    // A code that is no indicator is refused, naming the variable.
+    let wrong = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/variables"),
+            &serde_json::json!({"choices": {"Brukere av helse- og omsorgstjenester i hjemmet": "brukere"}}),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text()
+    );
+    assert!(wrong.text().contains("«brukere» er ikke en indikator"));
+
+    let chosen = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/variables"),
+            &serde_json::json!({"choices": {"Brukere av helse- og omsorgstjenester i hjemmet": "mottakere"}}),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::CREATED, "{}", chosen.text());
+    let again = chosen.json();
+    assert!(
+        messages(&again, "errors").is_empty(),
+        "{:#?}",
+        messages(&again, "errors")
+    );
+    assert_ne!(again["id"], first["id"]);
+    assert_eq!(
+        again["statistics"]["observations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        again["statistics"]["variable_choices"]["Brukere av helse- og omsorgstjenester i hjemmet"],
+        "mottakere"
+    );
+    confirm(&app, &again).await;
+    let stored = stored(&app, "5025", "mottakere").await;
+    let imported = year_of(&stored, 2022);
+    assert_eq!(imported["value"], "412", "{imported}");
+    assert_eq!(imported["synthetic"], false, "{imported}");
+
+    // The page offers the same choice and reads the file again.
+    let page = app.get(&format!("/uploads/{id}")).await.text();
+    assert!(page.contains("Variabler uten indikator (1)"), "{page}");
+    let form = app
+        .post_form(
+            &format!("/uploads/{id}/variables"),
+            &[
+                (
+                    "variabel",
+                    "Brukere av helse- og omsorgstjenester i hjemmet",
+                ),
+                ("indikator", "mottakere"),
+            ],
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.text());
+    let location = form.headers[axum::http::header::LOCATION].to_str().unwrap();
+    let shown = app.get(location).await.text();
+    assert!(shown.contains("som Mottakere"), "{shown}");
+}

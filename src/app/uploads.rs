@@ -2,6 +2,8 @@
 //! preview (kept with the original, also when rejected), and a preview without errors
 //! becomes an application or a set of allocated amounts when confirmed.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::organisations::resolve_applicant;
@@ -169,6 +171,13 @@ pub struct StatisticsPreview {
     pub counts: ImportCounts,
     /// Some of the changed observations, old → new, for the reader to check.
     pub changed_sample: Vec<StatisticsRow>,
+    /// Variable texts in the file that name none of our indicators; the preview offers a
+    /// choice for each.
+    #[serde(default)]
+    pub unknown_variables: Vec<String>,
+    /// The indicators chosen on an earlier preview of the same file, by variable text.
+    #[serde(default)]
+    pub variable_choices: BTreeMap<String, String>,
 }
 
 /// How many changed observations the preview lists.
@@ -1342,17 +1351,108 @@ pub async fn receive_statistics(
     filename: &str,
     bytes: &[u8],
 ) -> AppResult<i64> {
+    receive_statistics_choosing(
+        store,
+        settings,
+        user,
+        actor,
+        indicator,
+        &BTreeMap::new(),
+        filename,
+        bytes,
+    )
+    .await
+}
+
+/// Reads a statistics upload again with an indicator chosen for each variable text the
+/// preview did not know (`choices`: text → indicator code), added to those chosen
+/// before. The original stays as it was; the new preview is a new upload of the same
+/// file, and its id is answered.
+pub async fn choose_variables(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    upload_id: i64,
+    choices: &BTreeMap<String, String>,
+) -> AppResult<i64> {
+    may_import_statistics(user)?;
+    let upload = visible_upload(store, user, upload_id).await?;
+    if upload.kind != UploadKind::Statistics.as_str() {
+        return Err(AppError::Conflict(
+            "Bare statistikkfiler har variabler å velge indikator for.".into(),
+        ));
+    }
+    let earlier: Preview = serde_json::from_str(&upload.result)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+    let mut all = earlier
+        .statistics
+        .map(|s| s.variable_choices)
+        .unwrap_or_default();
+    for (text, code) in choices {
+        let code = code.trim();
+        if code.is_empty() {
+            continue;
+        }
+        if stats::indicator(code).is_none() {
+            return Err(AppError::invalid(
+                &format!("choices[{text}]"),
+                format!(
+                    "«{code}» er ikke en indikator. Kjente indikatorer: {}.",
+                    stats::known_indicators()
+                ),
+            ));
+        }
+        all.insert(text.clone(), code.to_string());
+    }
+    if all.is_empty() {
+        return Err(AppError::invalid(
+            "choices",
+            "Velg en indikator for minst én variabel.",
+        ));
+    }
+    let bytes = store.upload_content(upload.id).await?;
+    receive_statistics_choosing(
+        store,
+        settings,
+        user,
+        actor,
+        None,
+        &all,
+        &upload.filename,
+        &bytes,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn receive_statistics_choosing(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    indicator: Option<&str>,
+    choices: &BTreeMap<String, String>,
+    filename: &str,
+    bytes: &[u8],
+) -> AppResult<i64> {
     may_import_statistics(user)?;
     let chosen = chosen_indicator(indicator)?;
+    let variable_choices = crate::sheets::statistics::VariableChoices::new(
+        choices
+            .iter()
+            .filter_map(|(text, code)| Some((text.as_str(), stats::indicator(code)?))),
+    );
     let mut preview = Preview::new(UploadKind::Statistics, None);
     if let Some((workbook, places)) = read_statistics_file(settings, bytes, &mut preview).await {
         let register = store.register().await?;
-        let parsed = match &places {
-            Some(places) => {
-                crate::sheets::statistics::parse_located(&workbook, chosen, &register, places)
-            }
-            None => crate::sheets::statistics::parse(&workbook, chosen, &register),
-        };
+        let parsed = crate::sheets::statistics::parse_choosing(
+            &workbook,
+            chosen,
+            &variable_choices,
+            &register,
+            places.as_ref(),
+        );
         let mut codes: Vec<&'static str> = parsed
             .observations
             .iter()
@@ -1440,6 +1540,8 @@ pub async fn receive_statistics(
                 .collect(),
             observations: rows,
             counts,
+            unknown_variables: parsed.unknown_variables.clone(),
+            variable_choices: choices.clone(),
         });
     }
     let rejected = !preview.errors.is_empty();

@@ -79,8 +79,39 @@ impl ParsedObservation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedStatistics {
     pub layout: Option<Layout>,
+    /// Variable texts (headings, titles, `statistikkvariabel` cells) that name none of our
+    /// indicators: the user may choose one for each on the preview.
+    pub unknown_variables: Vec<String>,
     pub observations: Vec<ParsedObservation>,
     pub problems: Vec<Problem>,
+}
+
+/// The indicator a user chose for each variable text the file uses (on the preview),
+/// consulted before the texts are matched to our indicators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VariableChoices(BTreeMap<String, &'static Indicator>);
+
+impl VariableChoices {
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'static Indicator)>) -> Self {
+        VariableChoices(
+            pairs
+                .into_iter()
+                .map(|(text, indicator)| (fold_name(text.trim_matches('"')), indicator))
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The chosen indicator for `text`, or the one the text names.
+    fn indicator_for(&self, text: &str) -> Option<&'static Indicator> {
+        self.0
+            .get(&fold_name(text.trim_matches('"')))
+            .copied()
+            .or_else(|| stats::indicator_for_title(text))
+    }
 }
 
 /// The columns of a header row.
@@ -364,6 +395,7 @@ struct Reader<'a> {
     unknown: Vec<(String, Vec<(u32, u32)>)>,
     /// For a file that is not a sheet: each row's place in it.
     places: Option<&'a BTreeMap<u32, String>>,
+    choices: &'a VariableChoices,
 }
 
 impl Reader<'_> {
@@ -527,7 +559,7 @@ impl Reader<'_> {
             return None;
         };
         let text = text.trim_matches('"').trim().to_string();
-        if let Some(indicator) = stats::indicator_for_title(&text) {
+        if let Some(indicator) = self.choices.indicator_for(&text) {
             return Some(indicator);
         }
         match self.unknown.iter_mut().find(|(t, _)| *t == text) {
@@ -540,6 +572,7 @@ impl Reader<'_> {
     /// One error per unknown variable, at its first cell, naming the others.
     fn report_unknown(&mut self) {
         for (text, cells) in std::mem::take(&mut self.unknown) {
+            self.parsed.unknown_variables.push(text.clone());
             let (row, col) = cells[0];
             let others: Vec<String> = cells[1..]
                 .iter()
@@ -583,7 +616,9 @@ fn long_indicators(
     sheet: &Grid,
     header: &Header,
     chosen: Option<&'static Indicator>,
+    choices: &VariableChoices,
     problems: &mut Vec<Problem>,
+    unknown: &mut Vec<String>,
 ) -> Vec<(u32, &'static Indicator)> {
     let at = |col: u32, message: String| Problem::error_at(&sheet.name, header.row, col, message);
     if let Some(chosen) = chosen {
@@ -622,7 +657,7 @@ fn long_indicators(
     }
     let mut out: Vec<(u32, &'static Indicator)> = Vec::new();
     for (col, title) in &header.values {
-        match stats::indicator_for_title(title) {
+        match choices.indicator_for(title) {
             Some(indicator) => {
                 if out.iter().any(|(_, i)| i.code == indicator.code) {
                     problems.push(at(
@@ -636,13 +671,16 @@ fn long_indicators(
                     out.push((*col, indicator));
                 }
             }
-            None => problems.push(at(
-                *col,
-                format!(
-                    "«{title}» er ikke en indikator vi kjenner igjen. Kjente indikatorer: {}. Velg indikatoren i skjemaet (feltet «indicator») hvis tabellen har én verdikolonne.",
-                    stats::known_indicators()
-                ),
-            )),
+            None => {
+                unknown.push(title.clone());
+                problems.push(at(
+                    *col,
+                    format!(
+                        "«{title}» er ikke en indikator vi kjenner igjen. Kjente indikatorer: {}. Velg indikatoren for den i forhåndsvisningen, eller i skjemaet (feltet «indicator») hvis tabellen har én verdikolonne.",
+                        stats::known_indicators()
+                    ),
+                ))
+            }
         }
     }
     out
@@ -653,7 +691,9 @@ fn wide_indicator(
     sheet: &Grid,
     header: &Header,
     chosen: Option<&'static Indicator>,
+    choices: &VariableChoices,
     problems: &mut Vec<Problem>,
+    unknown: &mut Vec<String>,
 ) -> Option<&'static Indicator> {
     let titles: Vec<(u32, u32, String)> = sheet
         .cells
@@ -665,7 +705,7 @@ fn wide_indicator(
         .collect();
     let named = titles
         .iter()
-        .find_map(|(r, c, t)| stats::indicator_for_title(t).map(|i| (*r, *c, t, i)));
+        .find_map(|(r, c, t)| choices.indicator_for(t).map(|i| (*r, *c, t, i)));
     if let Some(chosen) = chosen {
         if let Some((r, c, t, named)) = named
             && named.code != chosen.code
@@ -684,6 +724,9 @@ fn wide_indicator(
     }
     if let Some((_, _, _, indicator)) = named {
         return Some(indicator);
+    }
+    if let Some((_, _, t)) = titles.first() {
+        unknown.push(t.clone());
     }
     let message = format!(
         "Fant ikke hvilken indikator tabellen gjelder{}. Kjente indikatorer: {}. Skriv tittelen over overskriftsraden, eller velg indikatoren i skjemaet (feltet «indicator»).",
@@ -757,7 +800,9 @@ fn pivot_indicators(
     sheet: &Grid,
     header: &Header,
     chosen: Option<&'static Indicator>,
+    choices: &VariableChoices,
     problems: &mut Vec<Problem>,
+    unknown_texts: &mut Vec<String>,
 ) -> Vec<(u32, Option<&'static Indicator>, Option<i32>)> {
     let headings: Vec<(u32, &str, i32)> = header
         .values
@@ -788,7 +833,7 @@ fn pivot_indicators(
     let mut out = Vec::new();
     let mut unknown: Vec<(&str, Vec<u32>)> = Vec::new();
     for (col, title, year) in &headings {
-        match stats::indicator_for_title(title) {
+        match choices.indicator_for(title) {
             Some(indicator) => out.push((*col, Some(indicator), Some(*year))),
             None => match unknown.iter_mut().find(|(t, _)| t == title) {
                 Some((_, cols)) => cols.push(*col),
@@ -797,6 +842,7 @@ fn pivot_indicators(
         }
     }
     for (title, cols) in unknown {
+        unknown_texts.push(title.to_string());
         let also = cols[1..]
             .iter()
             .map(|c| format!("{}{}", column_name(*c), header.row + 1))
@@ -841,7 +887,13 @@ pub fn parse(
     chosen: Option<&'static Indicator>,
     register: &Register,
 ) -> ParsedStatistics {
-    parse_in(workbook, chosen, register, None)
+    parse_choosing(
+        workbook,
+        chosen,
+        &VariableChoices::default(),
+        register,
+        None,
+    )
 }
 
 /// As [`parse`], for the long table made from a JSON-stat or PX file: every problem and
@@ -852,14 +904,35 @@ pub fn parse_located(
     register: &Register,
     places: &BTreeMap<u32, String>,
 ) -> ParsedStatistics {
-    let mut parsed = parse_in(workbook, chosen, register, Some(places));
-    relocate(&mut parsed, places);
+    parse_choosing(
+        workbook,
+        chosen,
+        &VariableChoices::default(),
+        register,
+        Some(places),
+    )
+}
+
+/// As [`parse`] and [`parse_located`], with the indicators the user chose for the
+/// file's variable texts on the preview.
+pub fn parse_choosing(
+    workbook: &Workbook,
+    chosen: Option<&'static Indicator>,
+    choices: &VariableChoices,
+    register: &Register,
+    places: Option<&BTreeMap<u32, String>>,
+) -> ParsedStatistics {
+    let mut parsed = parse_in(workbook, chosen, choices, register, places);
+    if let Some(places) = places {
+        relocate(&mut parsed, places);
+    }
     parsed
 }
 
 fn parse_in(
     workbook: &Workbook,
     chosen: Option<&'static Indicator>,
+    choices: &VariableChoices,
     register: &Register,
     places: Option<&BTreeMap<u32, String>>,
 ) -> ParsedStatistics {
@@ -873,6 +946,7 @@ fn parse_in(
     else {
         return ParsedStatistics {
             layout: None,
+            unknown_variables: Vec::new(),
             observations: Vec::new(),
             problems: vec![Problem::error_in(
                 workbook.sheets.first().map(|s| s.name.as_str()),
@@ -881,6 +955,7 @@ fn parse_in(
         };
     };
     let mut problems = hidden.clone();
+    let mut unknown = Vec::new();
     // Each value column with its indicator (`None`: the row's statistikkvariabel says)
     // and its year (`None`: the row's year column says).
     type Column = (u32, Option<&'static Indicator>, Option<i32>);
@@ -902,25 +977,32 @@ fn parse_in(
                     .collect()
             }
         }
-        (Layout::Long, None) => long_indicators(sheet, &header, chosen, &mut problems)
-            .into_iter()
-            .map(|(c, i)| (c, Some(i), None))
-            .collect(),
-        (Layout::Wide, None) => match wide_indicator(sheet, &header, chosen, &mut problems) {
-            Some(indicator) => header
-                .values
-                .iter()
-                .map(|(c, y)| (*c, Some(indicator), y.parse().ok()))
-                .collect(),
-            None => Vec::new(),
-        },
-        (Layout::Pivot, None) => pivot_indicators(sheet, &header, chosen, &mut problems),
+        (Layout::Long, None) => {
+            long_indicators(sheet, &header, chosen, choices, &mut problems, &mut unknown)
+                .into_iter()
+                .map(|(c, i)| (c, Some(i), None))
+                .collect()
+        }
+        (Layout::Wide, None) => {
+            match wide_indicator(sheet, &header, chosen, choices, &mut problems, &mut unknown) {
+                Some(indicator) => header
+                    .values
+                    .iter()
+                    .map(|(c, y)| (*c, Some(indicator), y.parse().ok()))
+                    .collect(),
+                None => Vec::new(),
+            }
+        }
+        (Layout::Pivot, None) => {
+            pivot_indicators(sheet, &header, chosen, choices, &mut problems, &mut unknown)
+        }
     };
     let mut reader = Reader {
         sheet,
         register,
         parsed: ParsedStatistics {
             layout: Some(header.layout),
+            unknown_variables: unknown,
             observations: Vec::new(),
             problems,
         },
@@ -929,6 +1011,7 @@ fn parse_in(
         chosen: row_chosen,
         unknown: Vec::new(),
         places,
+        choices,
     };
     if columns.is_empty() {
         return reader.parsed;

@@ -101,6 +101,7 @@ pub fn routes() -> Routes {
         .get("/statistics/national", read, national_statistics)
         .get("/statistics/municipalities", read, municipal_statistics)
         .post("/statistics/uploads", officer, statistics_upload)
+        .post("/uploads/{id}/variables", officer, choose_variables)
         .get(
             "/rounds/{id}/template.xlsx",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -528,6 +529,36 @@ async fn statistics_upload(
     let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     let readable = body.preview.statistics.is_some();
     Ok(preview_response(id, body, readable))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariableChoicesBody {
+    /// Variable text → indicator code.
+    choices: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /api/v1/uploads/{id}/variables` `{"choices": {"<variable text>": "<indicator>"}}`:
+/// the statistics file read again with those indicators for the texts it did not know;
+/// a new preview (201), the earlier one kept.
+async fn choose_variables(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<VariableChoicesBody>,
+) -> AppResult<Response> {
+    let new_id = app::uploads::choose_variables(
+        &state.store,
+        &state.uploads,
+        &user,
+        &Actor::from(&user),
+        id,
+        &body.choices,
+    )
+    .await?;
+    let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
+    let readable = body.preview.statistics.is_some();
+    Ok(preview_response(new_id, body, readable))
 }
 
 /// A new upload's preview: 201, or 422 with the first error as `message` when the file

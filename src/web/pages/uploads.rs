@@ -14,7 +14,7 @@ use crate::domain::round::Round;
 use crate::error::AppResult;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
-use crate::web::extract::Id;
+use crate::web::extract::{FormFields, Id};
 use crate::web::responses::{attachment, template_filename, xlsx_response};
 use crate::web::upload_form::{content_type, read_upload_form};
 
@@ -25,6 +25,11 @@ pub fn routes() -> Routes {
         .post("/rounds/{id}/uploads", who, upload)
         .get("/uploads/{id}", who, show)
         .post("/uploads/{id}/confirm", who, confirm_upload)
+        .post(
+            "/uploads/{id}/variables",
+            Access::Roles(roles::OFFICER),
+            choose_variables,
+        )
         .get("/uploads/{id}/file", who, original)
 }
 
@@ -74,6 +79,11 @@ impl ShowPage {
             .map(|i| i.name)
             .unwrap_or("ukjent indikator")
     }
+
+    /// The indicators to choose from for a variable the file names otherwise.
+    fn indicators(&self) -> &'static [crate::domain::statistics::Indicator] {
+        &crate::domain::statistics::INDICATORS
+    }
 }
 
 /// How many observations the preview page lists (the API gives them all).
@@ -118,6 +128,37 @@ async fn confirm_upload(
         }
         .into_response(),
     )
+}
+
+/// The preview's form: `variabel` and `indikator` in pairs, one per unknown variable.
+async fn choose_variables(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    FormFields(fields): FormFields,
+) -> AppResult<Response> {
+    let texts = fields
+        .iter()
+        .filter(|(k, _)| k == "variabel")
+        .map(|(_, v)| v);
+    let codes = fields
+        .iter()
+        .filter(|(k, _)| k == "indikator")
+        .map(|(_, v)| v);
+    let choices = texts
+        .zip(codes)
+        .map(|(t, c)| (t.clone(), c.clone()))
+        .collect();
+    let new_id = crate::app::uploads::choose_variables(
+        &state.store,
+        &state.uploads,
+        &user,
+        &Actor::from(&user),
+        id,
+        &choices,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/uploads/{new_id}")).into_response())
 }
 
 async fn original(
