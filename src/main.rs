@@ -97,6 +97,11 @@ enum ImportCommand {
         /// (innbyggere, mottakere, andel_koordinator, andel_individuell_plan).
         #[arg(long)]
         indicator: Option<String>,
+        /// The indicator for a variable text the file uses that names none of them, as
+        /// on the preview page: `--variable "Brukere av hjemmetjenester=mottakere"`.
+        /// May be given more than once.
+        #[arg(long = "variable", value_name = "TEKST=INDIKATOR")]
+        variables: Vec<String>,
         /// Show what would be stored, store nothing.
         #[arg(long)]
         dry_run: bool,
@@ -161,9 +166,10 @@ async fn main() -> anyhow::Result<()> {
         }) => import_allocations(store, round, dry_run, historical_source.as_deref(), &file).await,
         Command::Import(ImportCommand::Statistics {
             indicator,
+            variables,
             dry_run,
             file,
-        }) => import_statistics(store, indicator.as_deref(), dry_run, &file).await,
+        }) => import_statistics(store, indicator.as_deref(), &variables, dry_run, &file).await,
         Command::Export(ExportCommand::Report {
             round,
             division,
@@ -459,9 +465,19 @@ fn command_line_officer() -> tilskudd::domain::user::Principal {
 async fn import_statistics(
     store: Store,
     indicator: Option<&str>,
+    variables: &[String],
     dry_run: bool,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let mut choices = std::collections::BTreeMap::new();
+    for pair in variables {
+        let Some((text, code)) = pair.rsplit_once('=') else {
+            anyhow::bail!(
+                "--variable {pair:?}: skriv TEKST=INDIKATOR, for eksempel \"Brukere av hjemmetjenester=mottakere\""
+            );
+        };
+        choices.insert(text.trim().to_string(), code.trim().to_string());
+    }
     use tilskudd::app::uploads::{self, Confirmed};
     let bytes =
         std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
@@ -472,8 +488,8 @@ async fn import_statistics(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let id = uploads::receive_statistics(
-        &store, &settings, &officer, &actor, indicator, &name, &bytes,
+    let id = uploads::receive_statistics_choosing(
+        &store, &settings, &officer, &actor, indicator, &choices, &name, &bytes,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message()))?;

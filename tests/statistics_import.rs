@@ -1106,4 +1106,31 @@ async fn an_unknown_variable_gets_its_indicator_chosen_on_the_preview() {
     let location = form.headers[axum::http::header::LOCATION].to_str().unwrap();
     let shown = app.get(location).await.text();
     assert!(shown.contains("som Mottakere"), "{shown}");
+
+    // The command line takes the same choice.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("12617.csv");
+    std::fs::write(&path, csv).unwrap();
+    let path = path.to_str().unwrap();
+    let refused = app.cli(&["import", "statistics", "--dry-run", path]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stdout)
+            .contains("Brukere av helse- og omsorgstjenester i hjemmet")
+    );
+    let chosen = app.cli(&[
+        "import",
+        "statistics",
+        "--dry-run",
+        "--variable",
+        "Brukere av helse- og omsorgstjenester i hjemmet=mottakere",
+        path,
+    ]);
+    let out = String::from_utf8_lossy(&chosen.stdout);
+    assert!(
+        chosen.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&chosen.stderr)
+    );
+    assert!(out.contains("3 tall"), "{out}");
 }

@@ -1389,21 +1389,12 @@ pub async fn choose_variables(
         .statistics
         .map(|s| s.variable_choices)
         .unwrap_or_default();
+    // An empty choice («Ikke importer») leaves the variable out; the rest is checked
+    // with the file.
     for (text, code) in choices {
-        let code = code.trim();
-        if code.is_empty() {
-            continue;
+        if !code.trim().is_empty() {
+            all.insert(text.clone(), code.trim().to_string());
         }
-        if stats::indicator(code).is_none() {
-            return Err(AppError::invalid(
-                &format!("choices[{text}]"),
-                format!(
-                    "«{code}» er ikke en indikator. Kjente indikatorer: {}.",
-                    stats::known_indicators()
-                ),
-            ));
-        }
-        all.insert(text.clone(), code.to_string());
     }
     if all.is_empty() {
         return Err(AppError::invalid(
@@ -1425,8 +1416,10 @@ pub async fn choose_variables(
     .await
 }
 
+/// As [`receive_statistics`], with indicators chosen for the file's variable texts
+/// (text → indicator code); an unknown code is refused naming the variable.
 #[allow(clippy::too_many_arguments)]
-async fn receive_statistics_choosing(
+pub async fn receive_statistics_choosing(
     store: &Store,
     settings: &UploadSettings,
     user: &Principal,
@@ -1438,11 +1431,20 @@ async fn receive_statistics_choosing(
 ) -> AppResult<i64> {
     may_import_statistics(user)?;
     let chosen = chosen_indicator(indicator)?;
-    let variable_choices = crate::sheets::statistics::VariableChoices::new(
-        choices
-            .iter()
-            .filter_map(|(text, code)| Some((text.as_str(), stats::indicator(code)?))),
-    );
+    let mut chosen_per_text = Vec::new();
+    for (text, code) in choices {
+        let indicator = stats::indicator(code.trim()).ok_or_else(|| {
+            AppError::invalid(
+                &format!("choices[{text}]"),
+                format!(
+                    "«{code}» er ikke en indikator. Kjente indikatorer: {}.",
+                    stats::known_indicators()
+                ),
+            )
+        })?;
+        chosen_per_text.push((text.as_str(), indicator));
+    }
+    let variable_choices = crate::sheets::statistics::VariableChoices::new(chosen_per_text);
     let mut preview = Preview::new(UploadKind::Statistics, None);
     if let Some((workbook, places)) = read_statistics_file(settings, bytes, &mut preview).await {
         let register = store.register().await?;
