@@ -1020,7 +1020,8 @@ async fn hidden_rows_are_left_out_with_a_warning() {
 
 /// A stand-in for SSB's PxWebApi v2, on its own thread (the command line blocks the
 /// test's). Table 12617 answers the recorded JSON-stat 2 file; 42900 answers 429 (SSB's
-/// rate limit), 40400 404, 50300 503, 20000 an HTML page, and 50000 sleeps for 5 s.
+/// rate limit), 40400 404, 40000 400 with a problem document, 50300 503, 20000 an HTML
+/// page, and 50000 sleeps for 5 s.
 struct SsbStandIn {
     base_url: String,
     /// The path and query of every request, `%5B`/`%5D` shown as brackets.
@@ -1057,6 +1058,12 @@ impl SsbStandIn {
                 "50300" => {
                     (StatusCode::SERVICE_UNAVAILABLE, "Nede for vedlikehold").into_response()
                 }
+                "40000" => (
+                    StatusCode::BAD_REQUEST,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    "{\"type\": \"about:blank\", \"title\": \"Non-existent value\", \"status\": 400}",
+                )
+                    .into_response(),
                 "20000" => (
                     [(header::CONTENT_TYPE, "text/html")],
                     "<html><body>Vedlikehold</body></html>",
@@ -1249,6 +1256,16 @@ async fn ssb_fetch_refusals_and_failures_name_the_field_or_ssb() {
             .contains("503 Service Unavailable"),
         "{}",
         down.text()
+    );
+    let bad_request = fetch("40000", 2022, 2023).await;
+    assert_eq!(bad_request.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        bad_request.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("SSB svarte med feil 400 Bad Request («Non-existent value»)"),
+        "{}",
+        bad_request.text()
     );
     let started = std::time::Instant::now();
     let slow = fetch("50000", 2022, 2023).await;

@@ -236,17 +236,21 @@ pub async fn fetch(settings: &SsbSettings, table: &str, url: &str) -> AppResult<
                 .into(),
         ));
     }
-    if status == reqwest::StatusCode::NOT_FOUND {
-        return Err(AppError::invalid(
-            "table",
-            format!(
-                "SSB har ingen tabell {table} (SSB svarte 404 Not Found). Sjekk tabellnummeret."
-            ),
-        ));
-    }
     if !status.is_success() {
+        let said = problem_title(&mut response)
+            .await
+            .map(|t| format!(" («{t}»)"))
+            .unwrap_or_default();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(AppError::invalid(
+                "table",
+                format!(
+                    "SSB har ingen tabell {table} (SSB svarte 404 Not Found{said}). Sjekk tabellnummeret."
+                ),
+            ));
+        }
         return Err(AppError::BadGateway(format!(
-            "SSB svarte med feil {} på forespørselen etter tabell {table}. Prøv igjen senere, eller sjekk tabellnummeret og årene.",
+            "SSB svarte med feil {}{said} på forespørselen etter tabell {table}. Prøv igjen senere, eller sjekk tabellnummeret og årene (finnes tabellen for alle årene?).",
             status_named(status)
         )));
     }
@@ -282,6 +286,32 @@ pub async fn fetch(settings: &SsbSettings, table: &str, url: &str) -> AppResult<
         }
     }
     Ok(body)
+}
+
+/// What an error answer from PxWebApi says (a problem document's `title` and
+/// `detail`), read from at most its first 4 KB, shortened and without control characters.
+async fn problem_title(response: &mut reqwest::Response) -> Option<String> {
+    let mut body = Vec::new();
+    while body.len() < 4096 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    let parts: Vec<&str> = ["title", "detail"]
+        .iter()
+        .filter_map(|k| value.get(*k).and_then(|v| v.as_str()))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let text: String = parts
+        .join(": ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    (!text.is_empty()).then_some(text)
 }
 
 /// `429 Too Many Requests`.
