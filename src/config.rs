@@ -50,7 +50,7 @@ pub struct SsbConfig {
     /// The base URL of SSB's PxWebApi v2.
     #[arg(long, env = "TILSKUDD_SSB_API_URL", default_value = crate::app::ssb::DEFAULT_SSB_API_URL)]
     pub ssb_api_url: String,
-    /// Seconds to wait for SSB's answer.
+    /// Seconds to wait for SSB's answer (1 to 25: a page request ends after 30).
     #[arg(long, env = "TILSKUDD_SSB_TIMEOUT_SECONDS", default_value_t = 20)]
     pub ssb_timeout_seconds: u64,
 }
@@ -59,7 +59,7 @@ impl SsbConfig {
     pub fn settings(&self) -> crate::app::ssb::SsbSettings {
         crate::app::ssb::SsbSettings::new(
             &self.ssb_api_url,
-            std::time::Duration::from_secs(self.ssb_timeout_seconds.max(1)),
+            std::time::Duration::from_secs(self.ssb_timeout_seconds.clamp(1, 25)),
         )
     }
 }
