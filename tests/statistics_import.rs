@@ -1312,27 +1312,53 @@ async fn ssb_fetch_refusals_and_failures_name_the_field_or_ssb() {
 async fn ssb_fetch_through_the_page_form() {
     let ssb = SsbStandIn::start();
     let app = ssb.officer().await;
-    let page = app.get("/statistikk").await.text();
-    let form = page
+    // As a browser that sends no Sec-Fetch-Site or Origin: the page's token cookie and
+    // the form's `_csrf` field.
+    let page = app.get("/statistikk").await;
+    let token_cookie = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tilskudd_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a token cookie");
+    let html = page.text();
+    let form = html
         .split("action=\"/statistikk/ssb\"")
         .nth(1)
         .expect("the SSB form");
     let form = form.split("</form>").next().unwrap();
-    assert!(form.contains("name=\"_csrf\""));
     for field in ["table", "from_year", "to_year"] {
         assert!(form.contains(&format!("name=\"{field}\"")), "{field}");
     }
-    let response = app
-        .post_form(
-            "/statistikk/ssb",
-            &[
-                ("_csrf", "x"),
-                ("table", "12617"),
-                ("from_year", "2022"),
-                ("to_year", "2023"),
-            ],
-        )
-        .await;
+    let marker = "name=\"_csrf\" value=\"";
+    let token = form[form.find(marker).expect("_csrf field") + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(token_cookie, format!("tilskudd_csrf={token}"));
+    let body = serde_urlencoded::to_string([
+        ("_csrf", token.as_str()),
+        ("table", "12617"),
+        ("from_year", "2022"),
+        ("to_year", "2023"),
+    ])
+    .unwrap();
+    let post = |body: String| {
+        Request::post("/statistikk/ssb")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                header::COOKIE,
+                format!("{}; {token_cookie}", app.cookie.as_deref().unwrap()),
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let forged = app.request_as_is(post(body.replace(&token, "0"))).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let response = app.request_as_is(post(body)).await;
     assert_eq!(
         response.status,
         StatusCode::SEE_OTHER,

@@ -275,7 +275,13 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let mut request = from_this_site(request);
+        self.request_as_is(from_this_site(request)).await
+    }
+
+    /// The request as built (no `Sec-Fetch-Site` added, as an old browser sends it),
+    /// with this client's cookie unless it has one.
+    pub async fn request_as_is(&self, request: Request<Body>) -> TestResponse {
+        let mut request = request;
         if let Some(cookie) = &self.cookie
             && !request.headers().contains_key(header::COOKIE)
         {
