@@ -40,6 +40,28 @@ pub struct ServeConfig {
     /// Largest spreadsheet a user may upload, in MB.
     #[arg(long, env = "TILSKUDD_MAX_UPLOAD_MB", default_value_t = 10)]
     pub max_upload_mb: usize,
+    #[command(flatten)]
+    pub ssb: SsbConfig,
+}
+
+/// Where SSB's API is, for fetching statistics tables («Hent fra SSB»).
+#[derive(Debug, Clone, Args)]
+pub struct SsbConfig {
+    /// The base URL of SSB's PxWebApi v2.
+    #[arg(long, env = "TILSKUDD_SSB_API_URL", default_value = crate::app::ssb::DEFAULT_SSB_API_URL)]
+    pub ssb_api_url: String,
+    /// Seconds to wait for SSB's answer (1 to 25: a page request ends after 30).
+    #[arg(long, env = "TILSKUDD_SSB_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub ssb_timeout_seconds: u64,
+}
+
+impl SsbConfig {
+    pub fn settings(&self) -> crate::app::ssb::SsbSettings {
+        crate::app::ssb::SsbSettings::new(
+            &self.ssb_api_url,
+            std::time::Duration::from_secs(self.ssb_timeout_seconds.clamp(1, 25)),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -34,6 +34,15 @@ pub enum AppError {
     /// Someone else changed the thing first, or the state forbids the change.
     #[error("{0}")]
     Conflict(String),
+    /// A remote service (SSB) answered with an error or could not be reached.
+    #[error("{0}")]
+    BadGateway(String),
+    /// A remote service (SSB) refuses requests for now (its rate limit).
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// A remote service (SSB) did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
     #[error("Databasefeil")]
     Database(sqlx::Error),
     #[error("Intern feil")]
@@ -60,6 +69,9 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,7 +89,10 @@ impl AppError {
             | AppError::Unauthorized(m)
             | AppError::Forbidden(m)
             | AppError::TooManyRequests(m)
-            | AppError::Conflict(m) => m.clone(),
+            | AppError::Conflict(m)
+            | AppError::BadGateway(m)
+            | AppError::ServiceUnavailable(m)
+            | AppError::GatewayTimeout(m) => m.clone(),
             AppError::Database(sqlx::Error::PoolTimedOut) => {
                 "Databasen svarer ikke akkurat nå. Prøv igjen om litt.".into()
             }

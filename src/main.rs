@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use tilskudd::app::uploads::UploadSettings;
-use tilskudd::config::{DatabaseConfig, ServeConfig, UserAddConfig};
+use tilskudd::config::{DatabaseConfig, ServeConfig, SsbConfig, UserAddConfig};
 use tilskudd::domain::audit::Actor;
 use tilskudd::domain::user::{UserInput, check_new_password};
 use tilskudd::error::AppError;
@@ -105,7 +105,21 @@ enum ImportCommand {
         /// Show what would be stored, store nothing.
         #[arg(long)]
         dry_run: bool,
-        file: std::path::PathBuf,
+        /// Fetch this table from SSB's API (PxWebApi v2, JSON-stat 2) for the register's
+        /// municipalities instead of reading a file; needs --from-year and --to-year.
+        #[arg(long, conflicts_with_all = ["file", "indicator"], requires_all = ["from_year", "to_year"])]
+        ssb_table: Option<String>,
+        /// First year to fetch from SSB.
+        #[arg(long, requires = "ssb_table")]
+        from_year: Option<i64>,
+        /// Last year to fetch from SSB.
+        #[arg(long, requires = "ssb_table")]
+        to_year: Option<i64>,
+        #[command(flatten)]
+        ssb: SsbConfig,
+        /// The file to import (not with --ssb-table).
+        #[arg(required_unless_present = "ssb_table")]
+        file: Option<std::path::PathBuf>,
     },
 }
 
@@ -168,8 +182,24 @@ async fn main() -> anyhow::Result<()> {
             indicator,
             variables,
             dry_run,
+            ssb_table,
+            from_year,
+            to_year,
+            ssb,
             file,
-        }) => import_statistics(store, indicator.as_deref(), &variables, dry_run, &file).await,
+        }) => {
+            let source = match (ssb_table, file) {
+                (Some(table), _) => StatisticsSource::Ssb {
+                    table,
+                    from_year: from_year.unwrap_or_default(),
+                    to_year: to_year.unwrap_or_default(),
+                    settings: ssb.settings(),
+                },
+                (None, Some(file)) => StatisticsSource::File(file),
+                (None, None) => anyhow::bail!("oppgi en fil eller --ssb-table"),
+            };
+            import_statistics(store, indicator.as_deref(), &variables, dry_run, source).await
+        }
         Command::Export(ExportCommand::Report {
             round,
             division,
@@ -303,6 +333,7 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         },
         isolation: tilskudd::sheets::isolate::Isolation::current_exe(),
     });
+    let state = state.with_ssb(config.ssb.settings());
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async {
@@ -461,13 +492,24 @@ fn command_line_officer() -> tilskudd::domain::user::Principal {
     }
 }
 
+/// What `tilskudd import statistics` reads: a file, or a table fetched from SSB.
+enum StatisticsSource {
+    File(std::path::PathBuf),
+    Ssb {
+        table: String,
+        from_year: i64,
+        to_year: i64,
+        settings: tilskudd::app::ssb::SsbSettings,
+    },
+}
+
 /// `tilskudd import statistics`: the same preview and confirmation as the statistics page.
 async fn import_statistics(
     store: Store,
     indicator: Option<&str>,
     variables: &[String],
     dry_run: bool,
-    file: &std::path::Path,
+    source: StatisticsSource,
 ) -> anyhow::Result<()> {
     let mut choices = std::collections::BTreeMap::new();
     for pair in variables {
@@ -479,21 +521,39 @@ async fn import_statistics(
         choices.insert(text.trim().to_string(), code.trim().to_string());
     }
     use tilskudd::app::uploads::{self, Confirmed};
-    let bytes =
-        std::fs::read(file).with_context(|| format!("kunne ikke lese {}", file.display()))?;
     let settings = UploadSettings::default();
     let actor = Actor::system("kommandolinjen (tilskudd import statistics)");
     let officer = command_line_officer();
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let id = uploads::receive_statistics_choosing(
-        &store, &settings, &officer, &actor, indicator, &choices, &name, &bytes,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let id = match source {
+        StatisticsSource::File(file) => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("kunne ikke lese {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            uploads::receive_statistics_choosing(
+                &store, &settings, &officer, &actor, indicator, &choices, &name, &bytes,
+            )
+            .await
+        }
+        StatisticsSource::Ssb {
+            table,
+            from_year,
+            to_year,
+            settings: ssb,
+        } => {
+            let query = tilskudd::app::ssb::SsbQuery::new(&table, from_year, to_year)
+                .map_err(|e| anyhow::anyhow!("{}", field_messages(&e)))?;
+            tilskudd::app::ssb::fetch_statistics(&store, &settings, &ssb, &officer, &actor, &query)
+                .await
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("{}", field_messages(&e)))?;
     let (upload, body) = print_problems(&store, id).await?;
+    if let Some(url) = &body.preview.source_url {
+        println!("Hentet fra SSB: {url}");
+    }
     let Some(table) = &body.preview.statistics else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
     };
@@ -529,6 +589,26 @@ async fn import_statistics(
         counts.new, counts.changed, counts.unchanged
     );
     Ok(())
+}
+
+/// An error as the command line prints it: every field's message, or the one sentence.
+fn field_messages(error: &AppError) -> String {
+    match error.field_errors() {
+        [] => error.message(),
+        fields => fields
+            .iter()
+            .map(|f| {
+                let flag = match f.field.as_str() {
+                    "table" => "--ssb-table",
+                    "from_year" => "--from-year",
+                    "to_year" => "--to-year",
+                    other => other,
+                };
+                format!("{flag}: {}", f.message)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
 }
 
 /// Whether to confirm an import: not when the preview has errors (an error exit), nor on

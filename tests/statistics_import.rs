@@ -1134,3 +1134,462 @@ async fn an_unknown_variable_gets_its_indicator_chosen_on_the_preview() {
     );
     assert!(out.contains("3 tall"), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------
+// «Hent fra SSB»: PxWebApi v2 played by a stand-in server on 127.0.0.1 (no internet).
+
+/// A stand-in for SSB's PxWebApi v2, on its own thread (the command line blocks the
+/// test's). Table 12617 answers the recorded JSON-stat 2 file; 42900 answers 429 (SSB's
+/// rate limit), 40400 404, 40000 400 with a problem document, 50300 503, 20000 an HTML
+/// page, and 50000 sleeps for 5 s.
+struct SsbStandIn {
+    base_url: String,
+    /// The path and query of every request, `%5B`/`%5D` shown as brackets.
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SsbStandIn {
+    fn start() -> SsbStandIn {
+        use axum::extract::{Path, RawQuery, State};
+        use axum::response::IntoResponse;
+        type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+        async fn answer(
+            State(seen): State<Seen>,
+            Path(table): Path<String>,
+            RawQuery(query): RawQuery,
+        ) -> axum::response::Response {
+            let query = query
+                .unwrap_or_default()
+                .replace("%5B", "[")
+                .replace("%5D", "]")
+                .replace("%2C", ",")
+                .replace("%2A", "*");
+            seen.lock()
+                .unwrap()
+                .push(format!("/tables/{table}/data?{query}"));
+            match table.as_str() {
+                "12617" => (
+                    [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+                    ssb_fixture("12617.json"),
+                )
+                    .into_response(),
+                "42900" => (StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response(),
+                "40400" => (StatusCode::NOT_FOUND, "{\"title\": \"Not found\"}").into_response(),
+                "50300" => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "Nede for vedlikehold").into_response()
+                }
+                "40000" => (
+                    StatusCode::BAD_REQUEST,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    "{\"type\": \"about:blank\", \"title\": \"Non-existent value\", \"status\": 400}",
+                )
+                    .into_response(),
+                "20000" => (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<html><body>Vedlikehold</body></html>",
+                )
+                    .into_response(),
+                _ => {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    (StatusCode::OK, "{}").into_response()
+                }
+            }
+        }
+        let requests: Seen = Default::default();
+        let seen = requests.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let router = axum::Router::new()
+                    .route(
+                        "/api/pxwebapi/v2/tables/{table}/data",
+                        axum::routing::get(answer),
+                    )
+                    .with_state(seen);
+                axum::serve(listener, router).await.unwrap();
+            });
+        });
+        let address = rx.recv().unwrap();
+        SsbStandIn {
+            base_url: format!("http://{address}/api/pxwebapi/v2"),
+            requests,
+        }
+    }
+
+    fn last_request(&self) -> String {
+        self.requests
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request reached the stand-in")
+    }
+
+    /// The test app as an officer, fetching from this stand-in with a 1 s timeout.
+    async fn officer(&self) -> TestApp {
+        officer()
+            .await
+            .with_ssb(tilskudd::app::ssb::SsbSettings::new(
+                &self.base_url,
+                std::time::Duration::from_secs(1),
+            ))
+    }
+}
+
+/// Checks the request the stand-in got for 12617, 2022–2023.
+fn check_12617_request(request: &str) {
+    assert!(request.starts_with("/tables/12617/data?"), "{request}");
+    assert!(request.contains("outputFormat=json-stat2"), "{request}");
+    assert!(request.contains("valueCodes[Tid]=2022,2023"), "{request}");
+    assert!(request.contains("valueCodes[ContentsCode]=*"), "{request}");
+    let regions = request
+        .split('&')
+        .find_map(|p| p.strip_prefix("valueCodes[Region]="))
+        .unwrap_or_else(|| panic!("no regions in {request}"));
+    let regions: Vec<&str> = regions.split(',').collect();
+    for knr in ["5001", "5025", "5057", "0301"] {
+        assert!(regions.contains(&knr), "{knr} in {regions:?}");
+    }
+    // Bjugn became Ørland in 2020: not asked for in 2022–2023.
+    assert!(!regions.contains(&"5017"), "{regions:?}");
+}
+
+/// The 12617 figures of the fixture, as the preview shows them.
+fn check_12617_preview(body: &Value) {
+    assert_eq!(messages(body, "errors"), Vec::<String>::new());
+    assert_eq!(body["format"], "json-stat");
+    assert_eq!(body["filename"], "ssb-12617-2022-2023.json");
+    let rows = previewed(body);
+    assert_eq!(rows.len(), 18, "{rows:#?}");
+    for (indicator, region, year, shown) in [
+        ("andel_koordinator", "5001", 2022, "12,6 %"),
+        ("andel_koordinator", "5057", 2023, ".."),
+        ("mottakere", "5001", 2023, "9\u{a0}612"),
+        ("andel_individuell_plan", "5025", 2022, ":"),
+    ] {
+        assert!(
+            rows.contains(&(indicator.into(), region.into(), year, shown.into())),
+            "{indicator} {region} {year} {shown} in {rows:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ssb_fetch_through_the_api_previews_keeps_the_source_and_confirms() {
+    let ssb = SsbStandIn::start();
+    let app = ssb.officer().await;
+    let response = app
+        .post_json(
+            "/api/v1/statistics/ssb",
+            &serde_json::json!({"table": "12617", "from_year": 2022, "to_year": 2023}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let body = response.json();
+    check_12617_request(&ssb.last_request());
+    check_12617_preview(&body);
+    let url = body["source_url"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with(&format!("{}/tables/12617/data?lang=no", ssb.base_url)),
+        "{url}"
+    );
+    assert!(url.contains("valueCodes[Tid]=2022,2023"), "{url}");
+
+    // The original is the fetched JSON, and the preview page names where it came from.
+    let id = body["id"].as_i64().unwrap();
+    let original = app.get(&format!("/api/v1/uploads/{id}/file")).await;
+    assert_eq!(original.body, ssb_fixture("12617.json"));
+    let page = app.get(&format!("/uploads/{id}")).await.text();
+    assert!(page.contains("Hentet fra SSB"), "{page}");
+    assert!(page.contains(&url.replace('&', "&#38;")), "{page}");
+
+    let confirmed = confirm(&app, &body).await;
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(confirmed["source_url"], url.as_str());
+    let trondheim = stored(&app, "5001", "andel_koordinator").await;
+    assert_eq!(year_of(&trondheim, 2022)["value"], "12.6");
+    let orland = stored(&app, "5057", "andel_koordinator").await;
+    assert_eq!(year_of(&orland, 2023)["symbol"], "..");
+    let again = app.get(&format!("/api/v1/uploads/{id}")).await.json();
+    assert_eq!(again["source_url"], url.as_str());
+    let audit = app.get("/api/v1/audit").await.text();
+    assert!(audit.contains("ssb-12617-2022-2023.json"), "{audit}");
+}
+
+#[tokio::test]
+async fn ssb_fetch_refusals_and_failures_name_the_field_or_ssb() {
+    let ssb = SsbStandIn::start();
+    let app = ssb.officer().await;
+    let fetch = |table: &'static str, from: i64, to: i64| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/statistics/ssb",
+                &serde_json::json!({"table": table, "from_year": from, "to_year": to}),
+            )
+            .await
+        }
+    };
+    // Checked before anything is asked.
+    for (table, from, to, field) in [
+        ("12a17", 2022, 2023, "table"),
+        ("", 2022, 2023, "table"),
+        ("12345678901", 2022, 2023, "table"),
+        ("12617", 2023, 2022, "to_year"),
+        ("12617", 1066, 2022, "from_year"),
+    ] {
+        let response = fetch(table, from, to).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{table}");
+        assert_eq!(response.json()["errors"][0]["field"], field, "{table}");
+    }
+    assert!(ssb.requests.lock().unwrap().is_empty());
+
+    let limited = fetch("42900", 2022, 2023).await;
+    assert_eq!(limited.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        limited.json()["message"],
+        "SSB avviser forespørsler akkurat nå (for mange forespørsler). Prøv igjen om et minutt."
+    );
+    let missing = fetch("40400", 2022, 2023).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = missing.json();
+    assert_eq!(body["errors"][0]["field"], "table");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("SSB har ingen tabell 40400"),
+        "{body}"
+    );
+    let down = fetch("50300", 2022, 2023).await;
+    assert_eq!(down.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        down.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("503 Service Unavailable"),
+        "{}",
+        down.text()
+    );
+    let bad_request = fetch("40000", 2022, 2023).await;
+    assert_eq!(bad_request.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        bad_request.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("SSB svarte med feil 400 Bad Request («Non-existent value»)"),
+        "{}",
+        bad_request.text()
+    );
+    let started = std::time::Instant::now();
+    let slow = fetch("50000", 2022, 2023).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert_eq!(slow.status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(
+        slow.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("SSB svarte ikke innen 1 sekund."),
+        "{}",
+        slow.text()
+    );
+    // An answer that is not JSON-stat: kept, rejected with the reader's message.
+    let html = fetch("20000", 2022, 2023).await;
+    assert_eq!(html.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = html.json();
+    assert_eq!(body["status"], "rejected");
+    assert!(
+        body["message"].as_str().unwrap().starts_with("JSON-filen"),
+        "{body}"
+    );
+    assert!(
+        body["source_url"]
+            .as_str()
+            .unwrap()
+            .contains("/tables/20000/")
+    );
+
+    // Only officers fetch.
+    let mut reader = ssb.officer().await;
+    reader.add_user("leser2", "lesetilgang", None).await;
+    reader.login("leser2").await;
+    let refused = reader
+        .post_json(
+            "/api/v1/statistics/ssb",
+            &serde_json::json!({"table": "12617", "from_year": 2022, "to_year": 2023}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn ssb_fetch_through_the_page_form() {
+    let ssb = SsbStandIn::start();
+    let app = ssb.officer().await;
+    // As a browser that sends no Sec-Fetch-Site or Origin: the page's token cookie and
+    // the form's `_csrf` field.
+    let page = app.get("/statistikk").await;
+    let token_cookie = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tilskudd_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a token cookie");
+    let html = page.text();
+    let form = html
+        .split("action=\"/statistikk/ssb\"")
+        .nth(1)
+        .expect("the SSB form");
+    let form = form.split("</form>").next().unwrap();
+    for field in ["table", "from_year", "to_year"] {
+        assert!(form.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    let marker = "name=\"_csrf\" value=\"";
+    let token = form[form.find(marker).expect("_csrf field") + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(token_cookie, format!("tilskudd_csrf={token}"));
+    let body = serde_urlencoded::to_string([
+        ("_csrf", token.as_str()),
+        ("table", "12617"),
+        ("from_year", "2022"),
+        ("to_year", "2023"),
+    ])
+    .unwrap();
+    let post = |body: String| {
+        Request::post("/statistikk/ssb")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                header::COOKIE,
+                format!("{}; {token_cookie}", app.cookie.as_deref().unwrap()),
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let forged = app.request_as_is(post(body.replace(&token, "0"))).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let response = app.request_as_is(post(body)).await;
+    assert_eq!(
+        response.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text()
+    );
+    check_12617_request(&ssb.last_request());
+    let location = response.header("location").unwrap().to_string();
+    let html = app.get(&location).await.text();
+    assert!(html.contains("Statistikk som lagres (18 tall)"), "{html}");
+    assert!(html.contains("Hentet fra SSB"));
+    assert!(html.contains("ssb-12617-2022-2023.json"));
+    let confirmed = app.post_form(&format!("{location}/confirm"), &[]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        year_of(&stored(&app, "5001", "mottakere").await, 2023)["value"],
+        "9612"
+    );
+
+    // Errors as HTML pages, with the field or SSB's refusal named.
+    let bad = app
+        .post_form(
+            "/statistikk/ssb",
+            &[
+                ("table", "12617"),
+                ("from_year", "i fjor"),
+                ("to_year", "2023"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text().contains("Fra år: «i fjor» er ikke et årstall."),
+        "{}",
+        bad.text()
+    );
+    let limited = app
+        .post_form(
+            "/statistikk/ssb",
+            &[
+                ("table", "42900"),
+                ("from_year", "2022"),
+                ("to_year", "2023"),
+            ],
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::SERVICE_UNAVAILABLE);
+    let text = limited.text();
+    assert!(
+        text.contains("<html") || text.contains("<!DOCTYPE"),
+        "{text}"
+    );
+    assert!(text.contains("for mange forespørsler"), "{text}");
+}
+
+#[tokio::test]
+async fn ssb_fetch_from_the_command_line() {
+    let ssb = SsbStandIn::start();
+    let app = officer().await;
+    let env = [("TILSKUDD_SSB_API_URL", ssb.base_url.as_str())];
+    let args = |table: &'static str| {
+        vec![
+            "import",
+            "statistics",
+            "--ssb-table",
+            table,
+            "--from-year",
+            "2022",
+            "--to-year",
+            "2023",
+        ]
+    };
+    let mut dry = args("12617");
+    dry.push("--dry-run");
+    let output = app.cli_with_env(&dry, &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("18 tall:"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "Hentet fra SSB: {}/tables/12617/data?",
+            ssb.base_url
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Prøvekjøring"));
+    check_12617_request(&ssb.last_request());
+
+    let output = app.cli_with_env(&args("12617"), &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("Lagret:"), "{stdout}");
+    let trondheim = stored(&app, "5001", "andel_koordinator").await;
+    assert_eq!(year_of(&trondheim, 2023)["value"], "13.1");
+
+    let limited = app.cli_with_env(&args("42900"), &env);
+    assert!(!limited.status.success());
+    assert!(
+        String::from_utf8_lossy(&limited.stderr).contains("for mange forespørsler"),
+        "{}",
+        String::from_utf8_lossy(&limited.stderr)
+    );
+    let bad = app.cli_with_env(&args("12x"), &env);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--ssb-table: «12x»"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

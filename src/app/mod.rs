@@ -16,6 +16,7 @@ pub mod decisions;
 pub mod organisations;
 pub mod rounds;
 pub mod scenarios;
+pub mod ssb;
 pub mod uploads;
 pub mod visibility;
 

@@ -194,6 +194,9 @@ pub struct Preview {
     pub allocations: Option<AllocationsPreview>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistics: Option<StatisticsPreview>,
+    /// Where the file was fetched from (SSB's API), when it was not uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
 }
 
 impl Preview {
@@ -206,6 +209,7 @@ impl Preview {
             application: None,
             allocations: None,
             statistics: None,
+            source_url: None,
         }
     }
 
@@ -301,9 +305,14 @@ async fn read_file(
 async fn read_statistics_file(
     settings: &UploadSettings,
     bytes: &[u8],
+    known: Option<Format>,
     preview: &mut Preview,
 ) -> Option<(Workbook, Option<std::collections::BTreeMap<u32, String>>)> {
-    let format = match detect_statistics(bytes, &settings.limits) {
+    let detected = match known {
+        Some(format) => Ok(format),
+        None => detect_statistics(bytes, &settings.limits),
+    };
+    let format = match detected {
         Ok(f) => f,
         Err(message) => {
             preview.error(message);
@@ -1445,13 +1454,74 @@ pub async fn receive_statistics_choosing(
         chosen_per_text.push((text.as_str(), indicator));
     }
     let variable_choices = crate::sheets::statistics::VariableChoices::new(chosen_per_text);
+    let preview = Preview::new(UploadKind::Statistics, None);
+    store_statistics(
+        store,
+        settings,
+        actor,
+        chosen,
+        (choices, &variable_choices),
+        filename,
+        bytes,
+        None,
+        preview,
+    )
+    .await
+}
+
+/// Receives what SSB's API answered (JSON-stat 2) as a statistics upload, kept with
+/// the URL it came from. Returns the upload's id.
+pub async fn receive_fetched_statistics(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    filename: &str,
+    bytes: &[u8],
+    source_url: &str,
+) -> AppResult<i64> {
+    may_import_statistics(user)?;
     let mut preview = Preview::new(UploadKind::Statistics, None);
-    if let Some((workbook, places)) = read_statistics_file(settings, bytes, &mut preview).await {
+    preview.source_url = Some(source_url.to_string());
+    store_statistics(
+        store,
+        settings,
+        actor,
+        None,
+        (&BTreeMap::new(), &Default::default()),
+        filename,
+        bytes,
+        Some(Format::JsonStat),
+        preview,
+    )
+    .await
+}
+
+/// Reads a statistics file into the preview, checks it against the register and what is
+/// stored, and keeps it with the original. Returns the upload's id.
+#[allow(clippy::too_many_arguments)]
+async fn store_statistics(
+    store: &Store,
+    settings: &UploadSettings,
+    actor: &Actor,
+    chosen: Option<&'static stats::Indicator>,
+    (choices, variable_choices): (
+        &BTreeMap<String, String>,
+        &crate::sheets::statistics::VariableChoices,
+    ),
+    filename: &str,
+    bytes: &[u8],
+    known: Option<Format>,
+    mut preview: Preview,
+) -> AppResult<i64> {
+    if let Some((workbook, places)) =
+        read_statistics_file(settings, bytes, known, &mut preview).await
+    {
         let register = store.register().await?;
         let parsed = crate::sheets::statistics::parse_choosing(
             &workbook,
             chosen,
-            &variable_choices,
+            variable_choices,
             &register,
             places.as_ref(),
         );

@@ -40,6 +40,8 @@ pub struct AppState {
     pub demo_mode: bool,
     pub auth: AuthSettings,
     pub uploads: crate::app::uploads::UploadSettings,
+    /// Where SSB's API is, for «Hent fra SSB».
+    pub ssb: crate::app::ssb::SsbSettings,
 }
 
 impl AppState {
@@ -49,7 +51,13 @@ impl AppState {
             demo_mode,
             auth: AuthSettings::default(),
             uploads: crate::app::uploads::UploadSettings::default(),
+            ssb: crate::app::ssb::SsbSettings::default(),
         }
+    }
+
+    pub fn with_ssb(mut self, settings: crate::app::ssb::SsbSettings) -> Self {
+        self.ssb = settings;
+        self
     }
 
     pub fn with_uploads(mut self, settings: crate::app::uploads::UploadSettings) -> Self {

@@ -176,11 +176,30 @@ impl TestApp {
         }
     }
 
+    /// The same database and session, fetching from SSB's API at another place (a
+    /// stand-in server) with another timeout.
+    pub fn with_ssb(&self, settings: tilskudd::app::ssb::SsbSettings) -> TestApp {
+        TestApp {
+            router: app(test_state(self.store.clone(), false).with_ssb(settings)),
+            store: self.store.clone(),
+            cookie: self.cookie.clone(),
+            database_url: self.database_url.clone(),
+            pg_schema: self.pg_schema.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
     /// Runs the `tilskudd` binary on this app's database, as an operator would.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_with_env(args, &[])
+    }
+
+    /// Runs the `tilskudd` binary with these environment variables set as well.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tilskudd"));
         command
             .args(args)
+            .envs(env.iter().copied())
             .env("DATABASE_URL", &self.database_url)
             .env_remove("TILSKUDD_PG_SCHEMA");
         if let Some(schema) = &self.pg_schema {
@@ -256,7 +275,13 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let mut request = from_this_site(request);
+        self.request_as_is(from_this_site(request)).await
+    }
+
+    /// The request as built (no `Sec-Fetch-Site` added, as an old browser sends it),
+    /// with this client's cookie unless it has one.
+    pub async fn request_as_is(&self, request: Request<Body>) -> TestResponse {
+        let mut request = request;
         if let Some(cookie) = &self.cookie
             && !request.headers().contains_key(header::COOKIE)
         {

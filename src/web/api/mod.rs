@@ -102,6 +102,7 @@ pub fn routes() -> Routes {
         .get("/statistics/municipalities", read, municipal_statistics)
         .post("/statistics/uploads", officer, statistics_upload)
         .post("/uploads/{id}/variables", officer, choose_variables)
+        .post("/statistics/ssb", officer, statistics_from_ssb)
         .get(
             "/rounds/{id}/template.xlsx",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
@@ -559,6 +560,37 @@ async fn choose_variables(
     let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
     let readable = body.preview.statistics.is_some();
     Ok(preview_response(new_id, body, readable))
+}
+
+#[derive(Deserialize)]
+struct SsbBody {
+    table: String,
+    from_year: i64,
+    to_year: i64,
+}
+
+/// `POST /api/v1/statistics/ssb` `{"table": "12617", "from_year": 2022, "to_year": 2023}`:
+/// fetches the table from SSB's API for the register's municipalities and those years,
+/// and answers the same preview as a file upload, with `source_url`. SSB's refusals are
+/// 502, 503 (its rate limit) or 504 (no answer in time) with a `message`.
+async fn statistics_from_ssb(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    ApiJson(body): ApiJson<SsbBody>,
+) -> AppResult<Response> {
+    let query = app::ssb::SsbQuery::new(&body.table, body.from_year, body.to_year)?;
+    let id = app::ssb::fetch_statistics(
+        &state.store,
+        &state.uploads,
+        &state.ssb,
+        &user,
+        &Actor::from(&user),
+        &query,
+    )
+    .await?;
+    let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    let readable = body.preview.statistics.is_some();
+    Ok(preview_response(id, body, readable))
 }
 
 /// A new upload's preview: 201, or 422 with the first error as `message` when the file

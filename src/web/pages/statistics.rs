@@ -19,6 +19,7 @@ use crate::sheets::statistics_export::{
 use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::FormFields;
 use crate::web::responses::{csv_response, xlsx_response};
 use crate::web::upload_form::receive_statistics_form;
 
@@ -29,6 +30,34 @@ pub fn routes() -> Routes {
         .get("/statistikk.xlsx", all, xlsx)
         .get("/statistikk.csv", all, csv)
         .post("/statistikk/import", Access::Roles(roles::OFFICER), import)
+        .post(
+            "/statistikk/ssb",
+            Access::Roles(roles::OFFICER),
+            fetch_from_ssb,
+        )
+}
+
+/// «Hent fra SSB»: the table fetched from SSB's API becomes a preview at `/uploads/{id}`.
+async fn fetch_from_ssb(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    form: FormFields,
+) -> AppResult<Response> {
+    let query = crate::app::ssb::SsbQuery::from_text(
+        &form.text("table"),
+        &form.text("from_year"),
+        &form.text("to_year"),
+    )?;
+    let id = crate::app::ssb::fetch_statistics(
+        &state.store,
+        &state.uploads,
+        &state.ssb,
+        &user,
+        &crate::domain::audit::Actor::from(&user),
+        &query,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
 /// The import form's target: the file becomes a preview at `/uploads/{id}`.
