@@ -5,13 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::TestApp;
+use common::{TestApp, fixture, messages};
 use serde_json::{Value, json};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 async fn officer() -> TestApp {
     let mut app = TestApp::with_sample_data().await;
@@ -44,22 +39,6 @@ async fn preview(app: &TestApp, round_id: i64, bytes: &[u8]) -> Value {
     response.json()
 }
 
-fn located(body: &Value, key: &str) -> Vec<String> {
-    body[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {key} in {body}"))
-        .iter()
-        .map(|p| {
-            format!(
-                "{}!{}: {}",
-                p["sheet"].as_str().unwrap_or(""),
-                p["cell"].as_str().unwrap_or(""),
-                p["message"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn excel_csvs_with_crlf_and_the_apps_own_export_import() {
     let app = officer().await;
@@ -67,9 +46,9 @@ async fn excel_csvs_with_crlf_and_the_apps_own_export_import() {
         let round = open_round(&app, &format!("2019 fra {file}"), 2019).await;
         let body = preview(&app, round, &fixture(file)).await;
         assert!(
-            located(&body, "errors").is_empty(),
+            messages(&body, "errors").is_empty(),
             "{file}: {:#?}",
-            located(&body, "errors")
+            messages(&body, "errors")
         );
         assert_eq!(
             body["allocations"]["rows"].as_array().unwrap().len(),
@@ -94,7 +73,7 @@ async fn excel_csvs_with_crlf_and_the_apps_own_export_import() {
     )
     .await;
     assert_eq!(
-        located(&body, "errors"),
+        messages(&body, "errors"),
         vec!["CSV!B3: «tolv» er ikke et beløp.".to_string()]
     );
 
@@ -110,9 +89,9 @@ async fn excel_csvs_with_crlf_and_the_apps_own_export_import() {
     let again = open_round(&app, "2019 fra eksporten", 2019).await;
     let body = preview(&app, again, &export.body).await;
     assert!(
-        located(&body, "errors").is_empty(),
+        messages(&body, "errors").is_empty(),
         "{:#?}",
-        located(&body, "errors")
+        messages(&body, "errors")
     );
     assert_eq!(body["allocations"]["total"], "13914871");
 }
@@ -122,7 +101,7 @@ async fn an_amount_that_reads_two_ways_is_refused_with_both_readings() {
     let app = officer().await;
     let round = open_round(&app, "2019 tusenskille", 2019).await;
     let body = preview(&app, round, &fixture("tildeling-tusenskille.csv")).await;
-    let errors = located(&body, "errors");
+    let errors = messages(&body, "errors");
     assert!(
         errors.iter().any(|e| e.starts_with("CSV!B2: «600,000» kan leses som 600\u{a0}000\u{a0}kr (tusenskille) eller 600\u{a0}kr (desimaler)")),
         "{errors:#?}"
@@ -139,17 +118,17 @@ async fn an_amount_that_reads_two_ways_is_refused_with_both_readings() {
     let english = "Søker;Tildelt\r\nBjugn;600,000\r\nFosen helse;1,234,567\r\n";
     let body = preview(&app, round, english.as_bytes()).await;
     assert!(
-        located(&body, "errors").is_empty(),
+        messages(&body, "errors").is_empty(),
         "{:#?}",
-        located(&body, "errors")
+        messages(&body, "errors")
     );
     assert_eq!(body["allocations"]["total"], "1834567");
     let norwegian = "Søker;Tildelt\r\nBjugn;600,000\r\nFosen helse;1 234,50\r\n";
     let body = preview(&app, round, norwegian.as_bytes()).await;
     assert!(
-        located(&body, "errors").is_empty(),
+        messages(&body, "errors").is_empty(),
         "{:#?}",
-        located(&body, "errors")
+        messages(&body, "errors")
     );
     assert_eq!(body["allocations"]["total"], "1834.50");
 }
@@ -160,7 +139,7 @@ async fn a_kommunenummer_that_contradicts_the_name_is_an_error_naming_both() {
     let round = open_round(&app, "2019 nummer og navn", 2019).await;
     let table = "Kommunenummer;Søker;Tildelt\r\n5001;Selbu;100000\r\n5057;Bjugn;200000\r\n5017;Bjugn;300000\r\n";
     let body = preview(&app, round, table.as_bytes()).await;
-    let errors = located(&body, "errors");
+    let errors = messages(&body, "errors");
     assert!(
         errors.iter().any(|e| e.starts_with("CSV!A2:")
             && e.contains("5001 er Trondheim i 2019")
@@ -185,11 +164,11 @@ async fn a_kommunenummer_that_contradicts_the_name_is_an_error_naming_both() {
     )
     .await;
     assert!(
-        located(&body, "errors").is_empty(),
+        messages(&body, "errors").is_empty(),
         "{:#?}",
-        located(&body, "errors")
+        messages(&body, "errors")
     );
-    let warnings = located(&body, "warnings");
+    let warnings = messages(&body, "warnings");
     assert!(
         warnings.iter().any(|w| w.starts_with("CSV!A2:")
             && w.contains("5017 (Bjugn)")
@@ -208,7 +187,7 @@ async fn names_with_kommune_are_accepted_and_messages_are_said_once() {
     let rows = body["allocations"]["rows"].as_array().unwrap();
     assert_eq!(rows[0]["kommunenummer"], "5001");
     assert_eq!(rows[1]["kommunenummer"], "5007");
-    let errors = located(&body, "errors");
+    let errors = messages(&body, "errors");
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
         errors[0].contains("«Trøndelag fylkeskommune» er verken en kommune"),
@@ -224,9 +203,9 @@ async fn names_with_kommune_are_accepted_and_messages_are_said_once() {
     )
     .await;
     assert!(
-        located(&body, "warnings").is_empty(),
+        messages(&body, "warnings").is_empty(),
         "{:#?}",
-        located(&body, "warnings")
+        messages(&body, "warnings")
     );
     assert_eq!(body["allocations"]["rows"][0]["kommunenummer"], "5037");
 
@@ -238,7 +217,7 @@ async fn names_with_kommune_are_accepted_and_messages_are_said_once() {
     )
     .await;
     assert_eq!(
-        located(&body, "errors"),
+        messages(&body, "errors"),
         vec!["CSV!B2: «1OO» er ikke et beløp.".to_string()]
     );
 }
@@ -263,9 +242,9 @@ async fn rows_hidden_by_a_filter_are_skipped_with_a_warning_naming_them() {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
         let body = response.json();
         assert!(
-            located(&body, "errors").is_empty(),
+            messages(&body, "errors").is_empty(),
             "{file}: {:#?}",
-            located(&body, "errors")
+            messages(&body, "errors")
         );
         let applicants: Vec<&str> = body["allocations"]["rows"]
             .as_array()
@@ -275,7 +254,7 @@ async fn rows_hidden_by_a_filter_are_skipped_with_a_warning_naming_them() {
             .collect();
         assert_eq!(applicants, ["Bjugn", "Hitra", "Klæbu"], "{file}");
         assert_eq!(body["allocations"]["total"], "1500000", "{file}");
-        let warnings = located(&body, "warnings");
+        let warnings = messages(&body, "warnings");
         assert!(
             warnings
                 .iter()

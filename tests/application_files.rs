@@ -5,29 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::TestApp;
+use common::{TestApp, fixture, messages};
 use serde_json::{Value, json};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn located(body: &Value, key: &str) -> Vec<String> {
-    body[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {key} in {body}"))
-        .iter()
-        .map(|p| {
-            format!(
-                "{}!{}: {}",
-                p["sheet"].as_str().unwrap_or(""),
-                p["cell"].as_str().unwrap_or(""),
-                p["message"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
 
 /// A second open round for Trøndelag; the fixtures were made for the demo round.
 async fn another_round(app: &mut TestApp) -> i64 {
@@ -64,9 +43,9 @@ async fn text_amounts_in_a_recalculated_workbook_are_read_with_a_warning() {
     app.login("trondheim").await;
     for file in ["soknad-tekstbelop.xlsx", "soknad-tekstbelop.ods"] {
         let body = upload(&app, round, file).await;
-        let errors = located(&body, "errors");
+        let errors = messages(&body, "errors");
         assert!(errors.is_empty(), "{file}: {errors:#?}");
-        let warnings = located(&body, "warnings");
+        let warnings = messages(&body, "warnings");
         let has = |start: &str, part: &str| {
             warnings
                 .iter()
@@ -125,7 +104,7 @@ async fn an_organisation_number_with_a_wrong_check_digit_is_refused() {
     let round = another_round(&mut app).await;
     app.login("trondheim").await;
     let body = upload(&app, round, "soknad-feil-orgnr.xlsx").await;
-    let errors = located(&body, "errors");
+    let errors = messages(&body, "errors");
     assert_eq!(
         errors,
         vec!["Søknad!B5: «942 110 465» er ikke et gyldig organisasjonsnummer: kontrollsifferet stemmer ikke. Sjekk sifrene.".to_string()],

@@ -13,11 +13,9 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::NaiveDate;
 use common::{DEMO_PASSWORD, TestApp, TestResponse};
-use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tilskudd::domain::application::{ApplicationInput, BudgetLineInput};
-use tower::ServiceExt;
 
 const DEMO_ROUND: &str = "Trøndelag 2026 (demo)";
 
@@ -34,21 +32,7 @@ struct Client {
 }
 
 async fn respond(router: Router, request: Request<Body>) -> TestResponse {
-    let response = router.oneshot(request).await.expect("router never fails");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    TestResponse {
-        status,
-        headers,
-        body,
-    }
+    common::send_exactly(&router, request).await
 }
 
 impl Client {

@@ -18,19 +18,7 @@ async fn attempt(app: &TestApp, username: &str, password: &str) -> TestResponse 
             json!({"username": username, "password": password}).to_string(),
         ))
         .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    TestResponse {
-        status,
-        headers,
-        body,
-    }
+    common::send_exactly(&app.router, request).await
 }
 
 /// Starts `n` logins with a wrong password for `username` at once; answers the tasks.
@@ -476,19 +464,7 @@ async fn wrong_current_passwords_are_throttled() {
 /// Sends a request exactly as given: no `Origin`, no `Sec-Fetch-Site` unless the test
 /// sets them, as an old browser does.
 async fn as_old_browser(app: &TestApp, request: Request<Body>) -> TestResponse {
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    TestResponse {
-        status,
-        headers,
-        body,
-    }
+    common::send_exactly(&app.router, request).await
 }
 
 fn set_cookie(response: &TestResponse, name: &str) -> Option<String> {

@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::TestApp;
+use common::{TestApp, messages};
 use serde_json::Value;
 
 /// A multipart upload with `file` and, if given, `indicator`.
@@ -65,19 +65,6 @@ async fn confirm(app: &TestApp, preview: &Value) -> Value {
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     response.json()
-}
-
-fn messages(body: &Value, key: &str) -> Vec<String> {
-    body[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {key} in {body}"))
-        .iter()
-        .map(|p| match (p["sheet"].as_str(), p["cell"].as_str()) {
-            (Some(s), Some(c)) => format!("{s}!{c}: {}", p["message"].as_str().unwrap()),
-            (Some(s), None) => format!("{s}: {}", p["message"].as_str().unwrap()),
-            _ => p["message"].as_str().unwrap().to_string(),
-        })
-        .collect()
 }
 
 fn counts(body: &Value) -> (i64, i64, i64) {

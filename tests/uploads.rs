@@ -9,17 +9,12 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
-use common::TestApp;
+use common::{TestApp, fixture, messages};
 use rust_xlsxwriter::{Formula, Workbook};
 use serde_json::{Value, json};
 use tilskudd::app::uploads::UploadSettings;
 use tilskudd::domain::application::{ApplicationInput, BudgetLineInput};
 use tilskudd::sheets::isolate::Isolation;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// A new open round for Trøndelag, made by the logged-in officer.
 async fn open_round(app: &TestApp, name: &str, year: i32, pool: &str) -> i64 {
@@ -31,19 +26,6 @@ async fn open_round(app: &TestApp, name: &str, year: i32, pool: &str) -> i64 {
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
     response.json()["id"].as_i64().unwrap()
-}
-
-fn messages(body: &Value, key: &str) -> Vec<String> {
-    body[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {key} in {body}"))
-        .iter()
-        .map(|p| match (p["sheet"].as_str(), p["cell"].as_str()) {
-            (Some(s), Some(c)) => format!("{s}!{c}: {}", p["message"].as_str().unwrap()),
-            (Some(s), None) => format!("{s}: {}", p["message"].as_str().unwrap()),
-            _ => p["message"].as_str().unwrap().to_string(),
-        })
-        .collect()
 }
 
 fn no_errors(body: &Value) {

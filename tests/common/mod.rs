@@ -289,26 +289,7 @@ impl TestApp {
                 .headers_mut()
                 .insert(header::COOKIE, cookie.parse().unwrap());
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("router never fails");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        send_exactly(&self.router, request).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -498,4 +479,49 @@ pub fn multipart(fields: &[(&str, &str)], filename: &str, bytes: &[u8]) -> (Stri
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A file from `tests/fixtures/` (how each was made: its README).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An upload preview's `errors` or `warnings` as the pages show them:
+/// `Budsjett!D7: «12 000,5O» er ikke et beløp.`
+pub fn messages(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {body}"))
+        .iter()
+        .map(|p| match (p["sheet"].as_str(), p["cell"].as_str()) {
+            (Some(s), Some(c)) => format!("{s}!{c}: {}", p["message"].as_str().unwrap()),
+            (Some(s), None) => format!("{s}: {}", p["message"].as_str().unwrap()),
+            _ => p["message"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+/// Sends the request exactly as given (no cookie or headers added) and collects the
+/// answer.
+pub async fn send_exactly(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
 }
