@@ -325,6 +325,7 @@ async fn every_route_checks_login_and_role() {
                 content: b"",
                 rejected: true,
                 result: r#"{"kind":"application","format":null,"errors":[{"sheet":null,"cell":null,"message":"Filen er tom."}],"warnings":[],"application":null,"allocations":null}"#.into(),
+                source_url: None,
             },
             &tilskudd::domain::audit::Actor::system("test"),
         )

@@ -1307,6 +1307,8 @@ async fn ssb_fetch_through_the_api_previews_keeps_the_source_and_confirms() {
     assert_eq!(again["source_url"], url.as_str());
     let audit = app.get("/api/v1/audit").await.text();
     assert!(audit.contains("ssb-12617-2022-2023.json"), "{audit}");
+    // The audit log says where the file came from, not only its name.
+    assert!(audit.contains(&format!("hentet fra {url}")), "{audit}");
 }
 
 #[tokio::test]

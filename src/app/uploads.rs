@@ -446,6 +446,7 @@ pub async fn receive(
                 content: bytes,
                 rejected,
                 result,
+                source_url: None,
             },
             actor,
         )
@@ -1633,6 +1634,7 @@ async fn store_statistics(
                 content: bytes,
                 rejected,
                 result,
+                source_url: preview.source_url.as_deref(),
             },
             actor,
         )

@@ -26,6 +26,8 @@ pub struct NewUpload<'a> {
     pub rejected: bool,
     /// The preview as JSON: what would be stored, and every problem.
     pub result: String,
+    /// Where the file was fetched from (SSB's API), for the audit log.
+    pub source_url: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -105,10 +107,17 @@ impl Store {
                 .bind(upload.uploader_organisation_id),
             )
             .await?;
+        let fetched = upload
+            .source_url
+            .map(|url| format!(", hentet fra {url}"))
+            .unwrap_or_default();
         let summary = if upload.rejected {
-            format!("Filen «{}» ble avvist", upload.filename)
+            format!("Filen «{}»{fetched} ble avvist", upload.filename)
         } else {
-            format!("Lastet opp «{}» til forhåndsvisning", upload.filename)
+            format!(
+                "Lastet opp «{}»{fetched} til forhåndsvisning",
+                upload.filename
+            )
         };
         let mut event = NewAuditEvent::new(
             actor,
