@@ -82,7 +82,7 @@ fn find_header(sheet: &Grid) -> Option<Columns> {
 
 pub fn parse(workbook: &Workbook) -> ParsedAllocations {
     let mut parsed = ParsedAllocations::default();
-    let visible: Vec<(Grid, Vec<Problem>)> =
+    let visible: Vec<(std::borrow::Cow<Grid>, Vec<Problem>)> =
         workbook.sheets.iter().map(Grid::visible_only).collect();
     let Some((sheet, cols, hidden)) = visible
         .iter()

@@ -29,6 +29,7 @@ pub mod statistics_export;
 pub mod template;
 pub mod text;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -136,7 +137,11 @@ impl Grid {
 
     /// The same sheet without what it hides, and a warning naming each hidden row or
     /// column that had anything in it: what a person sees is what is imported.
-    pub fn visible_only(&self) -> (Grid, Vec<Problem>) {
+    pub fn visible_only(&self) -> (Cow<'_, Grid>, Vec<Problem>) {
+        // Most sheets hide nothing: no copy then.
+        if self.hidden_rows.is_empty() && self.hidden_cols.is_empty() {
+            return (Cow::Borrowed(self), Vec::new());
+        }
         let mut visible = self.clone();
         visible.hidden_rows.clear();
         visible.hidden_cols.clear();
@@ -179,7 +184,7 @@ impl Grid {
                 ));
             }
         }
-        (visible, problems)
+        (Cow::Owned(visible), problems)
     }
 
     pub fn row_is_empty(&self, row: u32) -> bool {

@@ -171,6 +171,17 @@ fn is_year_header(folded: &str) -> bool {
         .any(|w| folded == *w || folded.starts_with(&format!("{w} ")))
 }
 
+impl Header {
+    /// The value columns for a message: `C4 «2021», D4 «2022»`.
+    fn listed_values(&self) -> String {
+        self.values
+            .iter()
+            .map(|(c, t)| format!("{}{} «{t}»", column_name(*c), self.row + 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A year, as a number or as text: `2021`.
 fn year_of(value: &CellValue) -> Option<i32> {
     let text = match value {
@@ -629,12 +640,7 @@ fn long_indicators(
                     "Du valgte indikatoren {}, men tabellen har {} verdikolonner ({}). Velg indikator bare for tabeller med én verdikolonne, eller la overskriftene avgjøre.",
                     chosen.code,
                     header.values.len(),
-                    header
-                        .values
-                        .iter()
-                        .map(|(c, t)| format!("{}{} «{t}»", column_name(*c), header.row + 1))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    header.listed_values()
                 ),
             ));
             return Vec::new();
@@ -781,12 +787,7 @@ fn single_value_column(sheet: &Grid, header: &Header, problems: &mut Vec<Problem
                 format!(
                     "Tabellen har kolonnen «statistikkvariabel», men {} verdikolonner ({}); med statistikkvariabel skal det være én.",
                     header.values.len(),
-                    header
-                        .values
-                        .iter()
-                        .map(|(c, t)| format!("{}{} «{t}»", column_name(*c), header.row + 1))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    header.listed_values()
                 ),
             ));
             None
@@ -938,7 +939,7 @@ fn parse_in(
 ) -> ParsedStatistics {
     // What a person sees is what is imported: hidden rows and columns are left out, each
     // named in a warning.
-    let visible: Vec<(Grid, Vec<Problem>)> =
+    let visible: Vec<(std::borrow::Cow<Grid>, Vec<Problem>)> =
         workbook.sheets.iter().map(Grid::visible_only).collect();
     let Some((sheet, header, hidden)) = visible
         .iter()

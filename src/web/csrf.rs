@@ -57,8 +57,9 @@ fn own_origin(
     uri_host: Option<&str>,
     settings: &AuthSettings,
 ) -> Option<String> {
+    // Normalised once, when the setting was read.
     if let Some(origin) = &settings.public_origin {
-        return normalise_origin(origin);
+        return Some(origin.clone());
     }
     let host = headers
         .get(header::HOST)
@@ -109,21 +110,20 @@ pub fn normalise_origin(origin: &str) -> Option<String> {
 /// Whether an HTML form on another site could have sent this body: no body type, or one
 /// of the three a form can send without the browser asking first.
 fn form_could_send(headers: &HeaderMap) -> bool {
-    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
-        return true;
-    };
-    let essence = content_type
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     matches!(
-        essence.as_str(),
+        content_type(headers).as_str(),
         "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain" | ""
     )
+}
+
+/// The body's media type without parameters, lower case; empty when none is given.
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn judge(method: &Method, headers: &HeaderMap, own_origin: Option<&str>) -> Verdict {
@@ -196,14 +196,7 @@ async fn submitted_token(request: Request) -> Result<(Option<String>, Request), 
     let bytes: Bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
         AppError::BadRequest("Forespørselen var for stor eller ble avbrutt.".into()).into_response()
     })?;
-    let essence = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let token = match essence.as_str() {
+    let token = match content_type(&parts.headers).as_str() {
         "application/x-www-form-urlencoded" => {
             serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                 .ok()
@@ -237,8 +230,17 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let https = state.auth.force_secure_cookie || came_over_https(headers);
     let cookie_name = if https { COOKIE_HTTPS } else { COOKIE };
     let existing = cookie_value(headers, cookie_name).filter(|t| well_formed(t));
-    let own = own_origin(headers, request.uri().host(), &state.auth);
-    let request = match judge(request.method(), headers, own.as_deref()) {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let verdict = if safe {
+        Verdict::Allowed
+    } else {
+        let own = own_origin(headers, request.uri().host(), &state.auth);
+        judge(request.method(), headers, own.as_deref())
+    };
+    let request = match verdict {
         Verdict::Allowed => request,
         Verdict::CrossSite => return cross_site(),
         Verdict::NeedsToken => {
