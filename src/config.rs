@@ -40,6 +40,9 @@ pub struct ServeConfig {
     /// Largest spreadsheet a user may upload, in MB.
     #[arg(long, env = "TILSKUDD_MAX_UPLOAD_MB", default_value_t = 10)]
     pub max_upload_mb: usize,
+    /// Memory for GET answers kept while nothing changes, in MB; 0 turns it off.
+    #[arg(long, env = "TILSKUDD_RESPONSE_CACHE_MB", default_value_t = 32)]
+    pub response_cache_mb: usize,
     #[command(flatten)]
     pub ssb: SsbConfig,
 }

@@ -333,7 +333,9 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         },
         isolation: tilskudd::sheets::isolate::Isolation::current_exe(),
     });
-    let state = state.with_ssb(config.ssb.settings());
+    let state = state
+        .with_ssb(config.ssb.settings())
+        .with_response_cache(config.response_cache_mb * 1024 * 1024);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async {

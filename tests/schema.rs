@@ -547,7 +547,7 @@ async fn migrated_sqlite() -> (Store, tempfile::TempDir) {
 #[tokio::test]
 async fn sqlite_and_postgresql_migrate_to_the_same_schema() {
     let (sqlite_store, _dir) = migrated_sqlite().await;
-    let Store::Sqlite(sqlite_pool) = &sqlite_store else {
+    let Some(sqlite_pool) = sqlite_store.sqlite_pool() else {
         unreachable!()
     };
     let mut sqlite = sqlite_schema(sqlite_pool).await;
@@ -588,7 +588,7 @@ async fn sqlite_and_postgresql_migrate_to_the_same_schema() {
 
     // Fails (never skips) when PostgreSQL cannot be reached.
     let (pg_store, _, schema_name, _) = common::fresh_store().await;
-    let Store::Postgres(pg_pool) = &pg_store else {
+    let Some(pg_pool) = pg_store.pg_pool() else {
         panic!("{} must be a postgres:// URL", common::PG_ENV);
     };
     let postgres = postgres_schema(pg_pool).await;
@@ -676,7 +676,7 @@ fn normalisation_of_index_text() {
 async fn the_comparison_reports_what_differs() {
     let (a, _dir_a) = migrated_sqlite().await;
     let (b, _dir_b) = migrated_sqlite().await;
-    let (Store::Sqlite(a), Store::Sqlite(b)) = (&a, &b) else {
+    let (Some(a), Some(b)) = (a.sqlite_pool(), b.sqlite_pool()) else {
         unreachable!()
     };
     let same = differences(&sqlite_schema(a).await, &sqlite_schema(b).await);

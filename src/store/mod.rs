@@ -8,6 +8,7 @@
 pub mod applications;
 pub mod assessment;
 mod audit;
+mod cache;
 pub mod decisions;
 mod error;
 pub mod organisations;
@@ -20,6 +21,7 @@ pub mod uploads;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -44,13 +46,24 @@ pub use statistics::{
 };
 pub use statistics::{insert_observation, upsert_indicator};
 pub use uploads::{ApplicationVersion, NewUpload, Upload, insert_version};
-pub use users::{ApiTokenSummary, LoginCandidate, LoginOutcome, UserSummary, insert_user};
+pub use users::{ApiTokenSummary, Caller, LoginCandidate, LoginOutcome, UserSummary, insert_user};
 
 use crate::domain::audit::NewAuditEvent;
 pub use error::{StoreError, StoreResult};
 
+/// The database and what is kept in memory of it. Cheap to clone: every clone shares the
+/// pool and the caches.
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    db: Db,
+    cache: Arc<cache::Caches>,
+    /// SQLite has one writer at a time; transactions of this process queue here instead
+    /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+    sqlite_writer: Arc<tokio::sync::Semaphore>,
+}
+
+#[derive(Clone, Debug)]
+enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -154,37 +167,54 @@ macro_rules! run_query {
 }
 
 /// A transaction on either backend. Dropped without `commit`, it rolls back.
-pub enum Tx {
+pub struct Tx {
+    inner: TxInner,
+    /// A statement other than a SELECT ran: the commit bumps the `writes` data version.
+    wrote: bool,
+    /// SQLite: this process's turn to write, until the transaction ends.
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    fn note_write(&mut self, q: &Sql) {
+        let verb = q.text.trim_start().get(..6).unwrap_or_default();
+        self.wrote |= !verb.eq_ignore_ascii_case("select");
+    }
+
     pub async fn fetch_all<T: Record>(&mut self, q: Sql) -> StoreResult<Vec<T>> {
-        match self {
-            Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_all),
-            Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_all),
+        self.note_write(&q);
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_all),
+            TxInner::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_all),
         }
     }
 
     pub async fn fetch_optional<T: Record>(&mut self, q: Sql) -> StoreResult<Option<T>> {
-        match self {
-            Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
-            Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
+        self.note_write(&q);
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
+            TxInner::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_optional),
         }
     }
 
     pub async fn fetch_one<T: Record>(&mut self, q: Sql) -> StoreResult<T> {
-        match self {
-            Tx::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_one),
-            Tx::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_one),
+        self.note_write(&q);
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => run_query!(as T, &mut **tx, q, fetch_one),
+            TxInner::Postgres(tx) => run_query!(as T, &mut **tx, q, fetch_one),
         }
     }
 
     pub async fn execute(&mut self, q: Sql) -> StoreResult<u64> {
-        match self {
-            Tx::Sqlite(tx) => run_query!(exec, &mut **tx, q),
-            Tx::Postgres(tx) => run_query!(exec, &mut **tx, q),
+        self.note_write(&q);
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => run_query!(exec, &mut **tx, q),
+            TxInner::Postgres(tx) => run_query!(exec, &mut **tx, q),
         }
     }
 
@@ -192,7 +222,7 @@ impl Tx {
     /// ends: a PostgreSQL advisory lock. On SQLite the transaction's first write already
     /// holds the database's write lock, so nothing more is needed there.
     pub async fn lock_key(&mut self, key: &str) -> StoreResult<()> {
-        if let Tx::Postgres(_) = self {
+        if let TxInner::Postgres(_) = self.inner {
             self.fetch_one::<(i64,)>(
                 sql("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
                     .bind(key),
@@ -210,17 +240,26 @@ impl Tx {
     /// Ends the transaction without writing, at once (a dropped one rolls back too, but
     /// only when its connection is next used).
     pub async fn rollback(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await?,
+            TxInner::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
 
-    pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+    /// Commits; a transaction that wrote bumps the `writes` data version first, as its
+    /// last statement, so the counter's row lock (PostgreSQL) is held only while it
+    /// commits, after every other lock it took: writers cannot deadlock on it.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        if self.wrote {
+            self.execute(sql(
+                "UPDATE data_versions SET version = version + 1 WHERE name = 'writes'",
+            ))
+            .await?;
+        }
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
@@ -230,6 +269,9 @@ impl Tx {
         audit::insert(self, event).await
     }
 }
+
+/// How long a writer waits for SQLite's one write turn before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which database, for the README's and the health page's sake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,71 +295,119 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Store::Postgres(pool))
+            Ok(Store::new(Db::Postgres(pool)))
         } else {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                // Writers queue behind each other instead of failing at once.
-                .busy_timeout(Duration::from_secs(30));
+                // Writers (of other processes: the CLI) queue behind each other instead
+                // of failing at once.
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::new(Db::Sqlite(pool)))
+        }
+    }
+
+    fn new(db: Db) -> Store {
+        Store {
+            db,
+            cache: Arc::default(),
+            sqlite_writer: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+
+    /// The SQLite pool, for tests and tools that need the connection itself.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.db {
+            Db::Sqlite(pool) => Some(pool),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for tests and tools that need the connection itself.
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Postgres(pool) => Some(pool),
+            Db::Sqlite(_) => None,
         }
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Store::Sqlite(_) => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+        match &self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Store::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let (inner, turn) = match &self.db {
+            Db::Sqlite(pool) => {
+                let turn = tokio::time::timeout(
+                    SQLITE_BUSY_TIMEOUT,
+                    Arc::clone(&self.sqlite_writer).acquire_owned(),
+                )
+                .await
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                (TxInner::Sqlite(pool.begin().await?), Some(turn))
+            }
+            Db::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
+        };
+        Ok(Tx {
+            inner,
+            wrote: false,
+            _turn: turn,
         })
     }
 
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(pool) => pool.close().await,
-            Store::Postgres(pool) => pool.close().await,
+        match &self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
         }
     }
 
     pub async fn fetch_all<T: Record>(&self, q: Sql) -> StoreResult<Vec<T>> {
-        match self {
-            Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_all),
-            Store::Postgres(pool) => run_query!(as T, pool, q, fetch_all),
+        match &self.db {
+            Db::Sqlite(pool) => run_query!(as T, pool, q, fetch_all),
+            Db::Postgres(pool) => run_query!(as T, pool, q, fetch_all),
         }
     }
 
     pub async fn fetch_optional<T: Record>(&self, q: Sql) -> StoreResult<Option<T>> {
-        match self {
-            Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_optional),
-            Store::Postgres(pool) => run_query!(as T, pool, q, fetch_optional),
+        match &self.db {
+            Db::Sqlite(pool) => run_query!(as T, pool, q, fetch_optional),
+            Db::Postgres(pool) => run_query!(as T, pool, q, fetch_optional),
         }
     }
 
     pub async fn fetch_one<T: Record>(&self, q: Sql) -> StoreResult<T> {
-        match self {
-            Store::Sqlite(pool) => run_query!(as T, pool, q, fetch_one),
-            Store::Postgres(pool) => run_query!(as T, pool, q, fetch_one),
+        match &self.db {
+            Db::Sqlite(pool) => run_query!(as T, pool, q, fetch_one),
+            Db::Postgres(pool) => run_query!(as T, pool, q, fetch_one),
+        }
+    }
+
+    /// One statement in a transaction of its own, which does not count as a change of the
+    /// data (see [`Tx::commit`]): only for bookkeeping no answer shows.
+    pub async fn execute(&self, q: Sql) -> StoreResult<u64> {
+        match &self.db {
+            Db::Sqlite(pool) => run_query!(exec, pool, q),
+            Db::Postgres(pool) => run_query!(exec, pool, q),
         }
     }
 

@@ -28,9 +28,9 @@ fn number(text: &str) -> StoreResult<Kommunenummer> {
 }
 
 impl Store {
-    /// The whole register (about 1 100 divisions rows and 500 changes): small enough to
-    /// read per request, which keeps no state in process memory between instances.
-    pub async fn register(&self) -> StoreResult<Register> {
+    /// The whole register from the database (about 1 100 divisions rows and 500
+    /// changes); requests get it through the cache, [`Store::register`].
+    pub(super) async fn load_register(&self) -> StoreResult<Register> {
         let divisions: Vec<DivisionRow> = self
             .fetch_all(sql(
                 "SELECT division_year, number, name FROM municipalities ORDER BY division_year, number",

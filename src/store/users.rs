@@ -73,6 +73,55 @@ async fn roles_of(store: &Store, user_id: i64) -> StoreResult<Vec<Role>> {
     Ok(roles)
 }
 
+/// Who is asking, as found from a session or an API token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The sum of the `data_versions` counters when the request began: it changes with
+    /// every state change, so what was computed at the same value is still current.
+    pub data_version: i64,
+}
+
+/// One row per role (or one without a role) of the caller's user.
+#[derive(sqlx::FromRow)]
+struct CallerRow {
+    #[sqlx(default)]
+    token_id: i64,
+    seen_at: Option<DateTime<Utc>>,
+    id: i64,
+    username: String,
+    display_name: String,
+    organisation_id: Option<i64>,
+    active: bool,
+    must_change_password: bool,
+    role: Option<String>,
+    data_version: i64,
+}
+
+impl Caller {
+    /// `None` for a deactivated user.
+    fn from_rows(rows: Vec<CallerRow>) -> Option<Caller> {
+        let mut roles: Vec<Role> = rows
+            .iter()
+            .filter_map(|r| r.role.as_deref().and_then(Role::parse))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        let first = rows.into_iter().next()?;
+        first.active.then_some(Caller {
+            principal: Principal {
+                user_id: first.id,
+                username: first.username,
+                display_name: first.display_name,
+                roles,
+                organisation_id: first.organisation_id,
+                must_change_password: first.must_change_password,
+            },
+            data_version: first.data_version,
+        })
+    }
+}
+
 impl Store {
     pub async fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
         let rows: Vec<UserRow> = self
@@ -436,36 +485,44 @@ impl Store {
         tx.commit().await
     }
 
-    /// The user of a live session; sessions idle longer than `idle` are ended.
-    pub async fn session_user(&self, token_hash: &str, idle: Duration) -> StoreResult<Option<i64>> {
-        let row: Option<(i64, DateTime<Utc>)> = self
-            .fetch_optional(
-                sql("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1")
+    /// The caller of a live session and the data version this request reads at, in one
+    /// round trip; sessions idle longer than `idle` are ended.
+    pub async fn session_caller(
+        &self,
+        token_hash: &str,
+        idle: Duration,
+    ) -> StoreResult<Option<Caller>> {
+        let rows: Vec<CallerRow> = self
+            .fetch_all(
+                sql("SELECT s.last_seen_at AS seen_at, u.id, u.username, u.display_name, u.organisation_id, \
+                     u.active, u.must_change_password, r.role, \
+                     (SELECT CAST(SUM(version) AS BIGINT) FROM data_versions) AS data_version \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     LEFT JOIN user_roles r ON r.user_id = u.id WHERE s.token_hash = $1")
                     .bind(token_hash),
             )
             .await?;
-        let Some((user_id, last_seen)) = row else {
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
         let now = Utc::now();
-        let mut tx = self.begin().await?;
-        if now - last_seen > idle {
-            tx.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
+        let last_seen = first.seen_at;
+        if last_seen.is_none_or(|seen| now - seen > idle) {
+            self.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
                 .await?;
-            tx.commit().await?;
             return Ok(None);
         }
-        // Writing on every request would serialise readers on SQLite; a minute is precise enough.
-        if now - last_seen > Duration::seconds(60) {
-            tx.execute(
+        // Writing on every request would serialise readers on SQLite; a minute is precise
+        // enough. Not in a `Tx`: no page shows it, so kept answers stay current.
+        if last_seen.is_some_and(|seen| now - seen > Duration::seconds(60)) {
+            self.execute(
                 sql("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                     .bind(now)
                     .bind(token_hash),
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(Some(user_id))
+        Ok(Caller::from_rows(rows))
     }
 
     pub async fn delete_session(&self, token_hash: &str, actor: &Actor) -> StoreResult<()> {
@@ -550,29 +607,40 @@ impl Store {
         tx.commit().await
     }
 
-    /// The user of a live API token, noting its use.
-    pub async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<i64>> {
-        let row: Option<(i64, i64, Option<DateTime<Utc>>)> = self
-            .fetch_optional(
-                sql("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+    /// The caller of a live API token and the data version this request reads at, in one
+    /// round trip, noting the token's use.
+    pub async fn api_token_caller(&self, token_hash: &str) -> StoreResult<Option<Caller>> {
+        let rows: Vec<CallerRow> = self
+            .fetch_all(
+                sql("SELECT t.id AS token_id, t.last_used_at AS seen_at, u.id, u.username, u.display_name, \
+                     u.organisation_id, u.active, u.must_change_password, r.role, \
+                     (SELECT CAST(SUM(version) AS BIGINT) FROM data_versions) AS data_version \
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     LEFT JOIN user_roles r ON r.user_id = u.id \
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL")
                     .bind(token_hash),
             )
             .await?;
-        let Some((id, user_id, last_used)) = row else {
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
         let now = Utc::now();
-        if last_used.is_none_or(|t| now - t > Duration::seconds(60)) {
+        // The token list shows when each was last used: a write that counts (see
+        // `Tx::commit`), once a minute at most.
+        if first
+            .seen_at
+            .is_none_or(|t| now - t > Duration::seconds(60))
+        {
             let mut tx = self.begin().await?;
             tx.execute(
                 sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now)
-                    .bind(id),
+                    .bind(first.token_id),
             )
             .await?;
             tx.commit().await?;
         }
-        Ok(Some(user_id))
+        Ok(Caller::from_rows(rows))
     }
 
     pub async fn user_count(&self) -> StoreResult<i64> {

@@ -49,6 +49,8 @@ pub struct Caller {
     pub principal: Principal,
     /// The session token's hash, when the caller came with the session cookie.
     pub session: Option<String>,
+    /// The data version the request began at (see [`crate::store::Caller`]).
+    pub data_version: i64,
 }
 
 pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -73,35 +75,29 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
 /// Middleware: finds the caller from the bearer token or the session cookie.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let mut caller = None;
     let lookup = async {
         if let Some(token) = bearer_token(headers) {
-            if let Some(user_id) = state.store.api_token_user(&token_hash(&token)).await? {
-                return Ok::<_, AppError>(Some((user_id, None)));
-            }
-            return Ok(None);
+            let found = state.store.api_token_caller(&token_hash(&token)).await?;
+            return Ok::<_, AppError>(found.map(|found| (found, None)));
         }
         if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
             let hash = token_hash(&token);
-            if let Some(user_id) = state
+            let found = state
                 .store
-                .session_user(&hash, state.auth.session_idle)
-                .await?
-            {
-                return Ok(Some((user_id, Some(hash))));
-            }
+                .session_caller(&hash, state.auth.session_idle)
+                .await?;
+            return Ok(found.map(|found| (found, Some(hash))));
         }
         Ok(None)
     };
-    match lookup.await {
-        Ok(Some((user_id, session))) => match state.store.principal(user_id).await {
-            Ok(Some(principal)) => caller = Some(Caller { principal, session }),
-            Ok(None) => {}
-            Err(err) => return AppError::from(err).into_response(),
-        },
-        Ok(None) => {}
+    let caller = match lookup.await {
+        Ok(found) => found.map(|(found, session)| Caller {
+            principal: found.principal,
+            session,
+            data_version: found.data_version,
+        }),
         Err(err) => return err.into_response(),
-    }
+    };
     if let Some(caller) = caller {
         request.extensions_mut().insert(caller);
     }

@@ -11,6 +11,7 @@ pub mod csrf;
 mod extract;
 mod pages;
 pub mod report;
+mod response_cache;
 mod responses;
 mod upload_form;
 mod views;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub uploads: crate::app::uploads::UploadSettings,
     /// Where SSB's API is, for «Hent fra SSB».
     pub ssb: crate::app::ssb::SsbSettings,
+    /// GET answers kept while nothing changes; shared by the clones of one app.
+    pub response_cache: std::sync::Arc<response_cache::ResponseCache>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             auth: AuthSettings::default(),
             uploads: crate::app::uploads::UploadSettings::default(),
             ssb: crate::app::ssb::SsbSettings::default(),
+            response_cache: Default::default(),
         }
     }
 
@@ -62,6 +66,12 @@ impl AppState {
 
     pub fn with_uploads(mut self, settings: crate::app::uploads::UploadSettings) -> Self {
         self.uploads = settings;
+        self
+    }
+
+    /// Keeps at most `max_bytes` of GET answers (0: none).
+    pub fn with_response_cache(mut self, max_bytes: usize) -> Self {
+        self.response_cache = std::sync::Arc::new(response_cache::ResponseCache::new(max_bytes));
         self
     }
 
@@ -93,6 +103,10 @@ pub fn app(state: AppState) -> Router {
     router
         .nest("/api/v1", Router::new().fallback(api::not_found))
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            response_cache::serve,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::identify,

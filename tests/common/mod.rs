@@ -103,7 +103,7 @@ pub async fn fresh_store() -> (Store, String, Option<String>, Option<tempfile::T
             let admin = Store::connect(&url, None)
                 .await
                 .unwrap_or_else(|e| panic!("{PG_ENV}={url}: PostgreSQL is not reachable: {e}"));
-            let Store::Postgres(pool) = &admin else {
+            let Some(pool) = admin.pg_pool() else {
                 panic!("{PG_ENV} must be a postgres:// URL");
             };
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
