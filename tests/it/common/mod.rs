@@ -31,7 +31,7 @@ pub fn test_state(store: Store, demo_mode: bool) -> AppState {
 
 /// Says what a modern browser says of a request from the app's own page
 /// (`Sec-Fetch-Site: same-origin`), unless the test already said where it comes from.
-/// Old browsers, which say nothing, are tried in `tests/security.rs`.
+/// Old browsers, which say nothing, are tried in `tests/it/security.rs`.
 pub fn from_this_site(mut request: Request<Body>) -> Request<Body> {
     let headers = request.headers_mut();
     if !headers.contains_key(header::ORIGIN) && !headers.contains_key("sec-fetch-site") {

@@ -9,7 +9,7 @@
 //! columns), and the test says that PostgreSQL was not compared. With the variable set
 //! and PostgreSQL unreachable, the test fails; it is never skipped.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
