@@ -1,7 +1,7 @@
 //! Assessment (vurdering) over HTTP: criteria per round, impartiality declarations, scores
 //! with a recommended amount, and who may see and do what.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;

@@ -2,7 +2,7 @@
 //! encodings, SSB's symbols, the register check, the long and wide layouts, xlsx, the
 //! consistency warnings, re-imports and replaced values, and who may import.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

@@ -3,7 +3,7 @@
 //! Meldal/Orkdal→Orkland, Snillfjord split and not assigned), checked against the raw
 //! statistics the same app serves.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -2,7 +2,7 @@
 //! stays correct: a change made through another instance, or the CLI, is seen by the
 //! next request, and nothing kept for one caller is shown to another.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,6 +1,6 @@
 //! Creating and editing rounds and registering applications, through the API and pages.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

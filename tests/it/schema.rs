@@ -1,5 +1,5 @@
 //! The two migration sets describe the same database. A fresh SQLite database and (when
-//! `TILSKUDD_TEST_DATABASE_URL` is set) a fresh PostgreSQL schema are migrated, read back
+//! `TILSKUDD_TEST_DATABASE_URL` is set) a fresh PostgreSQL database are migrated, read back
 //! from their catalogues, normalised to comparable text and compared: tables, columns
 //! (name, type family, nullability), primary keys, unique constraints and unique indexes
 //! (with their partial WHERE), other indexes (name and columns), and foreign keys.
@@ -9,7 +9,7 @@
 //! columns), and the test says that PostgreSQL was not compared. With the variable set
 //! and PostgreSQL unreachable, the test fails; it is never skipped.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -587,7 +587,7 @@ async fn sqlite_and_postgresql_migrate_to_the_same_schema() {
     }
 
     // Fails (never skips) when PostgreSQL cannot be reached.
-    let (pg_store, _, schema_name, _) = common::fresh_store().await;
+    let (pg_store, pg_test_url, _, _) = common::fresh_store().await;
     let Some(pg_pool) = pg_store.pg_pool() else {
         panic!("{} must be a postgres:// URL", common::PG_ENV);
     };
@@ -625,8 +625,7 @@ async fn sqlite_and_postgresql_migrate_to_the_same_schema() {
     let (only_sqlite, only_postgres) = differences(&sqlite, &postgres);
     let right = postgres.lines();
     println!(
-        "Compared SQLite with PostgreSQL schema {}: {} tables, {} lines; {} SQLite TEXT columns hold dates/times.",
-        schema_name.as_deref().unwrap_or("?"),
+        "Compared SQLite with PostgreSQL ({pg_test_url}): {} tables, {} lines; {} SQLite TEXT columns hold dates/times.",
         postgres.tables.len(),
         right.len(),
         text_as_time.len()

@@ -1,7 +1,7 @@
 //! Who may do what: every route's access rule, kommune isolation, CSRF, throttling,
 //! sessions in the database, API tokens and the audit log.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

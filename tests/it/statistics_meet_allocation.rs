@@ -3,7 +3,7 @@
 //! figures says so and is proposed only with a reason, an IKS's members follow the
 //! round's year, and the report falls back to the last year with figures.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! Entering the officer's proposed amounts: the pool is never exceeded by the proposals,
 //! stale edits are refused, and nothing is granted before a decision.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

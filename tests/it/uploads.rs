@@ -2,7 +2,7 @@
 //! round's workbook round trip, files made by LibreOffice, the tolerances, the hostile
 //! files, the preview/confirm flow, versions, kept originals and the command line.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 use std::time::Duration;

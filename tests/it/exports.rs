@@ -1,7 +1,7 @@
 //! Downloads: the round's allocation workbook and CSV, and the statistics workbook and
 //! CSV, read back as a spreadsheet would read them and checked against the API.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,11 @@
 //! The test app: the real router on a real database, driven by HTTP requests.
 //!
-//! SQLite (a fresh file per test) by default. With `TILSKUDD_TEST_DATABASE_URL` set to a
-//! PostgreSQL URL, every test gets its own schema in that database instead; if that
-//! database cannot be reached the test fails, it is never skipped.
+//! SQLite (a file per test) by default. With `TILSKUDD_TEST_DATABASE_URL` set to a
+//! PostgreSQL URL, every test gets its own database on that server instead (`t_…`, next to
+//! the URL's database, which is only used to create them); if that server cannot be
+//! reached the test fails, it is never skipped. Either way a test's database is a copy of
+//! a template migrated once per test process (and one with the sample data loaded), not
+//! migrated afresh.
 
 #![allow(dead_code)]
 
@@ -31,7 +34,7 @@ pub fn test_state(store: Store, demo_mode: bool) -> AppState {
 
 /// Says what a modern browser says of a request from the app's own page
 /// (`Sec-Fetch-Site: same-origin`), unless the test already said where it comes from.
-/// Old browsers, which say nothing, are tried in `tests/security.rs`.
+/// Old browsers, which say nothing, are tried in `tests/it/security.rs`.
 pub fn from_this_site(mut request: Request<Body>) -> Request<Body> {
     let headers = request.headers_mut();
     if !headers.contains_key(header::ORIGIN) && !headers.contains_key("sec-fetch-site") {
@@ -95,40 +98,227 @@ fn unique_name() -> String {
 }
 
 /// A fresh, migrated, empty database on the backend the environment chose: the store,
-/// its URL, its PostgreSQL schema, and the SQLite file's folder.
+/// its URL, its PostgreSQL schema (none: each test has its own database), and the SQLite
+/// file's folder. A copy of the process's template, not a new migration.
 pub async fn fresh_store() -> (Store, String, Option<String>, Option<tempfile::TempDir>) {
+    fresh_copy(Template::Empty).await
+}
+
+/// Which template a test's database is copied from.
+#[derive(Clone, Copy, PartialEq)]
+enum Template {
+    /// Migrated, no rows.
+    Empty,
+    /// Migrated, with the sample data loaded.
+    SampleData,
+}
+
+async fn fresh_copy(
+    template: Template,
+) -> (Store, String, Option<String>, Option<tempfile::TempDir>) {
     match std::env::var(PG_ENV) {
         Ok(url) if !url.is_empty() => {
-            let schema = unique_name();
-            let admin = Store::connect(&url, None)
+            let template = pg_template(&url, template).await;
+            let name = unique_name();
+            pg_execute(&url, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+            let test_url = with_database(&url, &name);
+            let store = Store::connect(&test_url, None)
                 .await
-                .unwrap_or_else(|e| panic!("{PG_ENV}={url}: PostgreSQL is not reachable: {e}"));
-            let Some(pool) = admin.pg_pool() else {
-                panic!("{PG_ENV} must be a postgres:// URL");
-            };
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(pool)
-                .await
-                .expect("create test schema");
-            admin.close().await;
-            let store = Store::connect(&url, Some(&schema)).await.expect("connect");
-            store.migrate().await.expect("migrate");
-            (store, url, Some(schema), None)
+                .unwrap_or_else(|e| panic!("connect to the test database {name}: {e}"));
+            (store, test_url, None, None)
         }
         _ => {
+            let template = sqlite_template(template).await;
             let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}/test.db", dir.path().display());
+            let path = dir.path().join("test.db");
+            std::fs::copy(template, &path).expect("copy the template database");
+            let url = format!("sqlite://{}", path.display());
             let store = Store::connect(&url, None).await.expect("connect sqlite");
-            store.migrate().await.expect("migrate");
             (store, url, None, Some(dir))
         }
     }
 }
 
+// Templates: built once per test process, by whichever test asks first (on its own
+// runtime), and kept as plain names, never as pools: a pool belongs to the runtime that
+// made it, and every `#[tokio::test]` has its own. Each test then gets a copy: of the
+// file on SQLite, `CREATE DATABASE … TEMPLATE …` on PostgreSQL. Names carry the process
+// id, so a template left by an earlier run (or the data of a concurrent one) is never
+// used.
+
+static SQLITE_EMPTY: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
+static SQLITE_SAMPLE: tokio::sync::OnceCell<std::path::PathBuf> =
+    tokio::sync::OnceCell::const_new();
+static PG_EMPTY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+static PG_SAMPLE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// The SQLite template's file: `target/tmp/templates-<pid>/{empty,sample}.db`.
+async fn sqlite_template(template: Template) -> &'static std::path::Path {
+    let empty = SQLITE_EMPTY
+        .get_or_init(|| async {
+            let dir = sqlite_template_dir();
+            let path = dir.join("empty.db");
+            let store = sqlite_template_store(&path).await;
+            store.migrate().await.expect("migrate the template");
+            close_sqlite_template(store, &path).await;
+            path
+        })
+        .await;
+    if template == Template::Empty {
+        return empty;
+    }
+    SQLITE_SAMPLE
+        .get_or_init(|| async {
+            let path = empty.with_file_name("sample.db");
+            std::fs::copy(empty, &path).expect("copy the empty template");
+            let store = sqlite_template_store(&path).await;
+            load_sample_data(&store).await;
+            close_sqlite_template(store, &path).await;
+            path
+        })
+        .await
+}
+
+/// This process's folder for templates under cargo's `target/tmp`; the folders of earlier
+/// test processes that have ended are removed.
+fn sqlite_template_dir() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("templates-")
+                && pid.parse::<u32>().is_ok()
+                && pid != std::process::id().to_string()
+                && cfg!(target_os = "linux")
+                && !std::path::Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = root.join(format!("templates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("template folder");
+    dir
+}
+
+async fn sqlite_template_store(path: &std::path::Path) -> Store {
+    Store::connect(&format!("sqlite://{}", path.display()), None)
+        .await
+        .expect("connect to the template")
+}
+
+/// Writes everything from the write-ahead log into the file and closes every connection,
+/// so that a plain copy of the file is the whole database.
+async fn close_sqlite_template(store: Store, path: &std::path::Path) {
+    let Some(pool) = store.sqlite_pool() else {
+        unreachable!("a SQLite template")
+    };
+    sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await
+        .expect("checkpoint the template");
+    store.close().await;
+    let wal = path.with_extension("db-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(
+        wal_len,
+        0,
+        "{} still holds pages after the checkpoint",
+        wal.display()
+    );
+}
+
+/// The PostgreSQL template's database: `t_tpl_<pid>_…` (the empty one) and the same name
+/// with `_sample`. Left behind when the process ends, as the test databases are;
+/// `.ci/drop-test-databases` drops them all.
+async fn pg_template(url: &str, template: Template) -> &'static str {
+    let empty = PG_EMPTY
+        .get_or_init(|| async {
+            let name = format!("t_tpl{}", &unique_name()[1..]);
+            pg_execute(url, &format!("CREATE DATABASE {name}")).await;
+            let store = Store::connect(&with_database(url, &name), None)
+                .await
+                .expect("connect to the template");
+            store.migrate().await.expect("migrate the template");
+            store.close().await;
+            name
+        })
+        .await;
+    if template == Template::Empty {
+        return empty;
+    }
+    PG_SAMPLE
+        .get_or_init(|| async {
+            let name = format!("{empty}_sample");
+            pg_execute(url, &format!("CREATE DATABASE {name} TEMPLATE {empty}")).await;
+            let store = Store::connect(&with_database(url, &name), None)
+                .await
+                .expect("connect to the sample template");
+            load_sample_data(&store).await;
+            store.close().await;
+            name
+        })
+        .await
+}
+
+/// Runs one statement on its own connection to the database of `url` (the test URL's
+/// own database, never a template: a template being copied must have no connections).
+/// An unreachable PostgreSQL fails the test; it is never skipped.
+async fn pg_execute(url: &str, statement: &str) {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{PG_ENV}={url}: PostgreSQL is not reachable: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut connection)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    connection.close().await.expect("close");
+}
+
+/// `url` with its database (the path) replaced by `database`; the query is kept.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[host_start..].find('/') {
+        Some(i) => &base[..host_start + i],
+        None => base,
+    };
+    format!("{base}/{database}{query}")
+}
+
+#[test]
+fn the_database_of_a_url_is_replaced() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "t_1"),
+        "postgres://postgres@127.0.0.1:5432/t_1"
+    );
+    assert_eq!(
+        with_database("postgresql://u:p@db/test?sslmode=disable", "t_1"),
+        "postgresql://u:p@db/t_1?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://db", "t_1"), "postgres://db/t_1");
+}
+
+async fn load_sample_data(store: &Store) {
+    let outcome = tilskudd::sample::load(store).await.expect("sample data");
+    assert!(matches!(
+        outcome,
+        tilskudd::sample::SampleOutcome::Loaded { .. }
+    ));
+}
+
 impl TestApp {
     /// An empty database.
     pub async fn new() -> TestApp {
-        let (store, database_url, pg_schema, dir) = fresh_store().await;
+        TestApp::copied_from(Template::Empty).await
+    }
+
+    async fn copied_from(template: Template) -> TestApp {
+        let (store, database_url, pg_schema, dir) = fresh_copy(template).await;
         TestApp {
             router: app(test_state(store.clone(), false)),
             store,
@@ -261,17 +451,10 @@ impl TestApp {
         self.cookie = None;
     }
 
-    /// The sample data loaded, as `serve --demo` does.
+    /// The sample data loaded, as `serve --demo` does (a copy of the template that had
+    /// it loaded once for the whole test process).
     pub async fn with_sample_data() -> TestApp {
-        let app = TestApp::new().await;
-        let outcome = tilskudd::sample::load(&app.store)
-            .await
-            .expect("sample data");
-        assert!(matches!(
-            outcome,
-            tilskudd::sample::SampleOutcome::Loaded { .. }
-        ));
-        app
+        TestApp::copied_from(Template::SampleData).await
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {

@@ -2,7 +2,7 @@
 //! app's own export, amounts whose thousands separator could be a decimal mark, and
 //! kommunenummer and names that must agree. Fixtures: `tests/fixtures/README.md`.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{TestApp, fixture, messages};

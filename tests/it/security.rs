@@ -3,7 +3,7 @@
 //! answers, drafts private to their municipality, one answer for a wrong password and a
 //! deactivated account, and CSRF for browsers that send no `Origin` headers.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

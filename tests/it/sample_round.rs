@@ -1,6 +1,6 @@
 //! The 2019 Trøndelag round and the register, as loaded by `serve --demo`.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

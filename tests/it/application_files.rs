@@ -2,7 +2,7 @@
 //! spreadsheet program has recalculated, the organisation number, and a workbook made for
 //! another round. Fixtures: `tests/fixtures/README.md` (`make_text_amounts.py`).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{TestApp, fixture, messages};

@@ -4,7 +4,7 @@
 //! round read again), plus two races run many times: confirm against submit, and a pool
 //! cut against an approval.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! compared side by side and in Excel, proposed by one officer and approved by another,
 //! frozen, amended with a reason; kommune users see amounts only after approval.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
