@@ -1,14 +1,21 @@
 //! Parsing and validating a 10 000-row Budsjett sheet, next to calamine's raw read of
-//! the same file, so the cost of our tolerance and checks is visible against the floor.
+//! the same file, so the cost of our tolerance and checks is visible against the floor;
+//! and the whole upload of it through the router (the reader in its child process, the
+//! preview, the kept original in SQLite), which should stay within 3× the raw read.
 
 use std::hint::black_box;
 use std::io::Cursor;
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use calamine::{Reader, open_workbook_auto_from_rs};
 use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::BodyExt;
 use rust_xlsxwriter::{Formula, Workbook};
 use tilskudd::sheets::detect::{Format, Limits};
 use tilskudd::sheets::{Severity, application, read};
+use tower::ServiceExt;
 
 const LINES: u32 = 10_000;
 
@@ -131,5 +138,124 @@ fn budget_sheet(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, budget_sheet);
+/// Sends one request from the app's own page (as the tests do) and answers the status
+/// and body.
+async fn send(
+    router: &Router,
+    cookie: Option<&str>,
+    request: axum::http::request::Builder,
+    body: Body,
+) -> (StatusCode, Vec<u8>, Option<String>) {
+    let mut request = request.header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tilskudd_session=") && !v.starts_with("tilskudd_session=;"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_string());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, body.to_vec(), session)
+}
+
+async fn login(router: &Router, username: &str) -> String {
+    let json = serde_json::json!({"username": username, "password": "demo"}).to_string();
+    let request = Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json");
+    let (status, _, session) = send(router, None, request, Body::from(json)).await;
+    assert_eq!(status, StatusCode::OK);
+    session.expect("session cookie")
+}
+
+/// The multipart body of the upload form: `kind=application` and the file.
+fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "tilskudd-bench-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\napplication\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"budsjett.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn http_upload(c: &mut Criterion) {
+    let bytes = large_application();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (router, cookie, path) = runtime.block_on(async {
+        let url = format!("sqlite://{}/bench.db", dir.path().display());
+        let store = tilskudd::store::Store::connect(&url, None).await.unwrap();
+        store.migrate().await.unwrap();
+        tilskudd::sample::load(&store).await.unwrap();
+        // The release binary reads the workbook in its child process, as `serve` does.
+        let state = tilskudd::AppState::new(store, false).with_uploads(
+            tilskudd::app::uploads::UploadSettings {
+                limits: Limits::default(),
+                isolation: tilskudd::sheets::isolate::Isolation::new(
+                    env!("CARGO_BIN_EXE_tilskudd").into(),
+                ),
+            },
+        );
+        let router = tilskudd::app(state);
+        let officer = login(&router, "saksbehandler").await;
+        let round = serde_json::json!({
+            "name": "Måling", "year": 2027, "region": "Trøndelag",
+            "pool": "500 000 000", "rounding_unit": "1",
+        })
+        .to_string();
+        let request =
+            Request::post("/api/v1/rounds").header(header::CONTENT_TYPE, "application/json");
+        let (status, body, _) = send(&router, Some(&officer), request, Body::from(round)).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let round: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let path = format!("/api/v1/rounds/{}/uploads", round["id"]);
+        let kommune = login(&router, "trondheim").await;
+        (router, kommune, path)
+    });
+    let upload = || async {
+        let (content_type, body) = multipart(&bytes);
+        let request = Request::post(&path).header(header::CONTENT_TYPE, content_type);
+        send(&router, Some(&cookie), request, Body::from(body)).await
+    };
+    // The upload must give a preview without errors, or the measurement would time a
+    // refusal.
+    let (status, body, _) = runtime.block_on(upload());
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let preview: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(preview["errors"], serde_json::json!([]), "{preview}");
+    assert_eq!(
+        preview["application"]["budget_lines"]
+            .as_array()
+            .map(Vec::len),
+        Some(LINES as usize)
+    );
+
+    let mut group = c.benchmark_group("budsjett_10000_linjer");
+    group.sample_size(20);
+    group.bench_function("http_upload_preview", |b| {
+        b.iter(|| black_box(runtime.block_on(upload())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, budget_sheet, http_upload);
 criterion_main!(benches);

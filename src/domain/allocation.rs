@@ -302,6 +302,17 @@ pub fn percent_text(part: Kroner, whole: Kroner) -> String {
     if whole.is_zero() {
         return "–".into();
     }
+    // The engine writes one per claim: in whole øre when both are amounts the engine
+    // allows (the same digits the Decimal division gives, since a quotient of øre
+    // amounts is never within Decimal's precision of a midpoint).
+    if let (Some(part), Some(whole)) = (part.to_ore(), whole.to_ore())
+        && part >= 0
+        && whole > 0
+    {
+        let (part, whole) = (i128::from(part), i128::from(whole));
+        let tenths = (part * 2_000 + whole) / (2 * whole);
+        return group_norwegian(&format!("{}.{}", tenths / 10, tenths % 10));
+    }
     let percent = (part.decimal() * Decimal::ONE_HUNDRED / whole.decimal())
         .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
     group_norwegian(&format!("{percent:.1}"))
@@ -529,6 +540,13 @@ fn check_common(input: &AllocationInput) -> Result<(), AllocationError> {
     }
     if input.claims.len() > MAX_CLAIMS {
         return Err(AllocationError::TooManyClaims(input.claims.len()));
+    }
+    // Sorting is much cheaper than a set at 10 000 claims; only when there is a
+    // duplicate is the input walked in order, to name the first one.
+    let mut ids: Vec<i64> = input.claims.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).all(|w| w[0] != w[1]) {
+        return Ok(());
     }
     let mut seen = BTreeSet::new();
     for c in &input.claims {
@@ -853,7 +871,7 @@ fn score_weighted(
             if !ok || score <= Decimal::ZERO {
                 return 0;
             }
-            (score * scale).trunc().to_i128().unwrap_or(0) * ore(c.requested)
+            score_units(score, scale) * ore(c.requested)
         })
         .collect();
     let amounts = apportion(p.pool_units, &p.bounds(input, &weights, &p.caps));
@@ -901,6 +919,16 @@ fn score_weighted(
         text + "; resten kan ikke fordeles."
     };
     Ok(finish(input, &p, &amounts, lines, &shortfall))
+}
+
+/// The score in units of 10^-SCORE_DECIMALS, further decimals cut off.
+fn score_units(score: Decimal, scale: Decimal) -> i128 {
+    // Scores with at most SCORE_DECIMALS decimals (all in practice) are exact on the
+    // mantissa; only longer ones go through Decimal, whose rounding then decides.
+    if score.scale() <= SCORE_DECIMALS {
+        return score.mantissa() * 10i128.pow(SCORE_DECIMALS - score.scale());
+    }
+    (score * scale).trunc().to_i128().unwrap_or(0)
 }
 
 /// The formula's target for one claim in øre, and the indicators it lacked.
@@ -1108,11 +1136,18 @@ fn ranked(input: &AllocationInput, cut_last: bool) -> Result<AllocationResult, A
     let p = prepare(input)?;
     let n = input.claims.len();
     let mut order: Vec<usize> = (0..n).collect();
-    // Highest score first; equal scores by the lower id; no score last.
-    order.sort_by(|&a, &b| {
-        let (ca, cb) = (&input.claims[a], &input.claims[b]);
-        cb.score.cmp(&ca.score).then(ca.id.cmp(&cb.id))
-    });
+    // Highest score first; equal scores by the lower id; no score last. The scores as
+    // exact integers at Decimal's largest scale (|score| ≤ MAX_SCORE, checked by
+    // `prepare`, so they fit), compared far faster than Decimals; ids are unique.
+    let key = |score: Option<Decimal>| {
+        score.map(|s| s.mantissa() * 10i128.pow(Decimal::MAX_SCALE - s.scale()))
+    };
+    let keys: Vec<(Reverse<Option<i128>>, i64)> = input
+        .claims
+        .iter()
+        .map(|c| (Reverse(key(c.score)), c.id))
+        .collect();
+    order.sort_unstable_by_key(|&i| keys[i]);
     let mut amounts = p.floors.clone();
     let mut left = p.pool_units - p.floors.iter().sum::<i128>();
     let mut lines = vec![String::new(); n];
@@ -2255,6 +2290,50 @@ mod tests {
                     }
                 }
                 previous = Some(result);
+            }
+        }
+    }
+
+    proptest! {
+        /// The øre shortcut of `percent_text` gives the digits of the Decimal division.
+        #[test]
+        fn percent_text_in_ore_equals_decimal(
+            part in 0i64..2_000_000_000_000,
+            whole in 1i64..2_000_000_000_000,
+        ) {
+            let (part, whole) = (Kroner::from_ore(part), Kroner::from_ore(whole));
+            let reference = (part.decimal() * Decimal::ONE_HUNDRED / whole.decimal())
+                .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+            prop_assert_eq!(
+                percent_text(part, whole),
+                group_norwegian(&format!("{reference:.1}"))
+            );
+        }
+
+        /// The ranking key orders scores as Decimal does, whatever their scales.
+        #[test]
+        fn ranked_order_equals_decimal_order(
+            scores in prop::collection::vec(
+                prop::option::of((-100_000_000i64..=100_000_000, 0u32..5)),
+                1..40,
+            ),
+        ) {
+            let claims: Vec<Claim> = scores
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Claim {
+                    score: s.map(|(m, scale)| Decimal::new(m, scale + 2)),
+                    ..claim(i as i64, 1_000)
+                })
+                .collect();
+            let result = allocate(&input(10_000, 1, Method::Rangert { cut_last: false }, claims.clone()))
+                .unwrap();
+            let mut order: Vec<&Claim> = claims.iter().collect();
+            order.sort_by(|a, b| b.score.cmp(&a.score).then(a.id.cmp(&b.id)));
+            for (rank, c) in order.iter().enumerate().filter(|(_, c)| c.score.is_some()) {
+                let line = &result.claims[c.id as usize].explanation;
+                let expected = format!("Rangert som nr. {} ", rank + 1);
+                prop_assert!(line.starts_with(&expected), "{} / {}", line, expected);
             }
         }
     }

@@ -9,7 +9,6 @@ use std::iter::Sum;
 use std::ops::{Add, Sub};
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 /// The largest amount a person may type: 10 milliarder kroner. Far above any pool,
@@ -58,16 +57,34 @@ impl Kroner {
     }
 
     pub fn from_ore(ore: i64) -> Self {
-        Kroner(Decimal::new(ore, 2).normalize())
+        // What `Decimal::new(ore, 2).normalize()` gives, without normalize's loop: the
+        // engine builds one per claim.
+        let (mantissa, scale) = if ore % 100 == 0 {
+            (ore / 100, 0)
+        } else if ore % 10 == 0 {
+            (ore / 10, 1)
+        } else {
+            (ore, 2)
+        };
+        Kroner(Decimal::new(mantissa, scale))
     }
 
     /// Whole øre; `None` when the amount has fractions of an øre or does not fit.
     pub fn to_ore(self) -> Option<i64> {
-        let ore = self.0 * Decimal::ONE_HUNDRED;
-        if ore.fract() != Decimal::ZERO {
-            return None;
-        }
-        ore.to_i64()
+        // On the mantissa rather than with Decimal arithmetic: exact, and cheap enough
+        // for the engine's inner loops.
+        let mantissa = self.0.mantissa();
+        let scale = self.0.scale();
+        let ore = if scale <= 2 {
+            mantissa.checked_mul(10i128.pow(2 - scale))?
+        } else {
+            let divisor = 10i128.pow(scale - 2);
+            if mantissa % divisor != 0 {
+                return None;
+            }
+            mantissa / divisor
+        };
+        i64::try_from(ore).ok()
     }
 
     /// Whole øre for an amount already known to be valid (every `Kroner` built by this
@@ -239,16 +256,27 @@ impl Kroner {
     /// The number alone in Norwegian form (`13 914 871`, `1 234,50`), without `kr`;
     /// what a form field shows.
     pub fn to_input_string(self) -> String {
+        // Every valid amount is whole øre: formatted from the integer, without Decimal.
+        if let Some(ore) = self.to_ore() {
+            let sign = if ore < 0 { "−" } else { "" };
+            let abs = ore.unsigned_abs();
+            let whole = (abs / 100).to_string();
+            let mut out = String::with_capacity(whole.len() * 2 + 6);
+            out.push_str(sign);
+            push_grouped(&mut out, &whole);
+            if abs % 100 != 0 {
+                out.push(',');
+                let fraction = abs % 100;
+                out.push(char::from(b'0' + (fraction / 10) as u8));
+                out.push(char::from(b'0' + (fraction % 10) as u8));
+            }
+            return out;
+        }
         let negative = self.is_negative();
         let abs = self.0.abs();
         let whole = abs.trunc().to_string();
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-        for (i, ch) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i).is_multiple_of(3) {
-                grouped.push(NBSP);
-            }
-            grouped.push(ch);
-        }
+        let mut grouped = String::with_capacity(whole.len() * 2);
+        push_grouped(&mut grouped, &whole);
         let sign = if negative { "−" } else { "" };
         if abs.fract().is_zero() {
             format!("{sign}{grouped}")
@@ -256,6 +284,16 @@ impl Kroner {
             let ore = (abs.fract() * Decimal::ONE_HUNDRED).round();
             format!("{sign}{grouped},{ore:0>2}")
         }
+    }
+}
+
+/// `1234567` → `1 234 567` (no-break spaces).
+fn push_grouped(out: &mut String, digits: &str) {
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(NBSP);
+        }
+        out.push(ch);
     }
 }
 
@@ -554,6 +592,28 @@ mod tests {
         assert_eq!(Kroner::from_ore(5).to_string(), "0,05\u{a0}kr");
         assert_eq!(Kroner::from_whole(13_914_871).to_api_string(), "13914871");
         assert_eq!(Kroner::from_ore(12_500_050).to_api_string(), "125000.50");
+    }
+
+    proptest! {
+        /// The integer shortcuts give what the Decimal arithmetic gave.
+        #[test]
+        fn ore_shortcuts_equal_decimal(ore in -2_000_000_000_000i64..2_000_000_000_000) {
+            let k = Kroner::from_ore(ore);
+            let reference = Decimal::new(ore, 2).normalize();
+            prop_assert_eq!(k.0, reference);
+            prop_assert_eq!(k.0.scale(), reference.scale());
+            prop_assert_eq!(k.to_ore(), Some(ore));
+            let whole = reference.abs().trunc().to_string();
+            let mut grouped = String::new();
+            push_grouped(&mut grouped, &whole);
+            let sign = if ore < 0 { "−" } else { "" };
+            let expected = if ore % 100 == 0 {
+                format!("{sign}{grouped}")
+            } else {
+                format!("{sign}{grouped},{:02}", ore.unsigned_abs() % 100)
+            };
+            prop_assert_eq!(k.to_input_string(), expected);
+        }
     }
 
     proptest! {

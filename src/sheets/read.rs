@@ -209,8 +209,12 @@ pub fn child_main(format: &str) -> std::io::Result<()> {
         Ok(workbook) => ReaderOutput::Workbook(workbook),
         Err(message) => ReaderOutput::Error(message),
     };
+    // Serialised whole and written at once: stdout is line-buffered, and JSON without
+    // line breaks would otherwise go out in many small writes (megabytes for a large
+    // sheet).
+    let json = serde_json::to_vec(&output)?;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, &output)?;
+    out.write_all(&json)?;
     out.flush()
 }
 
