@@ -3,9 +3,8 @@
 # applications), logs in as saksbehandler and runs wrk against every read that issue 14
 # names, on SQLite and on PostgreSQL. Prints req/s, p99 and each read's share of
 # /healthz's req/s in the same run, and the server's peak RSS (each run after a second of
-# one connection, to warm up): first as the server runs
-# (answers kept in memory while nothing changes),
-# then with `--response-cache-mb 0`, where every request is computed. Then the rate of
+# one connection, to warm up): first as the server runs (answers kept in memory while
+# nothing changes), then with `--response-cache-mb 0`, where every request is computed. Then the rate of
 # allocation writes (each connection proposing amounts for its own application, version
 # by version), checking afterwards that the proposals stay within the pool.
 #
