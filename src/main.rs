@@ -317,6 +317,7 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    store.follow_changes();
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("kunne ikke lytte på {}", config.addr))?;

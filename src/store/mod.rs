@@ -11,6 +11,7 @@ mod audit;
 mod cache;
 pub mod decisions;
 mod error;
+mod follow;
 pub mod organisations;
 mod register;
 mod report;
@@ -173,6 +174,7 @@ pub struct Tx {
     wrote: bool,
     /// SQLite: this process's turn to write, until the transaction ends.
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    caches: Arc<cache::Caches>,
 }
 
 enum TxInner {
@@ -249,17 +251,28 @@ impl Tx {
 
     /// Commits; a transaction that wrote bumps the `writes` data version first, as its
     /// last statement, so the counter's row lock (PostgreSQL) is held only while it
-    /// commits, after every other lock it took: writers cannot deadlock on it.
+    /// commits, after every other lock it took: writers cannot deadlock on it. An
+    /// instance that follows the counters takes in its own change at once, so its next
+    /// request does not wait for the announcement.
     pub async fn commit(mut self) -> StoreResult<()> {
+        let mut reading = Vec::new();
         if self.wrote {
             self.execute(sql(
                 "UPDATE data_versions SET version = version + 1 WHERE name = 'writes'",
             ))
             .await?;
+            if self.caches.live.sum().is_some() {
+                reading = self
+                    .fetch_all::<(String, i64)>(sql("SELECT name, version FROM data_versions"))
+                    .await?;
+            }
         }
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        for (name, version) in &reading {
+            self.caches.live.raise(name, *version);
         }
         Ok(())
     }
@@ -371,7 +384,23 @@ impl Store {
             inner,
             wrote: false,
             _turn: turn,
+            caches: Arc::clone(&self.cache),
         })
+    }
+
+    /// PostgreSQL: from now on, learn of every change as it is committed (LISTEN/NOTIFY)
+    /// instead of asking per request, so a known caller's kept answer costs no round
+    /// trip. For a long-running server; does nothing on SQLite, where asking is cheap.
+    pub fn follow_changes(&self) {
+        if let Db::Postgres(pool) = &self.db {
+            follow::spawn(pool.clone(), Arc::clone(&self.cache));
+        }
+    }
+
+    /// True once this instance knows the data versions without asking (see
+    /// [`Store::follow_changes`]).
+    pub fn follows_changes(&self) -> bool {
+        self.cache.live.sum().is_some()
     }
 
     pub async fn close(&self) {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::cache::SEEN_PRECISION;
 use super::{Store, Tx, sql};
 use super::{StoreError, StoreResult};
 use crate::domain::audit::{Actor, NewAuditEvent};
@@ -486,12 +487,18 @@ impl Store {
     }
 
     /// The caller of a live session and the data version this request reads at, in one
-    /// round trip; sessions idle longer than `idle` are ended.
+    /// round trip (none while a known caller's data is unchanged, see
+    /// [`Store::follow_changes`]); sessions idle longer than `idle` are ended.
     pub async fn session_caller(
         &self,
         token_hash: &str,
         idle: Duration,
     ) -> StoreResult<Option<Caller>> {
+        let key = format!("session {token_hash}");
+        let now = Utc::now();
+        if let Some(caller) = self.known_caller(&key, now, idle) {
+            return Ok(Some(caller));
+        }
         let rows: Vec<CallerRow> = self
             .fetch_all(
                 sql("SELECT s.last_seen_at AS seen_at, u.id, u.username, u.display_name, u.organisation_id, \
@@ -505,24 +512,53 @@ impl Store {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let now = Utc::now();
-        let last_seen = first.seen_at;
-        if last_seen.is_none_or(|seen| now - seen > idle) {
+        let Some(mut seen_at) = first.seen_at.filter(|seen| now - *seen <= idle) else {
             self.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
                 .await?;
             return Ok(None);
-        }
+        };
         // Writing on every request would serialise readers on SQLite; a minute is precise
         // enough. Not in a `Tx`: no page shows it, so kept answers stay current.
-        if last_seen.is_some_and(|seen| now - seen > Duration::seconds(60)) {
+        if now - seen_at > SEEN_PRECISION {
             self.execute(
                 sql("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                     .bind(now)
                     .bind(token_hash),
             )
             .await?;
+            seen_at = now;
         }
-        Ok(Caller::from_rows(rows))
+        Ok(self.remember_caller(key, Caller::from_rows(rows), seen_at))
+    }
+
+    /// A caller answered from memory: only while this instance follows the data versions
+    /// and nothing has changed since it was read.
+    fn known_caller(&self, key: &str, now: DateTime<Utc>, idle: Duration) -> Option<Caller> {
+        let data_version = self.cache.live.sum()?;
+        let principal = self.cache.callers.get(key, data_version, now, idle)?;
+        Some(Caller {
+            principal,
+            data_version,
+        })
+    }
+
+    fn remember_caller(
+        &self,
+        key: String,
+        caller: Option<Caller>,
+        seen_at: DateTime<Utc>,
+    ) -> Option<Caller> {
+        if let Some(caller) = &caller
+            && self.follows_changes()
+        {
+            self.cache.callers.put(
+                key,
+                caller.principal.clone(),
+                seen_at,
+                caller.data_version,
+            );
+        }
+        caller
     }
 
     pub async fn delete_session(&self, token_hash: &str, actor: &Actor) -> StoreResult<()> {
@@ -608,8 +644,14 @@ impl Store {
     }
 
     /// The caller of a live API token and the data version this request reads at, in one
-    /// round trip, noting the token's use.
+    /// round trip (none while a known caller's data is unchanged), noting the token's use.
     pub async fn api_token_caller(&self, token_hash: &str) -> StoreResult<Option<Caller>> {
+        let key = format!("token {token_hash}");
+        let now = Utc::now();
+        // Tokens have no idle limit; their use is noted once a minute.
+        if let Some(caller) = self.known_caller(&key, now, SEEN_PRECISION) {
+            return Ok(Some(caller));
+        }
         let rows: Vec<CallerRow> = self
             .fetch_all(
                 sql("SELECT t.id AS token_id, t.last_used_at AS seen_at, u.id, u.username, u.display_name, \
@@ -624,23 +666,23 @@ impl Store {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let now = Utc::now();
         // The token list shows when each was last used: a write that counts (see
-        // `Tx::commit`), once a minute at most.
-        if first
-            .seen_at
-            .is_none_or(|t| now - t > Duration::seconds(60))
-        {
-            let mut tx = self.begin().await?;
-            tx.execute(
-                sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(first.token_id),
-            )
-            .await?;
-            tx.commit().await?;
+        // `Tx::commit`), once a minute at most. What was read before it is not remembered:
+        // its data version is already out of date.
+        match first.seen_at.filter(|t| now - *t <= SEEN_PRECISION) {
+            Some(seen_at) => Ok(self.remember_caller(key, Caller::from_rows(rows), seen_at)),
+            None => {
+                let mut tx = self.begin().await?;
+                tx.execute(
+                    sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(first.token_id),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Caller::from_rows(rows))
+            }
         }
-        Ok(Caller::from_rows(rows))
     }
 
     pub async fn user_count(&self) -> StoreResult<i64> {

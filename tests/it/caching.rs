@@ -187,3 +187,102 @@ async fn what_is_kept_for_one_caller_is_not_shown_to_another() {
     officer.cookie = cookie;
     assert_eq!(officer.get(&path).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// PostgreSQL: `store` learns of changes by LISTEN/NOTIFY from now on; waits until it
+/// has its first reading. `None` on SQLite, which always asks.
+async fn follow(store: &tilskudd::store::Store) -> Option<()> {
+    store.pg_pool()?;
+    store.follow_changes();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !store.follows_changes() {
+        assert!(std::time::Instant::now() < deadline, "no first reading");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Some(())
+}
+
+/// Repeats `read` until `done` holds of its answer, for what arrives by announcement.
+async fn eventually<T>(
+    mut read: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+    what: &str,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = read().await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_following_instance_answers_a_known_caller_without_asking_until_something_changes() {
+    let mut a = TestApp::with_sample_data().await;
+    if follow(&a.store).await.is_none() {
+        return; // SQLite: nothing is announced; every request asks (the tests above).
+    }
+    a.login("saksbehandler").await;
+    let (_, id) = demo_application(&a).await;
+    let path = format!("/api/v1/applications/{id}");
+    assert_eq!(a.get(&path).await.status, StatusCode::OK);
+
+    // Sessions removed behind the app's back: no version moves, so the following
+    // instance goes on from memory, while one that asks sees it at once.
+    let pool = a.store.pg_pool().unwrap();
+    sqlx::query("DELETE FROM sessions").execute(pool).await.unwrap();
+    assert_eq!(a.get(&path).await.status, StatusCode::OK);
+    let mut asking = a.another_instance(false).await;
+    asking.cookie = a.cookie.clone();
+    assert_eq!(asking.get(&path).await.status, StatusCode::UNAUTHORIZED);
+
+    // Any change through the app (here a login on the other instance) is announced, and
+    // the following instance asks again.
+    asking.login("godkjenner").await;
+    eventually(
+        async || a.get(&path).await.status,
+        |status| *status == StatusCode::UNAUTHORIZED,
+        "the following instance asks again after a change",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_following_instance_sees_its_own_change_at_once_and_another_instances_soon() {
+    let mut a = TestApp::with_sample_data().await;
+    if follow(&a.store).await.is_none() {
+        return; // SQLite: see a_change_through_another_instance_is_seen_by_the_next_read.
+    }
+    a.login("saksbehandler").await;
+    let mut b = a.another_instance(false).await;
+    b.login("saksbehandler").await;
+    let (_, id) = demo_application(&a).await;
+    let path = format!("/api/v1/applications/{id}");
+    let before = a.get(&path).await.json();
+
+    let written = a
+        .put_json(
+            &format!("{path}/allocation"),
+            &json!({"amount": "1000", "version": before["version"]}),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    assert_eq!(a.get(&path).await.json()["proposed"], "1000");
+
+    let version = a.get(&path).await.json()["version"].clone();
+    let written = b
+        .put_json(
+            &format!("{path}/allocation"),
+            &json!({"amount": "2000", "version": version}),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    eventually(
+        async || a.get(&path).await.json()["proposed"].clone(),
+        |proposed| proposed == "2000",
+        "another instance's change reaches the following one",
+    )
+    .await;
+}
