@@ -103,7 +103,10 @@ mod tests {
 
     #[test]
     fn announcements_of_another_schema_are_ignored() {
-        assert_eq!(announced("public writes 12", "public"), Some(("writes", 12)));
+        assert_eq!(
+            announced("public writes 12", "public"),
+            Some(("writes", 12))
+        );
         assert_eq!(announced("other writes 12", "public"), None);
         assert_eq!(announced("public writes", "public"), None);
         assert_eq!(announced("public writes x", "public"), None);

@@ -403,6 +403,12 @@ impl Store {
         self.cache.live.sum().is_some()
     }
 
+    /// The sum of the data versions as this instance knows it without asking; `None`
+    /// unless it follows them.
+    pub fn known_data_version(&self) -> Option<i64> {
+        self.cache.live.sum()
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(pool) => pool.close().await,

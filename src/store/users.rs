@@ -551,12 +551,9 @@ impl Store {
         if let Some(caller) = &caller
             && self.follows_changes()
         {
-            self.cache.callers.put(
-                key,
-                caller.principal.clone(),
-                seen_at,
-                caller.data_version,
-            );
+            self.cache
+                .callers
+                .put(key, caller.principal.clone(), seen_at, caller.data_version);
         }
         caller
     }

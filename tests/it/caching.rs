@@ -232,7 +232,10 @@ async fn a_following_instance_answers_a_known_caller_without_asking_until_someth
     // Sessions removed behind the app's back: no version moves, so the following
     // instance goes on from memory, while one that asks sees it at once.
     let pool = a.store.pg_pool().unwrap();
-    sqlx::query("DELETE FROM sessions").execute(pool).await.unwrap();
+    sqlx::query("DELETE FROM sessions")
+        .execute(pool)
+        .await
+        .unwrap();
     assert_eq!(a.get(&path).await.status, StatusCode::OK);
     let mut asking = a.another_instance(false).await;
     asking.cookie = a.cookie.clone();
@@ -285,4 +288,35 @@ async fn a_following_instance_sees_its_own_change_at_once_and_another_instances_
         "another instance's change reaches the following one",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_following_store_knows_its_own_commit_before_the_announcement() {
+    let app = TestApp::new().await;
+    if follow(&app.store).await.is_none() {
+        return; // SQLite: nothing to follow.
+    }
+    let in_database = async || {
+        let (sum,): (i64,) = app
+            .store
+            .fetch_one(tilskudd::store::sql(
+                "SELECT CAST(SUM(version) AS BIGINT) FROM data_versions",
+            ))
+            .await
+            .unwrap();
+        sum
+    };
+    for _ in 0..20 {
+        let mut tx = app.store.begin().await.unwrap();
+        tx.execute(tilskudd::store::sql(
+            "UPDATE data_versions SET version = version WHERE name = 'writes'",
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        // No await between the commit and this look: only the commit itself can have
+        // told the store.
+        let known = app.store.known_data_version();
+        assert_eq!(known, Some(in_database().await));
+    }
 }
