@@ -14,13 +14,13 @@ use crate::domain::round::{Round, check_within_pool};
 use crate::domain::user::Principal;
 use crate::error::AppResult;
 use crate::store::applications::{
-    AmountKind, application_in, insert_application, organisation_application_in, write_amount,
-    write_content, write_status,
+    AmountKind, application_in, insert_application, organisation_application_in, proposal_in,
+    write_amount, write_content, write_status,
 };
 use crate::store::uploads::insert_version;
 use crate::store::{self, NewApplication, Store, Tx};
 
-use super::lock_round;
+use super::{lock_application_round, lock_round};
 
 /// How an application made by `user` starts: a kommune user's is a draft until
 /// submitted; an officer registers one as received.
@@ -97,8 +97,8 @@ pub async fn update(
     version: i64,
     actor: &Actor,
 ) -> AppResult<()> {
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
     let current = application_in(&mut locked.tx, application_id).await?;
     check_version(&current.applicant, version, current.version)?;
     current.status.edit_by_applicant()?;
@@ -142,8 +142,8 @@ pub async fn change_status(
     how: Move,
     actor: &Actor,
 ) -> AppResult<()> {
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
     let current = application_in(&mut locked.tx, application_id).await?;
     check_version(&current.applicant, version, current.version)?;
     let (status, action, summary) = match how {
@@ -203,23 +203,34 @@ pub async fn propose_amount(
     input: &AllocationInput,
     actor: &Actor,
 ) -> AppResult<()> {
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
-    let current = application_in(&mut locked.tx, application_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
+    let state = proposal_in(&mut locked.tx, application_id, actor.user_id).await?;
+    let current = state.application;
     let fields = input.validate(current.requested)?;
     check_version(&current.applicant, fields.version, current.version)?;
     locked
         .round
         .phase
         .check_allows_proposals(&locked.round.name)?;
-    let only_this = std::collections::BTreeSet::from([application_id]);
-    let conflicts =
-        standing_conflicts(&mut locked.tx, round_id, actor.user_id, Some(&only_this)).await?;
+    let conflicts: Vec<StandingConflict> = actor
+        .user_id
+        .filter(|_| state.conflict_declared)
+        .map(|user_id| StandingConflict {
+            application_id,
+            applicant: current.applicant.clone(),
+            declared_by: user_id,
+        })
+        .into_iter()
+        .collect();
     check_not_conflicted(&conflicts, "foreslå beløp for den")?;
     let status = current.status.propose_amount()?;
-    let elsewhere =
-        store::rounds::proposed_total(&mut locked.tx, round_id, Some(application_id)).await?;
-    check_within_pool(locked.round.pool, elsewhere, fields.amount, "Forslaget")?;
+    check_within_pool(
+        locked.round.pool,
+        state.proposed_elsewhere,
+        fields.amount,
+        "Forslaget",
+    )?;
     write_amount(
         &mut locked.tx,
         application_id,

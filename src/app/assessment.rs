@@ -17,7 +17,7 @@ use crate::store::assessment::{
 };
 use crate::store::{self, Store};
 
-use super::lock_round;
+use super::{lock_application_round, lock_round};
 
 fn state(conflict: bool) -> &'static str {
     if conflict { "inhabil" } else { "habil" }
@@ -31,8 +31,8 @@ pub async fn declare(
     fields: &DeclarationFields,
 ) -> AppResult<()> {
     let actor = Actor::from(user);
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
     let (_, applicant) = application_round_in(&mut locked.tx, application_id).await?;
     // Declarations are taken in every phase: a godkjenner declares when the proposal
     // comes for review.
@@ -84,8 +84,8 @@ pub async fn lift_conflict(
     actor: &Actor,
 ) -> AppResult<()> {
     let lifter = actor.user_id.unwrap_or_default();
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
     let (_, applicant) = application_round_in(&mut locked.tx, application_id).await?;
     let declaration = declaration_in(&mut locked.tx, application_id, declarer_user_id).await?;
     let standing = declaration
@@ -134,8 +134,8 @@ pub async fn save(
     input: &AssessmentInput,
     user: &Principal,
 ) -> AppResult<AssessmentFields> {
-    let round_id = store.application_round(application_id).await?;
-    let mut locked = lock_round(store, round_id).await?;
+    let mut locked = lock_application_round(store, application_id).await?;
+    let round_id = locked.round.id;
     let (_, applicant) = application_round_in(&mut locked.tx, application_id).await?;
     locked
         .round

@@ -36,8 +36,14 @@ pub struct Locked {
 /// Opens a transaction and takes the round's lock before reading anything.
 pub async fn lock_round(store: &Store, round_id: i64) -> AppResult<Locked> {
     let mut tx = store.begin().await?;
-    let writes = store::rounds::lock_round(&mut tx, round_id).await?;
-    let round = store::rounds::round_in(&mut tx, round_id).await?;
+    let (writes, round) = store::rounds::lock_round(&mut tx, round_id).await?;
+    Ok(Locked { tx, round, writes })
+}
+
+/// [`lock_round`] for the round of an application.
+pub async fn lock_application_round(store: &Store, application_id: i64) -> AppResult<Locked> {
+    let mut tx = store.begin().await?;
+    let (writes, round) = store::rounds::lock_application_round(&mut tx, application_id).await?;
     Ok(Locked { tx, round, writes })
 }
 

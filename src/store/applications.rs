@@ -112,24 +112,100 @@ impl SummaryRow {
     }
 }
 
-const SUMMARY_COLUMNS_ROUND: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
-     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
-     a.proposed_ore, a.status, a.demo, a.version \
-     FROM applications a JOIN organisations o ON o.id = a.organisation_id \
-     WHERE a.round_id = $1 ORDER BY a.applicant_name, a.id";
+/// The columns of [`SummaryRow`], of `applications a` joined with `organisations o`.
+macro_rules! summary_columns {
+    () => {
+        "a.id, a.round_id, a.organisation_id, a.applicant_name, \
+         o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
+         a.proposed_ore, a.status, a.demo, a.version"
+    };
+}
+
+/// The columns of [`DetailRow`].
+macro_rules! detail_columns {
+    () => {
+        concat!(
+            summary_columns!(),
+            ", a.description, a.contact_person, a.email, a.allocation_reason"
+        )
+    };
+}
+
+const SUMMARY_COLUMNS_ROUND: &str = concat!(
+    "SELECT ",
+    summary_columns!(),
+    " FROM applications a JOIN organisations o ON o.id = a.organisation_id \
+     WHERE a.round_id = $1 ORDER BY a.applicant_name, a.id"
+);
 
 /// The organisation's application in a round (withdrawn ones aside): at most one, by the
 /// unique index.
-const ORGANISATION_APPLICATION: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
-     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
-     a.proposed_ore, a.status, a.demo, a.version \
-     FROM applications a JOIN organisations o ON o.id = a.organisation_id \
-     WHERE a.round_id = $1 AND a.organisation_id = $2 AND a.status <> 'withdrawn' ORDER BY a.id";
+const ORGANISATION_APPLICATION: &str = concat!(
+    "SELECT ",
+    summary_columns!(),
+    " FROM applications a JOIN organisations o ON o.id = a.organisation_id \
+     WHERE a.round_id = $1 AND a.organisation_id = $2 AND a.status <> 'withdrawn' ORDER BY a.id"
+);
 
-const DETAIL_QUERY: &str = "SELECT a.id, a.round_id, a.organisation_id, a.applicant_name, \
-     o.kind AS organisation_kind, a.kommunenummer, a.project_title, a.requested_ore, a.allocated_ore, \
-     a.proposed_ore, a.status, a.demo, a.version, a.description, a.contact_person, a.email, a.allocation_reason \
-     FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1";
+const DETAIL_QUERY: &str = concat!(
+    "SELECT ",
+    detail_columns!(),
+    " FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1"
+);
+
+/// An application with what proposing an amount for it is checked against: the other
+/// applications' proposals in its round, and whether the user ($2) has declared a
+/// conflict of interest for it. One statement, as it runs under the round's lock.
+const PROPOSAL_QUERY: &str = concat!(
+    "SELECT ",
+    summary_columns!(),
+    ", CAST(COALESCE((SELECT SUM(e.proposed_ore) FROM applications e \
+       WHERE e.round_id = a.round_id AND e.id <> a.id AND ",
+    counted_in_totals!(),
+    "), 0) AS BIGINT) AS proposed_elsewhere_ore, \
+     EXISTS (SELECT 1 FROM impartiality_declarations d \
+       WHERE d.application_id = a.id AND d.user_id = $2 AND d.conflict) AS conflict_declared \
+     FROM applications a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = $1"
+);
+
+#[derive(sqlx::FromRow)]
+struct ProposalRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    proposed_elsewhere_ore: i64,
+    conflict_declared: bool,
+}
+
+/// What [`proposal_in`] reads.
+pub struct ProposalState {
+    pub application: ApplicationSummary,
+    /// The sum of the round's other counted proposals.
+    pub proposed_elsewhere: Kroner,
+    /// The user has declared a conflict of interest for this application.
+    pub conflict_declared: bool,
+}
+
+/// An application and what a proposal for it is checked against, inside the transaction
+/// (after the round lock). `user_id` is the proposing user, if a user proposes.
+pub async fn proposal_in(
+    tx: &mut Tx,
+    application_id: i64,
+    user_id: Option<i64>,
+) -> StoreResult<ProposalState> {
+    let row: ProposalRow = tx
+        .fetch_optional(
+            sql(PROPOSAL_QUERY)
+                .bind(application_id)
+                .bind(user_id.unwrap_or(-1)),
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("søknaden"))?;
+    Ok(ProposalState {
+        application: row.summary.into_summary()?,
+        proposed_elsewhere: Kroner::from_ore(row.proposed_elsewhere_ore),
+        conflict_declared: row.conflict_declared,
+    })
+}
 
 impl Store {
     pub async fn round_applications(&self, round_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
@@ -207,17 +283,6 @@ impl Store {
             .into_iter()
             .map(|r| (r.application_id, r.line.into_line()))
             .collect())
-    }
-
-    /// The round an application belongs to (to lock it before reading the application).
-    pub async fn application_round(&self, application_id: i64) -> StoreResult<i64> {
-        let (round_id,): (i64,) = self
-            .fetch_optional(
-                sql("SELECT round_id FROM applications WHERE id = $1").bind(application_id),
-            )
-            .await?
-            .ok_or_else(|| StoreError::NotFound("søknaden"))?;
-        Ok(round_id)
     }
 }
 

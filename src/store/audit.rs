@@ -1,6 +1,8 @@
 //! The audit log (hendelseslogg).
 
 use super::StoreResult;
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -21,22 +23,62 @@ pub struct AuditEvent {
     pub summary: String,
 }
 
-pub(super) async fn insert(tx: &mut Tx, event: NewAuditEvent) -> StoreResult<()> {
-    tx.execute(
-        sql("INSERT INTO audit_events (occurred_at, actor, actor_user_id, action, round_id, application_id, field, old_value, new_value, summary) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(Utc::now())
-        .bind(event.actor.name)
-        .bind(event.actor.user_id)
-        .bind(event.action)
-        .bind(event.round_id)
-        .bind(event.application_id)
-        .bind(event.field)
-        .bind(event.old_value)
-        .bind(event.new_value)
-        .bind(event.summary),
-    )
-    .await?;
+/// The most events one INSERT carries; a transaction with more writes several.
+const EVENTS_PER_INSERT: usize = 8;
+
+/// `INSERT … VALUES (…), (…)` for `rows` events (1 ..= EVENTS_PER_INSERT), made once:
+/// statements are prepared and cached by their text, which must live as long as the pool.
+fn insert_text(rows: usize) -> &'static str {
+    static TEXTS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (1..=EVENTS_PER_INSERT)
+            .map(|n| {
+                let values: Vec<String> = (0..n)
+                    .map(|row| {
+                        let first = row * 10;
+                        let params: Vec<String> =
+                            (1..=10).map(|i| format!("${}", first + i)).collect();
+                        format!("({})", params.join(", "))
+                    })
+                    .collect();
+                let text = format!(
+                    "INSERT INTO audit_events (occurred_at, actor, actor_user_id, action, round_id, \
+                     application_id, field, old_value, new_value, summary) VALUES {}",
+                    values.join(", ")
+                );
+                &*Box::leak(text.into_boxed_str())
+            })
+            .collect()
+    });
+    texts[rows - 1]
+}
+
+/// Writes a transaction's events, in the order they were recorded, with as few
+/// statements as fit: each statement is a hand-off to the database, and a write's
+/// statements run one after another under the round's lock.
+pub(super) async fn insert_all(
+    tx: &mut Tx,
+    events: Vec<(DateTime<Utc>, NewAuditEvent)>,
+) -> StoreResult<()> {
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<_> = events.by_ref().take(EVENTS_PER_INSERT).collect();
+        let mut statement = sql(insert_text(chunk.len()));
+        for (occurred_at, event) in chunk {
+            statement = statement
+                .bind(occurred_at)
+                .bind(event.actor.name)
+                .bind(event.actor.user_id)
+                .bind(event.action)
+                .bind(event.round_id)
+                .bind(event.application_id)
+                .bind(event.field)
+                .bind(event.old_value)
+                .bind(event.new_value)
+                .bind(event.summary);
+        }
+        tx.execute(statement).await?;
+    }
     Ok(())
 }
 

@@ -5,6 +5,14 @@
 //! agree between the two. Each write that changes state records its audit event in the
 //! same transaction ([`Tx::audit`]).
 
+/// Which applications count in a round's totals of proposals (a condition on the
+/// `status` column of `applications`); shared by every query that sums them.
+macro_rules! counted_in_totals {
+    () => {
+        "status NOT IN ('draft', 'withdrawn')"
+    };
+}
+
 pub mod applications;
 pub mod assessment;
 mod audit;
@@ -175,6 +183,8 @@ pub struct Tx {
     /// SQLite: this process's turn to write, until the transaction ends.
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
     caches: Arc<cache::Caches>,
+    /// Audit events recorded so far, each with its time; written together at commit.
+    audit: Vec<(DateTime<Utc>, NewAuditEvent)>,
 }
 
 enum TxInner {
@@ -255,6 +265,8 @@ impl Tx {
     /// instance that follows the counters takes in its own change at once, so its next
     /// request does not wait for the announcement.
     pub async fn commit(mut self) -> StoreResult<()> {
+        let events = std::mem::take(&mut self.audit);
+        audit::insert_all(&mut self, events).await?;
         let mut reading = Vec::new();
         if self.wrote {
             self.execute(sql(
@@ -277,9 +289,11 @@ impl Tx {
         Ok(())
     }
 
-    /// Records an audit event as part of this transaction.
+    /// Records an audit event as part of this transaction: written when it commits,
+    /// with the transaction's other events in one statement, and never without it.
     pub async fn audit(&mut self, event: NewAuditEvent) -> StoreResult<()> {
-        audit::insert(self, event).await
+        self.audit.push((Utc::now(), event));
+        Ok(())
     }
 }
 
@@ -385,6 +399,7 @@ impl Store {
             wrote: false,
             _turn: turn,
             caches: Arc::clone(&self.cache),
+            audit: Vec::new(),
         })
     }
 

@@ -88,8 +88,14 @@ impl Store {
         overview_from_row(row.ok_or_else(|| StoreError::NotFound("runden"))?)
     }
 
+    /// The round alone, without the totals of [`Store::round_overview`].
     pub async fn round(&self, id: i64) -> StoreResult<Round> {
-        Ok(self.round_overview(id).await?.round)
+        const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
+         r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version \
+         FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
+        let row: Option<RoundRow> = self.fetch_optional(sql(QUERY).bind(id)).await?;
+        row.ok_or_else(|| StoreError::NotFound("runden"))?
+            .into_round()
     }
 
     pub async fn create_round(
@@ -317,24 +323,62 @@ async fn ensure_scheme(tx: &mut Tx, name: &str) -> StoreResult<i64> {
     .await
 }
 
+/// What the round lock's statement answers: the round under the lock, and its write
+/// counter after this writer's increment.
+#[derive(sqlx::FromRow)]
+struct LockedRoundRow {
+    allocation_writes: i64,
+    #[sqlx(flatten)]
+    round: RoundRow,
+}
+
+/// The round's columns as `RETURNING` gives them (the scheme by a subquery: `RETURNING`
+/// sees only the updated table).
+macro_rules! locked_round_returning {
+    () => {
+        "RETURNING allocation_writes, id, (SELECT name FROM schemes WHERE schemes.id = rounds.scheme_id) AS scheme, \
+         name, year, region, description, pool_ore, deadline, rounding_unit_ore, status, decision_source, \
+         historical, demo, version"
+    };
+}
+
 /// Serialises writers of one round: the first statement of the transaction is a write
 /// to the round's row, which takes PostgreSQL's row lock and SQLite's write lock before
-/// anything is read. Checks made after it see every earlier writer's commit.
+/// anything is read, and reads the round as it is under the lock in the same statement.
+/// Checks made after it see every earlier writer's commit.
 ///
-/// Answers the round's write counter after this writer's increment: a reader that saw
-/// `n` before locking knows nobody else wrote in between when it gets `n + 1`.
-pub async fn lock_round(tx: &mut Tx, round_id: i64) -> StoreResult<i64> {
-    let row: Option<(i64,)> = tx
+/// Answers the round's write counter after this writer's increment (a reader that saw
+/// `n` before locking knows nobody else wrote in between when it gets `n + 1`) and the
+/// round.
+pub async fn lock_round(tx: &mut Tx, round_id: i64) -> StoreResult<(i64, Round)> {
+    let row: Option<LockedRoundRow> = tx
         .fetch_optional(
-            sql(
-                "UPDATE rounds SET allocation_writes = allocation_writes + 1 WHERE id = $1 \
-                 RETURNING allocation_writes",
-            )
+            sql(concat!(
+                "UPDATE rounds SET allocation_writes = allocation_writes + 1 WHERE id = $1 ",
+                locked_round_returning!()
+            ))
             .bind(round_id),
         )
         .await?;
-    row.map(|(n,)| n)
-        .ok_or_else(|| StoreError::NotFound("runden"))
+    let row = row.ok_or_else(|| StoreError::NotFound("runden"))?;
+    Ok((row.allocation_writes, row.round.into_round()?))
+}
+
+/// [`lock_round`] for the round an application belongs to (which never changes), found in
+/// the same statement.
+pub async fn lock_application_round(tx: &mut Tx, application_id: i64) -> StoreResult<(i64, Round)> {
+    let row: Option<LockedRoundRow> = tx
+        .fetch_optional(
+            sql(concat!(
+                "UPDATE rounds SET allocation_writes = allocation_writes + 1 \
+                 WHERE id = (SELECT round_id FROM applications WHERE id = $1) ",
+                locked_round_returning!()
+            ))
+            .bind(application_id),
+        )
+        .await?;
+    let row = row.ok_or_else(|| StoreError::NotFound("søknaden"))?;
+    Ok((row.allocation_writes, row.round.into_round()?))
 }
 
 impl Store {
@@ -348,15 +392,6 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("runden"))?;
         Ok(n)
     }
-}
-
-pub async fn round_in(tx: &mut Tx, id: i64) -> StoreResult<Round> {
-    const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version \
-     FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
-    let row: Option<RoundRow> = tx.fetch_optional(sql(QUERY).bind(id)).await?;
-    row.ok_or_else(|| StoreError::NotFound("runden"))?
-        .into_round()
 }
 
 /// The round's granted total (`allocated_ore`) or proposed total (`proposed_ore`), leaving
@@ -401,8 +436,11 @@ pub async fn proposed_total(
 ) -> StoreResult<Kroner> {
     total_of(
         tx,
-        "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \
-         WHERE round_id = $1 AND id <> $2 AND status NOT IN ('draft', 'withdrawn')",
+        concat!(
+            "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \
+             WHERE round_id = $1 AND id <> $2 AND ",
+            counted_in_totals!()
+        ),
         round_id,
         except_application,
     )
