@@ -4,8 +4,8 @@
 use super::organisations::resolve_applicant;
 use crate::domain::Refusal;
 use crate::domain::application::{
-    AllocationInput, ApplicationFields, ApplicationStatus, check_no_other_application,
-    check_version,
+    AllocationInput, ApplicationFields, ApplicationStatus, ApplicationSummary,
+    check_no_other_application, check_version,
 };
 use crate::domain::assessment::{StandingConflict, check_not_conflicted};
 use crate::domain::audit::{Actor, NewAuditEvent};
@@ -195,6 +195,15 @@ pub(super) async fn standing_conflicts(
         .collect())
 }
 
+/// An application as a proposal left it, and its round as it was under the lock.
+pub struct Proposed {
+    /// The application's version the proposal was made against.
+    pub version_before: i64,
+    pub summary: ApplicationSummary,
+    pub allocation_reason: Option<String>,
+    pub round: Round,
+}
+
 /// An officer proposes an amount for one application (before a decision). The sum of
 /// proposals stays within the pool.
 pub async fn propose_amount(
@@ -202,7 +211,7 @@ pub async fn propose_amount(
     application_id: i64,
     input: &AllocationInput,
     actor: &Actor,
-) -> AppResult<()> {
+) -> AppResult<Proposed> {
     let mut locked = lock_application_round(store, application_id).await?;
     let round_id = locked.round.id;
     let state = proposal_in(&mut locked.tx, application_id, actor.user_id).await?;
@@ -275,7 +284,20 @@ pub async fn propose_amount(
         )
         .await?;
     }
-    Ok(locked.tx.commit().await?)
+    locked.tx.commit().await?;
+    // What `write_amount` wrote.
+    let summary = ApplicationSummary {
+        proposed: Some(fields.amount),
+        status,
+        version: current.version + 1,
+        ..current
+    };
+    Ok(Proposed {
+        version_before: summary.version - 1,
+        summary,
+        allocation_reason: fields.reason,
+        round: locked.round,
+    })
 }
 
 /// The audit event of an application's status change.

@@ -10,6 +10,8 @@ use crate::domain::visibility::{mask, sees_application, sees_round};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 
+use super::applications::Proposed;
+
 async fn round_open_to(
     store: &Store,
     organisation_id: i64,
@@ -82,7 +84,7 @@ pub async fn application(
     user: &Principal,
     application_id: i64,
 ) -> AppResult<(Application, Round)> {
-    let mut application = store.application(application_id).await?;
+    let application = store.application(application_id).await?;
     if !sees_application(
         user,
         application.summary.organisation_id,
@@ -91,9 +93,33 @@ pub async fn application(
         return Err(AppError::not_found("søknaden"));
     }
     let round = store.round(application.summary.round_id).await?;
+    Ok((shown(user, &round, application), round))
+}
+
+/// The application as `user` sees it in `round`.
+fn shown(user: &Principal, round: &Round, mut application: Application) -> Application {
     application.summary = mask(user, round.phase, application.summary);
     if application.summary.allocated.is_none() && application.summary.proposed.is_none() {
         application.allocation_reason = None;
     }
-    Ok((application, round))
+    application
+}
+
+/// The application `user` saw (from [`application`]) with a proposal since made in it,
+/// without reading it again; `None` when it had changed between that reading and the
+/// proposal, so it must be read again.
+pub fn after_proposal(
+    user: &Principal,
+    seen: Application,
+    proposed: Proposed,
+) -> Option<(Application, Round)> {
+    if seen.summary.version != proposed.version_before {
+        return None;
+    }
+    let application = Application {
+        summary: proposed.summary,
+        allocation_reason: proposed.allocation_reason,
+        ..seen
+    };
+    Some((shown(user, &proposed.round, application), proposed.round))
 }

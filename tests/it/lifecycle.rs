@@ -796,6 +796,20 @@ async fn the_officers_amount_is_a_proposal_until_a_decision() {
     let read = officer.application(id).await;
     assert_eq!(read["proposed"], "100000");
     assert!(read["allocated"].is_null(), "{read}");
+    assert_eq!(
+        body, read,
+        "the write answers the application as read after it"
+    );
+    let again = officer
+        .put(
+            &format!("/api/v1/applications/{id}/allocation"),
+            &json!({"amount": "100000", "version": read["version"], "reason": "Godt forankret"}),
+        )
+        .await;
+    assert_status(&again, StatusCode::OK, "propose again, with a reason");
+    let read = officer.application(id).await;
+    assert_eq!(read["allocation_reason"], "Godt forankret", "{read}");
+    assert_eq!(again.json(), read);
     let round_now = officer.round(round_id).await;
     assert_eq!(
         round_now["allocated_total"], allocated_before,

@@ -350,9 +350,22 @@ async fn set_allocation(
     Id(id): Id,
     ApiJson(input): ApiJson<AllocationInput>,
 ) -> AppResult<Json<ApplicationBody>> {
-    scope::application(&state.store, &user, id).await?;
-    app::applications::propose_amount(&state.store, id, &input, &Actor::from(&user)).await?;
-    Ok(Json(application_body(&state, &user, id).await?))
+    let (seen, _) = scope::application(&state.store, &user, id).await?;
+    let proposed =
+        app::applications::propose_amount(&state.store, id, &input, &Actor::from(&user)).await?;
+    // Built from what was read before and written since, unless the application changed
+    // in between: a write's answer costs no second reading.
+    match scope::after_proposal(&user, seen, proposed) {
+        Some((application, round)) => {
+            let register = state.store.register().await?;
+            Ok(Json(ApplicationBody::new(
+                &register,
+                application,
+                round.year,
+            )))
+        }
+        None => Ok(Json(application_body(&state, &user, id).await?)),
+    }
 }
 
 async fn round_audit(

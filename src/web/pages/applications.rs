@@ -331,7 +331,7 @@ async fn set_allocation(
     };
     scope::application(&state.store, &user, id).await?;
     match app::applications::propose_amount(&state.store, id, &input, &Actor::from(&user)).await {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             // A stale page shows the current figures, with what the user typed kept in the form.
             show_with_error(&state, &user, id, Some(input), err).await
@@ -591,7 +591,7 @@ async fn update(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}?lagret=1")).into_response()),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             form_with_error(&state, &user, round, Some(id), version, input, err).await
         }
