@@ -70,7 +70,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use super::money::{Kroner, MAX_INPUT_KRONER};
+use super::money::{Kroner, MAX_INPUT_KRONER, push_grouped_integer, push_ore_number};
 
 /// The most claims one allocation takes.
 pub const MAX_CLAIMS: usize = 100_000;
@@ -80,6 +80,8 @@ pub const MAX_SCORE: i64 = 1_000_000;
 const SCORE_DECIMALS: u32 = 4;
 const MAX_ORE: i128 = MAX_INPUT_KRONER as i128 * 100;
 const NBSP: char = '\u{a0}';
+/// Room for a typical explanation, so building one rarely reallocates.
+const LINE_CAPACITY: usize = 128;
 
 /// Indicator values of one applicant, from a statistics snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,14 +295,54 @@ pub fn allocate(input: &AllocationInput) -> Result<AllocationResult, AllocationE
 /// A number in Norwegian form: decimal comma, no-break space between groups of thousands,
 /// `−` for minus, no trailing zeros (`1 234,5`).
 pub fn number_text(value: Decimal) -> String {
-    group_norwegian(&value.normalize().to_string())
+    let mut out = String::new();
+    push_number(&mut out, value);
+    out
+}
+
+/// `number_text`, appended to `out`. From the mantissa rather than through
+/// `normalize().to_string()`: the engine writes a score into every explanation.
+fn push_number(out: &mut String, value: Decimal) {
+    let mut mantissa = value.mantissa();
+    let mut scale = value.scale();
+    if mantissa == 0 {
+        // normalize() makes −0 into 0.
+        out.push('0');
+        return;
+    }
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    if mantissa < 0 {
+        out.push('−');
+    }
+    let abs = mantissa.unsigned_abs();
+    let divisor = 10u128.pow(scale);
+    push_grouped_integer(out, abs / divisor);
+    if scale > 0 {
+        out.push(',');
+        let fraction = (abs % divisor).to_string();
+        for _ in fraction.len()..scale as usize {
+            out.push('0');
+        }
+        out.push_str(&fraction);
+    }
 }
 
 /// `part` as a percentage of `whole`, one decimal, half away from zero: `61,3`.
 /// `–` when `whole` is zero.
 pub fn percent_text(part: Kroner, whole: Kroner) -> String {
+    let mut out = String::new();
+    push_percent(&mut out, part, whole);
+    out
+}
+
+/// `percent_text`, appended to `out`.
+fn push_percent(out: &mut String, part: Kroner, whole: Kroner) {
     if whole.is_zero() {
-        return "–".into();
+        out.push('–');
+        return;
     }
     // The engine writes one per claim: in whole øre when both are amounts the engine
     // allows (the same digits the Decimal division gives, since a quotient of øre
@@ -311,11 +353,15 @@ pub fn percent_text(part: Kroner, whole: Kroner) -> String {
     {
         let (part, whole) = (i128::from(part), i128::from(whole));
         let tenths = (part * 2_000 + whole) / (2 * whole);
-        return group_norwegian(&format!("{}.{}", tenths / 10, tenths % 10));
+        // Non-negative, so the casts are exact.
+        push_grouped_integer(out, (tenths / 10) as u128);
+        out.push(',');
+        out.push(char::from(b'0' + (tenths % 10) as u8));
+        return;
     }
     let percent = (part.decimal() * Decimal::ONE_HUNDRED / whole.decimal())
         .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
-    group_norwegian(&format!("{percent:.1}"))
+    out.push_str(&group_norwegian(&format!("{percent:.1}")));
 }
 
 /// `-1234.5` → `−1 234,5`.
@@ -361,6 +407,31 @@ fn ore(k: Kroner) -> i128 {
 
 fn kroner(ore: i128) -> Kroner {
     Kroner::from_ore(i64::try_from(ore).unwrap_or(i64::MAX))
+}
+
+/// What `kroner(ore).to_string()` writes, appended to `out`.
+fn push_ore_text(out: &mut String, ore: i128) {
+    push_ore_number(out, i64::try_from(ore).unwrap_or(i64::MAX));
+    out.push(NBSP);
+    out.push_str("kr");
+}
+
+/// A count as `{}` writes it (no grouping), appended to `out`.
+fn push_count(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    let mut v = n;
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &buf[start..] {
+        out.push(char::from(d));
+    }
 }
 
 /// `a/b` compared with `c/d` (b, d > 0).
@@ -422,6 +493,44 @@ impl PartialEq for Step {
 
 impl Eq for Step {}
 
+/// A breakpoint of the water-filling: claim `index` leaves its floor (`starts`) or
+/// reaches its cap at λ = x/w.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    /// ⌊x·2⁶⁴/w⌋, or `u128::MAX` when x does not fit in 64 bits: a cheap first
+    /// comparison, since a smaller key means a smaller ratio; equal (or unknown) keys are
+    /// compared exactly.
+    key: u128,
+    index: usize,
+    starts: bool,
+}
+
+impl Event {
+    fn new(x: i128, w: i128, index: usize, starts: bool) -> Event {
+        // x ≥ 0 and w > 0 (only claims with a weight have events).
+        let key = match (u64::try_from(x), u128::try_from(w)) {
+            (Ok(x), Ok(w)) if w > 0 => (u128::from(x) << 64) / w,
+            _ => u128::MAX,
+        };
+        Event { key, index, starts }
+    }
+
+    fn x(&self, c: &Bounds) -> i128 {
+        if self.starts { c.floor } else { c.cap }
+    }
+
+    /// By ratio x/w, then starts before ends: the order the walk needs.
+    fn cmp(&self, other: &Event, claims: &[Bounds]) -> Ordering {
+        let by_ratio = if self.key != other.key && self.key != u128::MAX && other.key != u128::MAX {
+            self.key.cmp(&other.key)
+        } else {
+            let (a, b) = (&claims[self.index], &claims[other.index]);
+            cmp_ratio(self.x(a), a.weight, other.x(b), b.weight)
+        };
+        by_ratio.then(other.starts.cmp(&self.starts))
+    }
+}
+
 /// Webster apportionment of `pool` units within floors and caps (see the module docs).
 /// Claims with weight 0 stay at their floor. Assumes Σ floor ≤ pool and floor ≤ cap.
 fn apportion(pool: i128, claims: &[Bounds]) -> Vec<i128> {
@@ -433,27 +542,31 @@ fn apportion(pool: i128, claims: &[Bounds]) -> Vec<i128> {
     // Water-filling: S(λ) = Σ clamp(λ·w, F, C) is piecewise linear, with breakpoints where
     // a claim leaves its floor (F/w) or reaches its cap (C/w). Walk them in order until
     // S reaches the pool; λ = num/den on that segment.
-    let mut events: Vec<(i128, i128, usize, bool)> = Vec::new();
+    let mut events: Vec<Event> = Vec::with_capacity(2 * claims.len());
     for (i, c) in claims.iter().enumerate().filter(|(_, c)| c.weight > 0) {
-        events.push((c.floor, c.weight, i, true));
-        events.push((c.cap, c.weight, i, false));
+        events.push(Event::new(c.floor, c.weight, i, true));
+        events.push(Event::new(c.cap, c.weight, i, false));
     }
-    events.sort_by(|a, b| cmp_ratio(a.0, a.1, b.0, b.1).then(b.3.cmp(&a.3)));
+    // Unstable is enough: S is continuous, so at events with equal ratios S has the same
+    // value whatever their order, and the walk stops at the first of them.
+    events.sort_unstable_by(|a, b| a.cmp(b, claims));
     // S(λ) = constant + λ·active_weight on the current segment.
     let mut constant = floors;
     let mut active_weight: i128 = 0;
     let mut lambda = None;
-    for &(x, w, i, starts) in &events {
+    for e in &events {
+        let c = &claims[e.index];
+        let (x, w) = (e.x(c), c.weight);
         if constant * w + x * active_weight >= pool * w {
             lambda = Some((pool - constant, active_weight));
             break;
         }
-        if starts {
-            constant -= claims[i].floor;
-            active_weight += claims[i].weight;
+        if e.starts {
+            constant -= c.floor;
+            active_weight += c.weight;
         } else {
-            active_weight -= claims[i].weight;
-            constant += claims[i].cap;
+            active_weight -= c.weight;
+            constant += c.cap;
         }
     }
     // Σ top > pool guarantees a hit with active_weight > 0; the fallback only keeps the
@@ -569,6 +682,8 @@ struct Prepared {
     caps: Vec<i128>,
     /// min(request, cap) in øre.
     limits: Vec<i128>,
+    /// Whether the cap is below the request (the explanations then name the cap).
+    cap_binds: Vec<bool>,
 }
 
 fn prepare(input: &AllocationInput) -> Result<Prepared, AllocationError> {
@@ -581,6 +696,7 @@ fn prepare(input: &AllocationInput) -> Result<Prepared, AllocationError> {
     let mut floors = Vec::with_capacity(input.claims.len());
     let mut caps = Vec::with_capacity(input.claims.len());
     let mut limits = Vec::with_capacity(input.claims.len());
+    let mut cap_binds = Vec::with_capacity(input.claims.len());
     let mut floors_rounded_up = false;
     for c in &input.claims {
         let bad = |message: String| AllocationError::BadClaim { id: c.id, message };
@@ -593,8 +709,9 @@ fn prepare(input: &AllocationInput) -> Result<Prepared, AllocationError> {
             Some(floor) => check_amount(floor, "minstebeløpet").map_err(bad)?,
             None => 0,
         };
+        // |score| > MAX_SCORE on the mantissa (exact: 10^28 · MAX_SCORE fits an i128).
         if let Some(score) = c.score
-            && score.abs() > Decimal::from(MAX_SCORE)
+            && score.mantissa().abs() > i128::from(MAX_SCORE) * 10i128.pow(score.scale())
         {
             return Err(bad(format!(
                 "poengsummen {} er for stor (høyst {}).",
@@ -603,25 +720,28 @@ fn prepare(input: &AllocationInput) -> Result<Prepared, AllocationError> {
             )));
         }
         let limit = cap.map_or(requested, |cap| cap.min(requested));
-        let limit_kr = kroner(limit);
+        let limit_kr = || kroner(limit);
         if floor > limit {
             return Err(bad(format!(
-                "minstebeløpet ({}) er høyere enn omsøkt beløp eller taket ({limit_kr}).",
-                kroner(floor)
+                "minstebeløpet ({}) er høyere enn omsøkt beløp eller taket ({}).",
+                kroner(floor),
+                limit_kr()
             )));
         }
         let cap_units = limit / unit;
         let floor_units = (floor + unit - 1) / unit;
         if floor_units > cap_units {
             return Err(bad(format!(
-                "minstebeløpet ({}) avrundet opp til hele {unit_text} er høyere enn omsøkt beløp eller taket ({limit_kr}).",
-                kroner(floor)
+                "minstebeløpet ({}) avrundet opp til hele {unit_text} er høyere enn omsøkt beløp eller taket ({}).",
+                kroner(floor),
+                limit_kr()
             )));
         }
         floors_rounded_up |= floor_units * unit != floor;
         floors.push(floor_units);
         caps.push(cap_units);
         limits.push(limit);
+        cap_binds.push(cap.is_some_and(|cap| cap < requested));
     }
     let pool_units = ore(input.pool) / unit;
     let floor_sum: i128 = floors.iter().sum();
@@ -640,6 +760,7 @@ fn prepare(input: &AllocationInput) -> Result<Prepared, AllocationError> {
         floors,
         caps,
         limits,
+        cap_binds,
     })
 }
 
@@ -664,50 +785,75 @@ impl Prepared {
 
     /// «, avrundet ned til hele 1 000 kr» when the request or cap is not a whole number
     /// of units.
-    fn rounded_down_note(&self, i: usize) -> String {
+    fn push_rounded_down_note(&self, out: &mut String, i: usize) {
         if self.limits[i] > self.caps[i] * self.unit {
-            format!(", avrundet ned til hele {}", self.unit_text)
-        } else {
-            String::new()
+            out.push_str(", avrundet ned til hele ");
+            out.push_str(&self.unit_text);
         }
     }
 
     /// «minstebeløpet (60 000 kr)», noting when it was rounded up.
-    fn floor_text(&self, c: &Claim, i: usize) -> String {
+    fn push_floor_text(&self, out: &mut String, c: &Claim, i: usize) {
         let floor = c.floor.unwrap_or_default();
-        let mut text = format!("minstebeløpet ({floor})");
+        out.push_str("minstebeløpet (");
+        floor.push_text(out);
+        out.push(')');
         if self.floors[i] * self.unit > ore(floor) {
-            text.push_str(&format!(", avrundet opp til hele {}", self.unit_text));
+            out.push_str(", avrundet opp til hele ");
+            out.push_str(&self.unit_text);
         }
-        text
     }
 
-    /// The explanation when the claim's own bounds decided the amount; `None` when it got
-    /// a share between them.
-    fn bound_text(&self, c: &Claim, i: usize, amount: i128) -> Option<String> {
+    /// «; minstebeløpet (…)» when the claim has something, else nothing.
+    fn push_floor_note(&self, out: &mut String, c: &Claim, i: usize, amount: i128) {
+        if amount > 0 {
+            out.push_str("; ");
+            self.push_floor_text(out, c, i);
+        }
+    }
+
+    /// The explanation when the claim's own bounds decided the amount, appended to
+    /// `out`; `false` (and nothing written) when it got a share between them.
+    fn push_bound_text(&self, out: &mut String, c: &Claim, i: usize, amount: i128) -> bool {
         let (limit_name, limit) = match c.cap {
-            Some(cap) if cap < c.requested => ("taket", cap),
+            Some(cap) if self.cap_binds[i] => ("taket", cap),
             _ => ("omsøkt beløp", c.requested),
         };
         if self.caps[i] == 0 {
-            return Some(if limit.is_zero() {
-                format!("{limit_name} er 0 kr")
+            out.push_str(limit_name);
+            if limit.is_zero() {
+                out.push_str(" er 0 kr");
             } else {
-                format!("{limit_name} ({limit}) er under {}", self.unit_text)
-            });
+                out.push_str(" (");
+                limit.push_text(out);
+                out.push_str(") er under ");
+                out.push_str(&self.unit_text);
+            }
+            return true;
         }
         if amount == self.caps[i] {
-            let head = if limit_name == "taket" {
-                format!("innvilget opp til taket ({limit})")
+            if self.cap_binds[i] {
+                out.push_str("innvilget opp til taket (");
+                limit.push_text(out);
+                out.push(')');
             } else {
-                "fullt innvilget".to_string()
-            };
-            return Some(head + &self.rounded_down_note(i));
+                out.push_str("fullt innvilget");
+            }
+            self.push_rounded_down_note(out, i);
+            return true;
         }
         if amount == self.floors[i] && amount > 0 {
-            return Some(self.floor_text(c, i));
+            self.push_floor_text(out, c, i);
+            return true;
         }
-        None
+        false
+    }
+
+    /// «61,3 % av omsøkt beløp, avrundet til nærmeste 1 000 kr».
+    fn push_share_text(&self, out: &mut String, c: &Claim, amount: i128) {
+        push_percent(out, self.kr(amount), c.requested);
+        out.push_str(" % av omsøkt beløp, avrundet til nærmeste ");
+        out.push_str(&self.unit_text);
     }
 
     /// Whether any claim for which `counts` holds has a request or cap that is not a
@@ -792,10 +938,11 @@ fn manual(input: &AllocationInput) -> Result<AllocationResult, AllocationError> 
         } else if c.requested.is_zero() {
             "Manuell: satt av saksbehandler".to_string()
         } else {
-            format!(
-                "Manuell: {} % av omsøkt beløp",
-                percent_text(amount, c.requested)
-            )
+            let mut line = String::with_capacity(48);
+            line.push_str("Manuell: ");
+            push_percent(&mut line, amount, c.requested);
+            line.push_str(" % av omsøkt beløp");
+            line
         };
         claims.push(ClaimResult {
             id: c.id,
@@ -829,14 +976,12 @@ fn pro_rata(input: &AllocationInput) -> Result<AllocationResult, AllocationError
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let tail = p.bound_text(c, i, amounts[i]).unwrap_or_else(|| {
-                format!(
-                    "{} % av omsøkt beløp, avrundet til nærmeste {}",
-                    percent_text(p.kr(amounts[i]), c.requested),
-                    p.unit_text
-                )
-            });
-            format!("Forholdsmessig: {tail}")
+            let mut line = String::with_capacity(LINE_CAPACITY);
+            line.push_str("Forholdsmessig: ");
+            if !p.push_bound_text(&mut line, c, i, amounts[i]) {
+                p.push_share_text(&mut line, c, amounts[i]);
+            }
+            line
         })
         .collect();
     let mut shortfall = "Alle søknader er innvilget fullt ut".to_string();
@@ -881,32 +1026,34 @@ fn score_weighted(
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let floor_note = if amounts[i] > 0 {
-                format!("; {}", p.floor_text(c, i))
-            } else {
-                String::new()
-            };
-            let text = match c.score {
-                None => format!("mangler poeng{floor_note}"),
-                Some(s) if !eligible[i] => format!(
-                    "{} poeng, under minstepoeng ({min_text}){floor_note}",
-                    number_text(s)
-                ),
+            let mut line = String::with_capacity(LINE_CAPACITY);
+            line.push_str("Poengvektet: ");
+            match c.score {
+                None => {
+                    line.push_str("mangler poeng");
+                    p.push_floor_note(&mut line, c, i, amounts[i]);
+                }
+                Some(s) if !eligible[i] => {
+                    push_number(&mut line, s);
+                    line.push_str(" poeng, under minstepoeng (");
+                    line.push_str(&min_text);
+                    line.push(')');
+                    p.push_floor_note(&mut line, c, i, amounts[i]);
+                }
                 Some(s) if weights[i] == 0 && p.caps[i] > 0 => {
-                    format!("{} poeng gir ingen andel{floor_note}", number_text(s))
+                    push_number(&mut line, s);
+                    line.push_str(" poeng gir ingen andel");
+                    p.push_floor_note(&mut line, c, i, amounts[i]);
                 }
                 Some(s) => {
-                    let tail = p.bound_text(c, i, amounts[i]).unwrap_or_else(|| {
-                        format!(
-                            "{} % av omsøkt beløp, avrundet til nærmeste {}",
-                            percent_text(p.kr(amounts[i]), c.requested),
-                            p.unit_text
-                        )
-                    });
-                    format!("{} poeng, {tail}", number_text(s))
+                    push_number(&mut line, s);
+                    line.push_str(" poeng, ");
+                    if !p.push_bound_text(&mut line, c, i, amounts[i]) {
+                        p.push_share_text(&mut line, c, amounts[i]);
+                    }
                 }
-            };
-            format!("Poengvektet: {text}")
+            }
+            line
         })
         .collect();
     let shortfall = if weights.iter().all(|&w| w == 0) {
@@ -1076,46 +1223,53 @@ fn formula(
         .map(|(i, c)| {
             let target = &targets[i];
             let amount = amounts[i];
-            let mut line = format!("Formel: {} etter formelen", kroner(target.ore));
+            let mut line = String::with_capacity(LINE_CAPACITY + 32);
+            line.push_str("Formel: ");
+            push_ore_text(&mut line, target.ore);
+            line.push_str(" etter formelen");
             if amount > natural[i] {
-                line.push_str(&format!(", hevet til {}", p.floor_text(c, i)));
+                line.push_str(", hevet til ");
+                p.push_floor_text(&mut line, c, i);
             } else if amount == natural[i] {
                 if target.ore > p.limits[i] {
                     match c.cap {
-                        Some(cap) if cap < c.requested => {
-                            line.push_str(&format!(", begrenset til taket ({cap})"));
+                        Some(cap) if p.cap_binds[i] => {
+                            line.push_str(", begrenset til taket (");
+                            cap.push_text(&mut line);
                         }
-                        _ => line.push_str(&format!(
-                            ", begrenset til omsøkt beløp ({})",
-                            c.requested
-                        )),
+                        _ => {
+                            line.push_str(", begrenset til omsøkt beløp (");
+                            c.requested.push_text(&mut line);
+                        }
                     }
+                    line.push(')');
                 }
-                if p.kr(amount) < kroner(target.ore.min(p.limits[i])) {
-                    line.push_str(&format!(", avrundet ned til hele {}", p.unit_text));
+                if amount * p.unit < target.ore.min(p.limits[i]) {
+                    line.push_str(", avrundet ned til hele ");
+                    line.push_str(&p.unit_text);
                 }
             } else if amount == p.floors[i] && amount > 0 {
-                line.push_str(&format!(
-                    ", skalert ned; {} holdes",
-                    p.floor_text(c, i)
-                ));
+                line.push_str(", skalert ned; ");
+                p.push_floor_text(&mut line, c, i);
+                line.push_str(" holdes");
             } else {
-                line.push_str(&format!(
-                    ", skalert ned til {} % av det fordi rammen ikke strekker til, avrundet til nærmeste {}",
-                    percent_text(p.kr(amount), kroner(target.ore)),
-                    p.unit_text
-                ));
+                line.push_str(", skalert ned til ");
+                push_percent(&mut line, p.kr(amount), kroner(target.ore));
+                line.push_str(" % av det fordi rammen ikke strekker til, avrundet til nærmeste ");
+                line.push_str(&p.unit_text);
             }
             match target.missing.len() {
                 0 => {}
-                1 => line.push_str(&format!(
-                    "; mangler {} (leddet regnet som 0)",
-                    target.missing[0]
-                )),
-                _ => line.push_str(&format!(
-                    "; mangler {} (leddene regnet som 0)",
-                    join_norwegian(&target.missing)
-                )),
+                1 => {
+                    line.push_str("; mangler ");
+                    line.push_str(target.missing[0]);
+                    line.push_str(" (leddet regnet som 0)");
+                }
+                _ => {
+                    line.push_str("; mangler ");
+                    line.push_str(&join_norwegian(&target.missing));
+                    line.push_str(" (leddene regnet som 0)");
+                }
             }
             line
         })
@@ -1156,49 +1310,49 @@ fn ranked(input: &AllocationInput, cut_last: bool) -> Result<AllocationResult, A
     let mut unranked = false;
     for (rank, &i) in order.iter().enumerate() {
         let c = &input.claims[i];
-        let floor_note = if amounts[i] > 0 {
-            format!("; {}", p.floor_text(c, i))
-        } else {
-            String::new()
-        };
+        // Every claim is visited once, so its amount here is still its floor.
+        let floor_amount = amounts[i];
+        let mut line = String::with_capacity(LINE_CAPACITY);
         let Some(score) = c.score else {
             unranked |= p.caps[i] > p.floors[i];
-            lines[i] = format!("Rangert: mangler poeng, ikke rangert{floor_note}");
+            line.push_str("Rangert: mangler poeng, ikke rangert");
+            p.push_floor_note(&mut line, c, i, floor_amount);
+            lines[i] = line;
             continue;
         };
-        let place = format!(
-            "Rangert som nr. {} ({} poeng)",
-            rank + 1,
-            number_text(score)
-        );
+        line.push_str("Rangert som nr. ");
+        push_count(&mut line, rank + 1);
+        line.push_str(" (");
+        push_number(&mut line, score);
+        line.push_str(" poeng): ");
         let need = p.caps[i] - p.floors[i];
         if need <= left {
             amounts[i] = p.caps[i];
             left -= need;
-            lines[i] = format!(
-                "{place}: {}",
-                p.bound_text(c, i, amounts[i])
-                    .unwrap_or_else(|| "fullt innvilget".into())
-            );
+            if !p.push_bound_text(&mut line, c, i, amounts[i]) {
+                line.push_str("fullt innvilget");
+            }
         } else if cut_last && (cut_done || left == 0) {
             cut_done = true;
-            lines[i] = format!("{place}: ingenting igjen av rammen{floor_note}");
+            line.push_str("ingenting igjen av rammen");
+            p.push_floor_note(&mut line, c, i, floor_amount);
         } else if cut_last {
             amounts[i] += left;
             left = 0;
             cut_done = true;
-            lines[i] = format!(
-                "{place}: får resten av rammen, {} % av omsøkt beløp",
-                percent_text(p.kr(amounts[i]), c.requested)
-            );
+            line.push_str("får resten av rammen, ");
+            push_percent(&mut line, p.kr(amounts[i]), c.requested);
+            line.push_str(" % av omsøkt beløp");
         } else {
             skipped = true;
-            lines[i] = format!(
-                "{place}: hoppet over, trenger {} og bare {} er igjen{floor_note}",
-                p.kr(need),
-                p.kr(left)
-            );
+            line.push_str("hoppet over, trenger ");
+            push_ore_text(&mut line, need * p.unit);
+            line.push_str(" og bare ");
+            push_ore_text(&mut line, left * p.unit);
+            line.push_str(" er igjen");
+            p.push_floor_note(&mut line, c, i, floor_amount);
         }
+        lines[i] = line;
     }
     let mut shortfall = Vec::new();
     if skipped {
@@ -2308,6 +2462,23 @@ mod tests {
                 percent_text(part, whole),
                 group_norwegian(&format!("{reference:.1}"))
             );
+        }
+
+        /// The mantissa shortcut of `number_text` gives what `normalize().to_string()` does.
+        #[test]
+        fn number_text_equals_decimal_to_string(
+            mantissa in any::<i64>(),
+            wide in any::<i128>(),
+            scale in 0u32..=28,
+        ) {
+            for m in [i128::from(mantissa), wide >> 32, 0] {
+                let value = Decimal::from_i128_with_scale(m, scale);
+                prop_assert_eq!(
+                    number_text(value),
+                    group_norwegian(&value.normalize().to_string())
+                );
+            }
+            prop_assert_eq!(number_text(-Decimal::ZERO), "0");
         }
 
         /// The ranking key orders scores as Decimal does, whatever their scales.

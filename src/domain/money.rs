@@ -258,18 +258,8 @@ impl Kroner {
     pub fn to_input_string(self) -> String {
         // Every valid amount is whole øre: formatted from the integer, without Decimal.
         if let Some(ore) = self.to_ore() {
-            let sign = if ore < 0 { "−" } else { "" };
-            let abs = ore.unsigned_abs();
-            let whole = (abs / 100).to_string();
-            let mut out = String::with_capacity(whole.len() * 2 + 6);
-            out.push_str(sign);
-            push_grouped(&mut out, &whole);
-            if abs % 100 != 0 {
-                out.push(',');
-                let fraction = abs % 100;
-                out.push(char::from(b'0' + (fraction / 10) as u8));
-                out.push(char::from(b'0' + (fraction % 10) as u8));
-            }
+            let mut out = String::with_capacity(24);
+            push_ore_number(&mut out, ore);
             return out;
         }
         let negative = self.is_negative();
@@ -284,6 +274,72 @@ impl Kroner {
             let ore = (abs.fract() * Decimal::ONE_HUNDRED).round();
             format!("{sign}{grouped},{ore:0>2}")
         }
+    }
+
+    /// What `Display` writes (`13 914 871 kr`), appended to `out`: the allocation engine
+    /// writes several amounts into each of thousands of explanations.
+    pub fn push_text(self, out: &mut String) {
+        match self.to_ore() {
+            Some(ore) => {
+                push_ore_number(out, ore);
+                out.push(NBSP);
+                out.push_str("kr");
+            }
+            None => {
+                use fmt::Write;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+}
+
+/// Whole øre as `to_input_string` writes them (`−1 234,50`), appended to `out`.
+pub(crate) fn push_ore_number(out: &mut String, ore: i64) {
+    if ore < 0 {
+        out.push('−');
+    }
+    let abs = ore.unsigned_abs();
+    push_grouped_integer(out, u128::from(abs / 100));
+    let fraction = abs % 100;
+    if fraction != 0 {
+        out.push(',');
+        out.push(char::from(b'0' + (fraction / 10) as u8));
+        out.push(char::from(b'0' + (fraction % 10) as u8));
+    }
+}
+
+/// `1234567` → `1 234 567` (no-break spaces), appended to `out` without an
+/// intermediate string.
+pub(crate) fn push_grouped_integer(out: &mut String, value: u128) {
+    let mut buf = [0u8; 40];
+    let mut start = buf.len();
+    // u64 division is far cheaper than u128; amounts fit in practice.
+    if let Ok(mut v) = u64::try_from(value) {
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+    } else {
+        let mut v = value;
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    let digits = &buf[start..];
+    for (i, &d) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(NBSP);
+        }
+        out.push(char::from(d));
     }
 }
 
@@ -612,7 +668,22 @@ mod tests {
             } else {
                 format!("{sign}{grouped},{:02}", ore.unsigned_abs() % 100)
             };
-            prop_assert_eq!(k.to_input_string(), expected);
+            prop_assert_eq!(k.to_input_string(), expected.clone());
+            let mut pushed = String::from("x");
+            k.push_text(&mut pushed);
+            prop_assert_eq!(pushed, format!("x{expected}{NBSP}kr"));
+        }
+
+        /// The digit loop groups as the string way does, also beyond `u64`.
+        #[test]
+        fn grouped_integer_equals_string_grouping(value in any::<u128>(), small in any::<u64>()) {
+            for v in [value, u128::from(small)] {
+                let mut expected = String::new();
+                push_grouped(&mut expected, &v.to_string());
+                let mut pushed = String::new();
+                push_grouped_integer(&mut pushed, v);
+                prop_assert_eq!(pushed, expected);
+            }
         }
     }
 
