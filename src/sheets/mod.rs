@@ -28,6 +28,7 @@ pub mod statistics;
 pub mod statistics_export;
 pub mod template;
 pub mod text;
+pub mod wire;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};

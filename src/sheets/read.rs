@@ -196,7 +196,8 @@ fn guess_delimiter(text: &str) -> u8 {
 }
 
 /// The child process's whole job: the file on standard input (its format named in
-/// `format`), the workbook or an error message as JSON on standard output.
+/// `format`), the workbook or an error message on standard output, in the form of
+/// [`super::wire`].
 pub fn child_main(format: &str) -> std::io::Result<()> {
     limit_own_resources();
     let mut bytes = Vec::new();
@@ -209,12 +210,11 @@ pub fn child_main(format: &str) -> std::io::Result<()> {
         Ok(workbook) => ReaderOutput::Workbook(workbook),
         Err(message) => ReaderOutput::Error(message),
     };
-    // Serialised whole and written at once: stdout is line-buffered, and JSON without
-    // line breaks would otherwise go out in many small writes (megabytes for a large
-    // sheet).
-    let json = serde_json::to_vec(&output)?;
+    // Encoded whole and written at once: stdout is line-buffered, and would otherwise
+    // send a large sheet in many small writes.
+    let encoded = super::wire::encode(&output);
     let mut out = std::io::stdout().lock();
-    out.write_all(&json)?;
+    out.write_all(&encoded)?;
     out.flush()
 }
 
