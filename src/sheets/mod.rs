@@ -66,6 +66,16 @@ impl CellValue {
             other => other.display(),
         }
     }
+
+    /// Whether [`CellValue::text`] is empty, without building it.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            CellValue::Text(t) => t.trim().is_empty(),
+            CellValue::Number(n) => n.is_empty(),
+            CellValue::Error(e) => e.is_empty(),
+            CellValue::Bool(_) | CellValue::Date(_) => false,
+        }
+    }
 }
 
 /// One sheet as a sparse table; rows and columns count from 0.
@@ -191,7 +201,7 @@ impl Grid {
     pub fn row_is_empty(&self, row: u32) -> bool {
         self.cells
             .range((row, 0)..=(row, u32::MAX))
-            .all(|(_, v)| v.text().is_empty())
+            .all(|(_, v)| v.is_blank())
     }
 }
 

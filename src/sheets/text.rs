@@ -37,6 +37,9 @@ pub fn column_mark<'a>(values: impl IntoIterator<Item = &'a CellValue>) -> Optio
 pub fn amount_in_column(value: &CellValue, mark: Option<DecimalMark>) -> Result<Kroner, String> {
     match value {
         CellValue::Number(n) => {
+            if let Some(whole) = small_whole_number(n) {
+                return Ok(Kroner::from_whole(whole));
+            }
             let decimal: Decimal = n
                 .parse()
                 .map_err(|_| format!("«{}» er ikke et beløp.", value.display()))?;
@@ -56,6 +59,16 @@ pub fn amount_in_column(value: &CellValue, mark: Option<DecimalMark>) -> Result<
         }
         other => Err(format!("«{}» er ikke et beløp.", other.display())),
     }
+}
+
+/// A number cell of up to ten plain digits, which the general way (Decimal's parser and
+/// checks) would take as exactly this many whole kroner, all below the largest amount
+/// allowed: most cells of a budget, read without it.
+fn small_whole_number(n: &str) -> Option<i64> {
+    if n.is_empty() || n.len() > 10 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
 }
 
 fn two_readings(text: &str) -> String {
@@ -101,7 +114,11 @@ pub fn is_total_label(text: &str) -> bool {
         "totalsum",
     ]
     .iter()
-    .any(|l| folded == *l || folded.starts_with(&format!("{l} ")))
+    .any(|l| {
+        folded
+            .strip_prefix(l)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    })
 }
 
 #[cfg(test)]
@@ -149,6 +166,33 @@ mod tests {
         );
         assert!(amount(&n("1234.567")).unwrap_err().contains("desimaler"));
         assert!(amount(&n("-5")).unwrap_err().contains("negativt"));
+    }
+
+    proptest::proptest! {
+        /// The shortcut for whole numbers gives what Decimal's parser and checks give.
+        #[test]
+        fn whole_numbers_read_as_the_general_way_reads_them(n in "[0-9]{1,12}") {
+            let general = n
+                .parse::<Decimal>()
+                .map_err(|_| ())
+                .and_then(|d| Kroner::from_decimal(d).map_err(|_| ()));
+            match small_whole_number(&n) {
+                Some(whole) => {
+                    let shortcut = Kroner::from_whole(whole);
+                    proptest::prop_assert_eq!(Ok(shortcut), general);
+                    proptest::prop_assert_eq!(
+                        shortcut.to_api_string(),
+                        general.unwrap().to_api_string()
+                    );
+                }
+                None => proptest::prop_assert!(n.len() > 10),
+            }
+            proptest::prop_assert_eq!(amount(&n_cell(&n)).ok(), general.ok());
+        }
+    }
+
+    fn n_cell(s: &str) -> CellValue {
+        CellValue::Number(s.into())
     }
 
     #[test]
