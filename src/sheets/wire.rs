@@ -31,56 +31,124 @@ const ERROR: u8 = 4;
 const MIN_CELL: usize = 4 + 4 + 1 + 1;
 
 pub fn encode(output: &ReaderOutput) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
-    out.extend_from_slice(MAGIC);
     match output {
         ReaderOutput::Workbook(workbook) => {
-            out.push(0);
-            put_str(&mut out, &workbook.format);
-            put_u32(&mut out, workbook.sheets.len());
+            let mut writer = Writer::workbook(&workbook.format);
             for sheet in &workbook.sheets {
-                put_str(&mut out, &sheet.name);
-                put_u32(&mut out, sheet.cells.len());
+                writer.begin_sheet(&sheet.name);
                 for ((row, col), value) in &sheet.cells {
-                    out.extend_from_slice(&row.to_le_bytes());
-                    out.extend_from_slice(&col.to_le_bytes());
                     match value {
-                        CellValue::Text(t) => {
-                            out.push(TEXT);
-                            put_str(&mut out, t);
-                        }
-                        CellValue::Number(n) => {
-                            out.push(NUMBER);
-                            put_str(&mut out, n);
-                        }
-                        CellValue::Bool(b) => {
-                            out.push(BOOL);
-                            out.push(u8::from(*b));
-                        }
-                        CellValue::Date(d) => {
-                            out.push(DATE);
-                            out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
-                        }
-                        CellValue::Error(e) => {
-                            out.push(ERROR);
-                            put_str(&mut out, e);
-                        }
+                        CellValue::Text(t) => writer.text(*row, *col, t),
+                        CellValue::Number(n) => writer.number(*row, *col, n),
+                        CellValue::Bool(b) => writer.bool(*row, *col, *b),
+                        CellValue::Date(d) => writer.date(*row, *col, *d),
+                        CellValue::Error(e) => writer.error(*row, *col, e),
                     }
                 }
-                for set in [&sheet.hidden_rows, &sheet.hidden_cols] {
-                    put_u32(&mut out, set.len());
-                    for n in set {
-                        out.extend_from_slice(&n.to_le_bytes());
-                    }
-                }
+                writer.end_sheet(&sheet.hidden_rows, &sheet.hidden_cols);
             }
+            writer.finish()
         }
         ReaderOutput::Error(message) => {
+            let mut out = MAGIC.to_vec();
             out.push(1);
             put_str(&mut out, message);
+            out
         }
     }
-    out
+}
+
+/// Writes a workbook a cell at a time, so the reader can go from calamine's cells to
+/// this form without building a [`Grid`] first.
+pub struct Writer {
+    out: Vec<u8>,
+    sheets: u32,
+    /// Where the current sheet's cell count goes, and the count so far.
+    cells_at: usize,
+    cells: u32,
+}
+
+impl Writer {
+    pub fn workbook(format: &str) -> Self {
+        let mut out = Vec::with_capacity(64 * 1024);
+        out.extend_from_slice(MAGIC);
+        out.push(0);
+        put_str(&mut out, format);
+        // The sheet count, filled in by `finish`.
+        out.extend_from_slice(&0u32.to_le_bytes());
+        Writer {
+            out,
+            sheets: 0,
+            cells_at: 0,
+            cells: 0,
+        }
+    }
+
+    pub fn begin_sheet(&mut self, name: &str) {
+        self.sheets += 1;
+        put_str(&mut self.out, name);
+        self.cells_at = self.out.len();
+        self.cells = 0;
+        self.out.extend_from_slice(&0u32.to_le_bytes());
+    }
+
+    /// Cells must come in (row, column) order, each once.
+    fn cell(&mut self, row: u32, col: u32, kind: u8) {
+        self.cells += 1;
+        self.out.extend_from_slice(&row.to_le_bytes());
+        self.out.extend_from_slice(&col.to_le_bytes());
+        self.out.push(kind);
+    }
+
+    pub fn text(&mut self, row: u32, col: u32, text: &str) {
+        self.cell(row, col, TEXT);
+        put_str(&mut self.out, text);
+    }
+
+    pub fn number(&mut self, row: u32, col: u32, number: &str) {
+        self.cell(row, col, NUMBER);
+        put_str(&mut self.out, number);
+    }
+
+    pub fn bool(&mut self, row: u32, col: u32, value: bool) {
+        self.cell(row, col, BOOL);
+        self.out.push(u8::from(value));
+    }
+
+    pub fn date(&mut self, row: u32, col: u32, date: NaiveDate) {
+        self.cell(row, col, DATE);
+        self.out
+            .extend_from_slice(&date.num_days_from_ce().to_le_bytes());
+    }
+
+    pub fn error(&mut self, row: u32, col: u32, error: &str) {
+        self.cell(row, col, ERROR);
+        put_str(&mut self.out, error);
+    }
+
+    pub fn end_sheet(&mut self, hidden_rows: &BTreeSet<u32>, hidden_cols: &BTreeSet<u32>) {
+        let at = self.cells_at;
+        self.out[at..at + 4].copy_from_slice(&self.cells.to_le_bytes());
+        for set in [hidden_rows, hidden_cols] {
+            put_u32(&mut self.out, set.len());
+            for n in set {
+                self.out.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        let at = MAGIC.len() + 1;
+        let format_len = u32::from_le_bytes([
+            self.out[at],
+            self.out[at + 1],
+            self.out[at + 2],
+            self.out[at + 3],
+        ]) as usize;
+        let count_at = at + 4 + format_len;
+        self.out[count_at..count_at + 4].copy_from_slice(&self.sheets.to_le_bytes());
+        self.out
+    }
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {
