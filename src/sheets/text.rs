@@ -103,6 +103,14 @@ pub fn header_is(value: &CellValue, wanted: &[&str]) -> bool {
 
 /// The labels a total row starts with.
 pub fn is_total_label(text: &str) -> bool {
+    // Every label starts with s, t or i (folding keeps an ASCII letter or digit's
+    // place): the usual budget line is told apart without folding it.
+    if let Some(first) = text.trim().chars().next()
+        && first.is_ascii_alphanumeric()
+        && !matches!(first.to_ascii_lowercase(), 's' | 't' | 'i')
+    {
+        return false;
+    }
     let folded = fold_name(text);
     [
         "sum",
@@ -200,6 +208,18 @@ mod tests {
         assert_eq!(kommunenummer(&n("301")).unwrap().as_str(), "0301");
         assert_eq!(kommunenummer(&t("5001")).unwrap().as_str(), "5001");
         assert!(kommunenummer(&t("Oslo")).is_err());
+    }
+
+    proptest::proptest! {
+        /// The first-letter shortcut agrees with folding the whole label.
+        #[test]
+        fn total_label_shortcut_agrees(text in "[ -]{0,2}[A-Za-zÆØÅæøåİ0-9 -]{0,12}") {
+            let folded = fold_name(&text);
+            let by_folding = ["sum", "totalt", "total", "tildelt", "i alt", "sum totalt", "totalsum"]
+                .iter()
+                .any(|l| folded == *l || folded.starts_with(&format!("{l} ")));
+            proptest::prop_assert_eq!(is_total_label(&text), by_folding);
+        }
     }
 
     #[test]
