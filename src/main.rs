@@ -130,15 +130,22 @@ enum UserCommand {
     Add(UserAddConfig),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    // The workbook reader's child process does nothing else: no logging, no database.
+fn main() -> anyhow::Result<()> {
+    // The workbook reader's child process does nothing else: no runtime (its threads
+    // cost each upload), no logging, no database.
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("internal-read-workbook") {
         let format = args.get(2).cloned().unwrap_or_default();
         tilskudd::sheets::read::child_main(&format)?;
         return Ok(());
     }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()

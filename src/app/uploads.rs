@@ -272,6 +272,51 @@ impl UploadBody {
     }
 }
 
+impl UploadBody {
+    /// The body as JSON, the preview (as just stored, `upload.result` not needed)
+    /// spliced in rather than read and written again: megabytes for a large budget.
+    /// Only for a preview this program has just written: what serialising
+    /// [`UploadBody::new`] gives, byte for byte.
+    pub fn fresh_json(upload: &Upload, stored_preview: &str) -> AppResult<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            id: i64,
+            round_id: Option<i64>,
+            status: &'a str,
+            filename: &'a str,
+            size_bytes: i64,
+            application_id: Option<i64>,
+            uploaded_by: &'a str,
+        }
+        let internal =
+            |e: serde_json::Error| AppError::Internal(anyhow::anyhow!("upload json: {e}"));
+        let Some(preview) = stored_preview
+            .strip_prefix('{')
+            .filter(|rest| rest.trim_start() != "}")
+        else {
+            let upload = Upload {
+                result: stored_preview.to_string(),
+                ..upload.clone()
+            };
+            return serde_json::to_vec(&UploadBody::new(&upload)?).map_err(internal);
+        };
+        let mut json = serde_json::to_vec(&Head {
+            id: upload.id,
+            round_id: upload.round_id,
+            status: &upload.status,
+            filename: &upload.filename,
+            size_bytes: upload.size_bytes,
+            application_id: upload.application_id,
+            uploaded_by: &upload.uploaded_by_name,
+        })
+        .map_err(internal)?;
+        json.pop();
+        json.push(b',');
+        json.extend_from_slice(preview.as_bytes());
+        Ok(json)
+    }
+}
+
 /// Reads a file into a workbook, in the isolated reader (CSV in-process).
 async fn read_file(
     settings: &UploadSettings,
@@ -372,6 +417,30 @@ pub async fn receive(
     round: &Round,
     file: &RoundFile<'_>,
 ) -> AppResult<i64> {
+    receive_upload(store, settings, user, actor, round, file)
+        .await
+        .map(|r| r.id)
+}
+
+/// A file received: the upload's id, and whether it could be read (an application or
+/// allocations to preview).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: i64,
+    pub readable: bool,
+    /// The preview as stored.
+    pub preview_json: String,
+}
+
+/// [`receive`], also saying whether the file could be read.
+pub async fn receive_upload(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    round: &Round,
+    file: &RoundFile<'_>,
+) -> AppResult<Received> {
     let RoundFile {
         kind,
         filename,
@@ -429,10 +498,11 @@ pub async fn receive(
         }
     }
     let rejected = !preview.errors.is_empty();
+    let readable = preview.application.is_some() || preview.allocations.is_some();
     let result = serde_json::to_string(&preview)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("preview json: {e}")))?;
     let name = clean_filename(filename);
-    store
+    let id = store
         .create_upload(
             crate::store::NewUpload {
                 round_id: Some(round.id),
@@ -445,13 +515,17 @@ pub async fn receive(
                 format: preview.format.as_deref(),
                 content: bytes,
                 rejected,
-                result,
+                result: &result,
                 source_url: None,
             },
             actor,
         )
-        .await
-        .map_err(Into::into)
+        .await?;
+    Ok(Received {
+        id,
+        readable,
+        preview_json: result,
+    })
 }
 
 /// A file name fit for a header and a page: no path, no control characters.
@@ -612,7 +686,8 @@ async fn application_preview(
             .problems
             .push(Problem::error_in(None, refusal.to_string()));
     }
-    let mut input = parsed.input.clone();
+    // Taken, not copied: 10 000 lines are not cheap, and nothing reads them from `parsed` again.
+    let mut input = std::mem::take(&mut parsed.input);
     input.applicant = applicant_ref.clone().unwrap_or_default();
     let (requested, budget_lines) = match input.validate() {
         Ok(fields) => (Some(fields.requested), fields.budget_lines),
@@ -1633,7 +1708,7 @@ async fn store_statistics(
                 format: preview.format.as_deref(),
                 content: bytes,
                 rejected,
-                result,
+                result: &result,
                 source_url: preview.source_url.as_deref(),
             },
             actor,
@@ -1657,4 +1732,84 @@ fn new_observation(row: &StatisticsRow) -> AppResult<NewObservation> {
         symbol: row.symbol.clone(),
         synthetic: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::application::BudgetLineInput;
+
+    fn stored(preview: &Preview, status: &str) -> Upload {
+        Upload {
+            id: 7,
+            round_id: Some(3),
+            organisation_id: None,
+            application_id: Some(11),
+            base_version: Some(2),
+            uploader_organisation_id: None,
+            kind: "application".into(),
+            filename: "søknad \"2027\".xlsx".into(),
+            format: Some("xlsx".into()),
+            size_bytes: 1234,
+            sha256: "x".into(),
+            status: status.into(),
+            result: serde_json::to_string(preview).unwrap(),
+            uploaded_by_name: "Kari Nordmann".into(),
+            created_at: chrono::Utc::now(),
+            confirmed_at: None,
+        }
+    }
+
+    /// The spliced body is what serialising the parsed body gives.
+    #[test]
+    fn fresh_json_equals_the_parsed_body() {
+        let mut preview = Preview::new(UploadKind::Application, Some(Format::Xlsx));
+        preview.add(&[
+            Problem::warning_at("Budsjett", 4, 2, "«kr 11 000,-» er tekst"),
+            Problem::error_in(None, "Søker mangler. \"Fyll\" ut\n"),
+        ]);
+        let line = BudgetLineInput {
+            category: "Lønn".into(),
+            description: "Koordinator æøå".into(),
+            applied: "10000".into(),
+            own_contribution: "1000.50".into(),
+        };
+        preview.application = Some(ApplicationPreview {
+            applicant_ref: Some("5001".into()),
+            applicant_name: Some("Trondheim".into()),
+            kommunenummer: Some("5001".into()),
+            input: ApplicationInput {
+                applicant: "5001".into(),
+                budget_lines: vec![line.clone(), line],
+                ..Default::default()
+            },
+            requested: Some(Kroner::from_ore(2_000_000)),
+            budget_lines: vec![BudgetLine {
+                category: "Lønn".into(),
+                description: "Koordinator".into(),
+                applied: Kroner::from_whole(10_000),
+                own_contribution: Kroner::from_ore(100_050),
+            }],
+            replaces_application: None,
+            base_version: Some(2),
+            org_number: None,
+        });
+        for status in ["preview", "rejected"] {
+            let upload = stored(&preview, status);
+            let parsed = serde_json::to_vec(&UploadBody::new(&upload).unwrap()).unwrap();
+            let head = Upload {
+                result: String::new(),
+                ..upload.clone()
+            };
+            assert_eq!(
+                String::from_utf8(UploadBody::fresh_json(&head, &upload.result).unwrap()).unwrap(),
+                String::from_utf8(parsed).unwrap()
+            );
+        }
+        let empty = stored(&Preview::new(UploadKind::Allocations, None), "rejected");
+        assert_eq!(
+            UploadBody::fresh_json(&empty, &empty.result).unwrap(),
+            serde_json::to_vec(&UploadBody::new(&empty).unwrap()).unwrap()
+        );
+    }
 }

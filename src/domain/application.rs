@@ -7,7 +7,8 @@ use super::refusal::Refusal;
 #[allow(unused_imports)] // for the docs
 use super::round::RoundPhase;
 use super::validation::{
-    FieldErrors, optional_text, optional_text_or_integer, required_text, text_or_integer,
+    FieldErrors, optional_text, optional_text_or_integer, required_text, required_text_is_fine,
+    text_or_integer,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,13 +302,18 @@ impl ApplicationInput {
                     ),
                 );
             }
-            let description = required_text(
-                &mut errors,
-                &field("description"),
-                &format!("Budsjettpost {n}: beskrivelse"),
-                &line.description,
-                300,
-            );
+            // The field name and label only for a message: 10 000 lines have few.
+            let description = if required_text_is_fine(&line.description, 300) {
+                line.description.trim().to_string()
+            } else {
+                required_text(
+                    &mut errors,
+                    &field("description"),
+                    &format!("Budsjettpost {n}: beskrivelse"),
+                    &line.description,
+                    300,
+                )
+            };
             let applied = match Kroner::parse(&line.applied) {
                 Ok(a) => a,
                 Err(e) => {

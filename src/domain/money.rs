@@ -126,6 +126,20 @@ impl Kroner {
     /// or `,-`, spaces (also no-break and thin) or dots between groups of thousands, and a
     /// decimal comma, or a decimal point followed by one or two digits (`125000.50`).
     pub fn parse(input: &str) -> Result<Self, MoneyError> {
+        // Up to ten plain digits (how the API and the sheets' amounts arrive): nothing to
+        // strip or group, and below the largest amount allowed.
+        let trimmed = input.trim();
+        if !trimmed.is_empty()
+            && trimmed.len() <= 10
+            && trimmed.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(whole) = trimmed.parse::<i64>()
+        {
+            return Ok(Kroner::from_whole(whole));
+        }
+        Self::parse_general(input)
+    }
+
+    fn parse_general(input: &str) -> Result<Self, MoneyError> {
         let original = input.trim();
         if original.is_empty() {
             return Err(MoneyError::Empty);
@@ -246,6 +260,21 @@ impl Kroner {
     /// The amount as the API writes it: a decimal string with a point, no grouping,
     /// two decimals only when there are øre (`"13914871"`, `"125000.50"`).
     pub fn to_api_string(self) -> String {
+        // Whole øre and not negative (every valid amount): from the integer, as Decimal
+        // would write it; a preview writes two per budget line.
+        if !self.0.is_sign_negative()
+            && let Some(ore) = self.to_ore()
+        {
+            return if ore % 100 == 0 {
+                (ore / 100).to_string()
+            } else {
+                format!("{}.{:02}", ore / 100, ore % 100)
+            };
+        }
+        self.to_api_string_general()
+    }
+
+    fn to_api_string_general(self) -> String {
         if self.0.fract().is_zero() {
             self.0.trunc().to_string()
         } else {
@@ -688,6 +717,26 @@ mod tests {
     }
 
     proptest! {
+        /// The shortcuts for plain digits and whole øre give what the general way gives.
+        #[test]
+        fn parse_shortcut_equals_general(digits in "[0-9]{1,12}", pad in " {0,2}") {
+            let input = format!("{pad}{digits}{pad}");
+            let (fast, general) = (Kroner::parse(&input), Kroner::parse_general(&input));
+            prop_assert_eq!(&fast, &general);
+            if let (Ok(fast), Ok(general)) = (fast, general) {
+                prop_assert_eq!(fast.0.scale(), general.0.scale());
+                prop_assert_eq!(fast.0.is_sign_negative(), general.0.is_sign_negative());
+            }
+        }
+
+        #[test]
+        fn api_string_shortcut_equals_general(mantissa in -1_000_000_000_000i64..1_000_000_000_000, scale in 0u32..6) {
+            let k = Kroner(Decimal::new(mantissa, scale));
+            prop_assert_eq!(k.to_api_string(), k.to_api_string_general());
+            let sum = Kroner::from_ore(mantissa.abs()) + Kroner::from_ore(mantissa.abs() % 1000);
+            prop_assert_eq!(sum.to_api_string(), sum.to_api_string_general());
+        }
+
         #[test]
         fn ore_round_trips(ore in 0i64..=MAX_INPUT_KRONER * 100) {
             let k = Kroner::from_ore(ore);

@@ -127,6 +127,12 @@ pub fn required_text(
     value.to_string()
 }
 
+/// Whether [`required_text`] takes `value` without a message.
+pub fn required_text_is_fine(value: &str, max: usize) -> bool {
+    let value = value.trim();
+    !value.is_empty() && value.chars().count() <= max && forbidden_char(value, max <= 300).is_none()
+}
+
 /// An optional free-text field: trimmed; empty becomes `None`.
 pub fn optional_text(
     errors: &mut FieldErrors,
@@ -240,5 +246,22 @@ mod char_tests {
         let mut errors = FieldErrors::new();
         required_text(&mut errors, "name", "Navn", "Runde\u{7}", 200);
         assert!(errors.for_field("name").unwrap().contains("U+0007"));
+    }
+}
+
+#[cfg(test)]
+mod shortcut_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The check before building a message agrees with `required_text`.
+        #[test]
+        fn required_text_is_fine_when_no_message(value in "[ a-zæøå\t\n\u{0}\u{202e}]{0,12}", max in 1usize..12) {
+            let mut errors = FieldErrors::new();
+            let text = required_text(&mut errors, "f", "Felt", &value, max);
+            prop_assert_eq!(required_text_is_fine(&value, max), errors.0.is_empty());
+            prop_assert_eq!(text, value.trim());
+        }
     }
 }

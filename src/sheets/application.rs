@@ -29,8 +29,12 @@ pub struct ParsedApplication {
     pub kommunenummer: Option<Kommunenummer>,
     pub org_number: Option<String>,
     pub problems: Vec<Problem>,
-    /// Where each field came from (`requested` → `Søknad!B11`), to name cells in messages.
+    /// Where each field of the Søknad sheet came from (`requested` → `Søknad!B11`), to
+    /// name cells in messages; see [`ParsedApplication::cell`].
     pub cells: BTreeMap<String, (String, String)>,
+    /// Where the budget lines came from.
+    #[serde(default)]
+    pub budget_cells: BudgetCells,
     /// The round the workbook was made for, as its «Runde» cell says, and where.
     pub round_label: Option<(String, String, String)>,
     /// Budget amounts typed as text, which a spreadsheet's SUM counts as 0.
@@ -47,6 +51,46 @@ pub struct TextAmounts {
     pub text_cells: [Vec<String>; 3],
 }
 
+/// The budget table's columns and each line's row: the cell of a line's field
+/// (`budget_lines[3].applied` → `Budsjett!E7`) is worked out when a message needs it,
+/// instead of a map entry per field of 10 000 lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetCells {
+    pub sheet: String,
+    pub category: u32,
+    pub description: Option<u32>,
+    /// The applied amount's column, or the cost's when there is none.
+    pub applied: Option<u32>,
+    pub own_contribution: Option<u32>,
+    /// The row of each line, by line index.
+    pub rows: Vec<u32>,
+}
+
+impl BudgetCells {
+    fn cell(&self, field: &str) -> Option<(String, String)> {
+        let (index, name) = field.strip_prefix("budget_lines[")?.split_once("].")?;
+        // Only the index as the lines are numbered (`3`, not `03` or `+3`).
+        let canonical = index.bytes().all(|b| b.is_ascii_digit())
+            && !index.is_empty()
+            && (index == "0" || !index.starts_with('0'));
+        if !canonical {
+            return None;
+        }
+        let row = *self.rows.get(index.parse::<usize>().ok()?)?;
+        let col = match name {
+            "category" => Some(self.category),
+            "description" => self.description,
+            "applied" => self.applied,
+            "own_contribution" => self.own_contribution,
+            _ => None,
+        }?;
+        Some((
+            self.sheet.clone(),
+            format!("{}{}", column_name(col), row + 1),
+        ))
+    }
+}
+
 impl TextAmounts {
     fn any(&self) -> bool {
         self.text_cells.iter().any(|c| !c.is_empty())
@@ -54,19 +98,28 @@ impl TextAmounts {
 }
 
 impl ParsedApplication {
+    /// The sheet and cell a field came from: `requested`, `budget_lines[3].applied`.
+    pub fn cell(&self, field: &str) -> Option<(String, String)> {
+        match self.cells.get(field) {
+            Some(cell) => Some(cell.clone()),
+            None => self.budget_cells.cell(field),
+        }
+    }
+
     /// Turns the domain's field errors into problems at the cells the fields came from.
     pub fn add_field_errors(&mut self, errors: &FieldErrors) {
         for e in &errors.0 {
             // A field with no cell of its own (no description column) is named by its row.
-            let line_cell = e
-                .field
-                .split_once('.')
-                .and_then(|(line, _)| self.cells.get(&format!("{line}.category")));
-            let problem = match self.cells.get(&e.field).or(line_cell) {
+            let line_cell = || {
+                e.field
+                    .split_once('.')
+                    .and_then(|(line, _)| self.cell(&format!("{line}.category")))
+            };
+            let problem = match self.cell(&e.field).or_else(line_cell) {
                 Some((sheet, cell)) => Problem {
                     severity: super::Severity::Error,
-                    sheet: Some(sheet.clone()),
-                    cell: Some(cell.clone()),
+                    sheet: Some(sheet),
+                    cell: Some(cell),
                     message: e.message.clone(),
                 },
                 None => Problem::error_in(None, e.message.clone()),
@@ -278,6 +331,14 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         ));
         return;
     };
+    parsed.budget_cells = BudgetCells {
+        sheet: name.clone(),
+        category: cols.category,
+        description: cols.description,
+        applied: cols.applied.or(cols.cost),
+        own_contribution: cols.own,
+        rows: Vec::new(),
+    };
     // Each amount column is read with the decimal mark its own values show (`1 234,50`
     // settles `600.000`); see `text::amount_in_column`.
     let mark_of = |col: Option<u32>| {
@@ -295,28 +356,45 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         .into_iter()
         .filter_map(|c| Some((c?, mark_of(c)?)))
         .collect();
+    let mut categories = CategoryCache::default();
     let mut totals = (Kroner::ZERO, Kroner::ZERO, Kroner::ZERO);
     let mut total_row_seen = false;
-    for row in sheet
-        .used_rows()
-        .into_iter()
-        .filter(|r| *r > cols.header_row)
-    {
-        if sheet.row_is_empty(row) {
+    // One walk over the cells below the header, a row at a time: a lookup per cell in
+    // the whole sheet's map, for each of 10 000 lines, cost more than the checks.
+    let mut below = sheet
+        .cells
+        .range((cols.header_row + 1, 0)..)
+        .map(|(&(row, col), value)| (row, col, value))
+        .peekable();
+    let mut cells: Vec<(u32, &CellValue)> = Vec::new();
+    while let Some(&(row, _, _)) = below.peek() {
+        cells.clear();
+        while let Some((_, col, value)) = below.next_if(|(r, _, _)| *r == row) {
+            cells.push((col, value));
+        }
+        let cells = &cells[..];
+        // The row's cells are in column order.
+        let get = |col: u32| {
+            cells
+                .binary_search_by_key(&col, |(c, _)| *c)
+                .ok()
+                .map(|i| cells[i].1)
+        };
+        if cells.iter().all(|(_, v)| v.is_blank()) {
             continue;
         }
-        let first_text = sheet
-            .cells
-            .range((row, 0)..=(row, u32::MAX))
-            .find_map(|(_, v)| matches!(v, CellValue::Text(_)).then(|| v.text()));
-        if first_text.as_deref().is_some_and(is_total_label) {
+        let first_text = cells.iter().find_map(|(_, v)| match v {
+            CellValue::Text(t) => Some(t.trim()),
+            _ => None,
+        });
+        if first_text.is_some_and(is_total_label) {
             check_total_row(sheet, row, &cols, totals, parsed);
             total_row_seen = true;
             break;
         }
         let read_amount = |col: Option<u32>, parsed: &mut ParsedApplication| -> Option<Kroner> {
             let col = col?;
-            let value = sheet.get(row, col)?;
+            let value = get(col)?;
             let mark = marks.iter().find(|(c, _)| *c == col).map(|(_, m)| *m);
             let which = [cols.cost, cols.own, cols.applied]
                 .iter()
@@ -345,11 +423,14 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         let cost = read_amount(cols.cost, parsed);
         let own = read_amount(cols.own, parsed);
         let mut applied = read_amount(cols.applied, parsed);
-        let category = sheet.text(row, cols.category).unwrap_or_default();
-        let description = cols
-            .description
-            .and_then(|c| sheet.text(row, c))
-            .unwrap_or_default();
+        let text_of = |col: u32| {
+            get(col)
+                .map(CellValue::text)
+                .filter(|t| !t.is_empty())
+                .unwrap_or_default()
+        };
+        let category = text_of(cols.category);
+        let description = cols.description.map(text_of).unwrap_or_default();
         // A row of only zeros (formulas copied down) is an empty row.
         let nothing = category.is_empty()
             && description.is_empty()
@@ -359,17 +440,8 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
         if nothing {
             continue;
         }
-        let canonical = BUDGET_CATEGORIES
-            .iter()
-            .find(|c| fold_name(c) == fold_name(&category));
-        let index = parsed.input.budget_lines.len();
-        parsed.cells.insert(
-            format!("budget_lines[{index}].category"),
-            (
-                name.clone(),
-                format!("{}{}", column_name(cols.category), row + 1),
-            ),
-        );
+        let canonical = categories.canonical(&category);
+        parsed.budget_cells.rows.push(row);
         if canonical.is_none() {
             parsed.problems.push(Problem::error_at(
                 &name,
@@ -405,19 +477,6 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
                 format!("Kostnad ({c}) er ikke egenandel ({o}) + omsøkt beløp ({a})."),
             ));
         }
-        let index = parsed.input.budget_lines.len();
-        for (field, col) in [
-            ("description", cols.description),
-            ("applied", cols.applied.or(cols.cost)),
-            ("own_contribution", cols.own),
-        ] {
-            if let Some(col) = col {
-                parsed.cells.insert(
-                    format!("budget_lines[{index}].{field}"),
-                    (name.clone(), format!("{}{}", column_name(col), row + 1)),
-                );
-            }
-        }
         let own = own.unwrap_or_default();
         let applied_amount = applied.unwrap_or_default();
         totals = (
@@ -443,6 +502,37 @@ fn parse_budget_sheet(sheet: &Grid, parsed: &mut ParsedApplication) {
             Some(&name),
             "Fant ingen sum-rad; summene er regnet ut av linjene.",
         ));
+    }
+}
+
+/// The budget category a typed one names (folded: case, spaces, æøå spellings), with
+/// the few distinct spellings of a sheet remembered: folding every line's category
+/// against every category was most of the cost of a long budget.
+#[derive(Default)]
+struct CategoryCache {
+    folded: Vec<String>,
+    seen: Vec<(String, Option<&'static str>)>,
+}
+
+impl CategoryCache {
+    fn canonical(&mut self, typed: &str) -> Option<&'static str> {
+        if let Some((_, found)) = self.seen.iter().find(|(t, _)| t == typed) {
+            return *found;
+        }
+        if self.folded.is_empty() {
+            self.folded = BUDGET_CATEGORIES.iter().map(|c| fold_name(c)).collect();
+        }
+        let folded = fold_name(typed);
+        let found = BUDGET_CATEGORIES
+            .iter()
+            .zip(&self.folded)
+            .find(|(_, f)| **f == folded)
+            .map(|(c, _)| *c);
+        // A sheet with many spellings is looked up afresh; the list stays short.
+        if self.seen.len() < 32 {
+            self.seen.push((typed.to_string(), found));
+        }
+        found
     }
 }
 

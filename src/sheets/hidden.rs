@@ -104,26 +104,7 @@ pub fn in_xlsx(bytes: &[u8]) -> BTreeMap<String, Hidden> {
         else {
             continue;
         };
-        let mut hidden = Hidden::default();
-        each_element(&xml, |e, _| match e.local_name().as_ref() {
-            "row" if is_true(attribute(e, "hidden")) => {
-                if let Some(r) = attribute(e, "r").and_then(|r| r.parse::<u32>().ok())
-                    && (1..=MAX_ROW).contains(&r)
-                {
-                    hidden.rows.insert(r - 1);
-                }
-            }
-            "col" if is_true(attribute(e, "hidden")) => {
-                let min = attribute(e, "min").and_then(|v| v.parse::<u32>().ok());
-                let max = attribute(e, "max").and_then(|v| v.parse::<u32>().ok());
-                if let (Some(min), Some(max)) = (min, max) {
-                    for c in min.max(1)..=max.min(MAX_COL) {
-                        hidden.cols.insert(c - 1);
-                    }
-                }
-            }
-            _ => {}
-        });
+        let hidden = xlsx_sheet(&xml);
         if hidden != Hidden::default() {
             found.insert(name, hidden);
         }
@@ -131,17 +112,65 @@ pub fn in_xlsx(bytes: &[u8]) -> BTreeMap<String, Hidden> {
     found
 }
 
+/// What one xlsx worksheet's XML hides.
+fn xlsx_sheet(xml: &[u8]) -> Hidden {
+    // Only an attribute named `hidden` hides anything, and most sheets have none: a byte
+    // search spares the XML pass over every cell of a large sheet.
+    if memchr::memmem::find(xml, b"hidden").is_none() {
+        return Hidden::default();
+    }
+    xlsx_sheet_parsed(xml)
+}
+
+fn xlsx_sheet_parsed(xml: &[u8]) -> Hidden {
+    let mut hidden = Hidden::default();
+    each_element(xml, |e, _| match e.local_name().as_ref() {
+        "row" if is_true(attribute(e, "hidden")) => {
+            if let Some(r) = attribute(e, "r").and_then(|r| r.parse::<u32>().ok())
+                && (1..=MAX_ROW).contains(&r)
+            {
+                hidden.rows.insert(r - 1);
+            }
+        }
+        "col" if is_true(attribute(e, "hidden")) => {
+            let min = attribute(e, "min").and_then(|v| v.parse::<u32>().ok());
+            let max = attribute(e, "max").and_then(|v| v.parse::<u32>().ok());
+            if let (Some(min), Some(max)) = (min, max) {
+                for c in min.max(1)..=max.min(MAX_COL) {
+                    hidden.cols.insert(c - 1);
+                }
+            }
+        }
+        _ => {}
+    });
+    hidden
+}
+
 /// The hidden rows and columns of each sheet of an ods file, by sheet name.
 pub fn in_ods(bytes: &[u8]) -> BTreeMap<String, Hidden> {
-    let mut found = BTreeMap::new();
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return found;
+        return BTreeMap::new();
     };
     let Some(xml) = zip_text(&mut archive, "content.xml") else {
-        return found;
+        return BTreeMap::new();
     };
+    ods_content(&xml)
+}
+
+/// What the sheets of an ods `content.xml` hide, by sheet name.
+fn ods_content(xml: &[u8]) -> BTreeMap<String, Hidden> {
+    // Only `table:visibility` hides anything, and most files have none (see
+    // `xlsx_sheet`).
+    if memchr::memmem::find(xml, b"table:visibility").is_none() {
+        return BTreeMap::new();
+    }
+    ods_content_parsed(xml)
+}
+
+fn ods_content_parsed(xml: &[u8]) -> BTreeMap<String, Hidden> {
+    let mut found = BTreeMap::new();
     let mut current: Option<(String, Hidden, u32, u32)> = None;
-    let mut reader = Reader::from_reader(BufReader::new(xml.as_slice()));
+    let mut reader = Reader::from_reader(BufReader::new(xml));
     let mut buf = Vec::new();
     loop {
         let event = reader.read_event_into(&mut buf);
@@ -296,6 +325,54 @@ fn boundsheet(data: &[u8]) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn xlsx_piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1u32..50).prop_map(|r| format!("<row r=\"{r}\">")),
+            (1u32..50, prop_oneof![Just("1"), Just("0"), Just("true")])
+                .prop_map(|(r, h)| format!("<row r=\"{r}\" hidden=\"{h}\">")),
+            Just("</row>".to_string()),
+            (1u32..20, 0u32..3).prop_map(|(min, n)| format!(
+                "<col min=\"{min}\" max=\"{}\" hidden=\"1\"/>",
+                min + n
+            )),
+            (1u32..20).prop_map(|min| format!("<col min=\"{min}\" max=\"{min}\"/>")),
+            "[a-z ]{0,8}".prop_map(|t| format!("<c t=\"inlineStr\"><is><t>{t}</t></is></c>")),
+        ]
+    }
+
+    fn ods_piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z]{1,6}".prop_map(|n| format!("<table:table table:name=\"{n}\">")),
+            Just("</table:table>".to_string()),
+            (1u32..4, prop_oneof![Just("collapse"), Just("filter"), Just("visible")]).prop_map(
+                |(n, v)| format!(
+                    "<table:table-row table:number-rows-repeated=\"{n}\" table:visibility=\"{v}\"/>"
+                )
+            ),
+            (1u32..4).prop_map(|n| format!("<table:table-row table:number-rows-repeated=\"{n}\"/>")),
+            (1u32..4).prop_map(|n| format!(
+                "<table:table-column table:number-columns-repeated=\"{n}\" table:visibility=\"collapse\"/>"
+            )),
+            "[a-z:]{0,10}".prop_map(|t| format!("<text:p>{t}</text:p>")),
+        ]
+    }
+
+    proptest! {
+        /// The byte search before the XML pass never misses what the pass finds.
+        #[test]
+        fn the_byte_search_agrees_with_the_xml_pass(pieces in prop::collection::vec(xlsx_piece(), 0..30)) {
+            let xml = format!("<worksheet><cols/><sheetData>{}</sheetData></worksheet>", pieces.concat());
+            prop_assert_eq!(xlsx_sheet(xml.as_bytes()), xlsx_sheet_parsed(xml.as_bytes()));
+        }
+
+        #[test]
+        fn the_byte_search_agrees_with_the_xml_pass_in_ods(pieces in prop::collection::vec(ods_piece(), 0..30)) {
+            let xml = format!("<office:document-content><office:body>{}</office:body></office:document-content>", pieces.concat());
+            prop_assert_eq!(ods_content(xml.as_bytes()), ods_content_parsed(xml.as_bytes()));
+        }
+    }
 
     #[test]
     fn rows_hidden_by_hand_and_by_a_filter_in_xlsx() {

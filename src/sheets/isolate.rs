@@ -76,7 +76,7 @@ impl Isolation {
             tracing::warn!(status = ?output.status, "workbook reader ended abnormally");
             return Err(unreadable.into());
         }
-        match serde_json::from_slice(&output.stdout) {
+        match super::wire::decode(&output.stdout) {
             Ok(ReaderOutput::Workbook(workbook)) => Ok(workbook),
             Ok(ReaderOutput::Error(message)) => Err(message),
             Err(_) => Err(unreadable.into()),

@@ -28,6 +28,7 @@ pub mod statistics;
 pub mod statistics_export;
 pub mod template;
 pub mod text;
+pub mod wire;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,6 +64,16 @@ impl CellValue {
         match self {
             CellValue::Text(t) => t.trim().to_string(),
             other => other.display(),
+        }
+    }
+
+    /// Whether [`CellValue::text`] is empty, without building it.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            CellValue::Text(t) => t.trim().is_empty(),
+            CellValue::Number(n) => n.is_empty(),
+            CellValue::Error(e) => e.is_empty(),
+            CellValue::Bool(_) | CellValue::Date(_) => false,
         }
     }
 }
@@ -190,7 +201,7 @@ impl Grid {
     pub fn row_is_empty(&self, row: u32) -> bool {
         self.cells
             .range((row, 0)..=(row, u32::MAX))
-            .all(|(_, v)| v.text().is_empty())
+            .all(|(_, v)| v.is_blank())
     }
 }
 

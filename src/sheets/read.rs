@@ -4,9 +4,11 @@
 
 use std::io::{Cursor, Read, Write};
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{Data, Range, Reader, open_workbook_auto_from_rs};
 
 use super::detect::{Format, Limits};
+use super::hidden::Hidden;
+use super::wire::{self, Writer};
 use super::{CellValue, Grid, ReaderOutput, Workbook};
 
 fn cell_value(data: &Data) -> Option<CellValue> {
@@ -29,8 +31,49 @@ fn cell_value(data: &Data) -> Option<CellValue> {
     }
 }
 
-/// Reads every sheet of an xlsx, xls or ods file.
-pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Workbook, String> {
+/// Writes a cell as [`cell_value`] reads it, without the copies: the reader process
+/// sends each cell on as it comes. `scratch` is reused for numbers written as text.
+fn write_cell(writer: &mut Writer, row: u32, col: u32, data: &Data, scratch: &mut String) {
+    use std::fmt::Write as _;
+    let mut number = |writer: &mut Writer, value: std::fmt::Arguments| {
+        scratch.clear();
+        let _ = scratch.write_fmt(value);
+        writer.number(row, col, scratch);
+    };
+    match data {
+        Data::Empty => {}
+        Data::String(s) if s.trim().is_empty() => {}
+        Data::String(s) => writer.text(row, col, s),
+        Data::Int(i) => number(writer, format_args!("{i}")),
+        // A whole number (most amounts) is written as an integer: the same digits as the
+        // float's shortest form, without its cost. -0 keeps its sign the float's way.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 && *f != 0.0 => {
+            number(writer, format_args!("{}", *f as i64))
+        }
+        Data::Float(f) if f.is_finite() => number(writer, format_args!("{f}")),
+        Data::Float(_) => writer.error(row, col, "#NUM!"),
+        Data::Bool(b) => writer.bool(row, col, *b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if dt.is_datetime() => writer.date(row, col, t.date()),
+            _ => number(writer, format_args!("{}", dt.as_f64())),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => writer.text(row, col, s),
+        Data::Error(e) => {
+            scratch.clear();
+            let _ = write!(scratch, "{e}");
+            writer.error(row, col, scratch);
+        }
+    }
+}
+
+/// Opens an xlsx, xls or ods file and hands each sheet's cells, with what it hides, to
+/// `on_sheet`, within the limits.
+fn read_sheets(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    mut on_sheet: impl FnMut(String, &Range<Data>, Hidden),
+) -> Result<(), String> {
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
         "Regnearket kunne ikke leses; filen er skadet eller i et format vi ikke kjenner."
             .to_string()
@@ -49,7 +92,6 @@ pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Wo
         Format::Xls => super::hidden::in_xls(bytes),
         Format::Csv | Format::JsonStat | Format::Px => Default::default(),
     };
-    let mut sheets = Vec::new();
     let mut cells_seen = 0usize;
     for name in names {
         let range = workbook
@@ -63,29 +105,60 @@ pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Wo
                 limits.max_cells
             ));
         }
-        let mut grid = Grid {
-            name: name.clone(),
-            ..Default::default()
-        };
-        if let Some((row0, col0)) = range.start() {
-            for (r, row) in range.rows().enumerate() {
-                for (c, data) in row.iter().enumerate() {
-                    if let Some(value) = cell_value(data) {
-                        grid.cells.insert((row0 + r as u32, col0 + c as u32), value);
-                    }
-                }
-            }
-        }
-        if let Some(h) = hidden.remove(&name) {
-            grid.hidden_rows = h.rows;
-            grid.hidden_cols = h.cols;
-        }
-        sheets.push(grid);
+        let sheet_hidden = hidden.remove(&name).unwrap_or_default();
+        on_sheet(name, &range, sheet_hidden);
     }
+    Ok(())
+}
+
+/// Each non-empty cell of a range with its place in the sheet, in (row, column) order.
+fn placed_cells(range: &Range<Data>) -> impl Iterator<Item = (u32, u32, &Data)> {
+    let (row0, col0) = range.start().unwrap_or_default();
+    range.rows().enumerate().flat_map(move |(r, row)| {
+        row.iter()
+            .enumerate()
+            .map(move |(c, data)| (row0 + r as u32, col0 + c as u32, data))
+    })
+}
+
+/// Reads every sheet of an xlsx, xls or ods file.
+pub fn read_workbook(bytes: &[u8], format: Format, limits: &Limits) -> Result<Workbook, String> {
+    let mut sheets = Vec::new();
+    read_sheets(bytes, format, limits, |name, range, hidden| {
+        // In key order already: the map is built without sorting.
+        let cells = placed_cells(range)
+            .filter_map(|(row, col, data)| Some(((row, col), cell_value(data)?)))
+            .collect();
+        sheets.push(Grid {
+            name,
+            cells,
+            hidden_rows: hidden.rows,
+            hidden_cols: hidden.cols,
+        });
+    })?;
     Ok(Workbook {
         format: format.as_str().to_string(),
         sheets,
     })
+}
+
+/// What [`read_workbook`] reads, in the form of [`super::wire`], written cell by cell
+/// without building the workbook first.
+pub fn read_workbook_encoded(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<Vec<u8>, String> {
+    let mut writer = Writer::workbook(format.as_str());
+    let mut scratch = String::new();
+    read_sheets(bytes, format, limits, |name, range, hidden| {
+        writer.begin_sheet(&name);
+        for (row, col, data) in placed_cells(range) {
+            write_cell(&mut writer, row, col, data, &mut scratch);
+        }
+        writer.end_sheet(&hidden.rows, &hidden.cols);
+    })?;
+    Ok(writer.finish())
 }
 
 /// Decodes text as UTF-8 (with or without BOM), else as Windows-1252.
@@ -196,25 +269,21 @@ fn guess_delimiter(text: &str) -> u8 {
 }
 
 /// The child process's whole job: the file on standard input (its format named in
-/// `format`), the workbook or an error message as JSON on standard output.
+/// `format`), the workbook or an error message on standard output, in the form of
+/// [`super::wire`].
 pub fn child_main(format: &str) -> std::io::Result<()> {
     limit_own_resources();
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes)?;
     let result = match Format::parse(format) {
-        Some(f) => read_workbook(&bytes, f, &Limits::default()),
+        Some(f) => read_workbook_encoded(&bytes, f, &Limits::default()),
         None => Err(format!("unknown format {format}")),
     };
-    let output = match result {
-        Ok(workbook) => ReaderOutput::Workbook(workbook),
-        Err(message) => ReaderOutput::Error(message),
-    };
-    // Serialised whole and written at once: stdout is line-buffered, and JSON without
-    // line breaks would otherwise go out in many small writes (megabytes for a large
-    // sheet).
-    let json = serde_json::to_vec(&output)?;
+    // Encoded whole and written at once: stdout is line-buffered, and would otherwise
+    // send a large sheet in many small writes.
+    let encoded = result.unwrap_or_else(|message| wire::encode(&ReaderOutput::Error(message)));
     let mut out = std::io::stdout().lock();
-    out.write_all(&json)?;
+    out.write_all(&encoded)?;
     out.flush()
 }
 
@@ -240,6 +309,109 @@ fn limit_own_resources() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use calamine::{CellErrorType, ExcelDateTime, ExcelDateTimeType};
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn data() -> impl Strategy<Value = Data> {
+        let error = prop_oneof![
+            Just(CellErrorType::Div0),
+            Just(CellErrorType::NA),
+            Just(CellErrorType::Name),
+            Just(CellErrorType::Null),
+            Just(CellErrorType::Num),
+            Just(CellErrorType::Ref),
+            Just(CellErrorType::Value),
+            Just(CellErrorType::GettingData),
+        ];
+        prop_oneof![
+            Just(Data::Empty),
+            "[ a-zæøå0-9,.]{0,8}".prop_map(Data::String),
+            any::<i64>().prop_map(Data::Int),
+            any::<f64>().prop_map(Data::Float),
+            prop_oneof![
+                Just(f64::NAN),
+                Just(f64::INFINITY),
+                Just(-0.0),
+                Just(0.0),
+                Just(1e300),
+                Just(1e15),
+                Just(-999_999_999_999_999.0),
+            ]
+            .prop_map(Data::Float),
+            (-2_000_000_000_000_000i64..2_000_000_000_000_000).prop_map(|n| Data::Float(n as f64)),
+            (-1_000_000i64..1_000_000, 0u32..4)
+                .prop_map(|(n, scale)| Data::Float(n as f64 / 10f64.powi(scale as i32))),
+            any::<bool>().prop_map(Data::Bool),
+            (-10.0f64..200_000.0, any::<bool>(), any::<bool>()).prop_map(|(v, date, is_1904)| {
+                let kind = if date {
+                    ExcelDateTimeType::DateTime
+                } else {
+                    ExcelDateTimeType::TimeDelta
+                };
+                Data::DateTime(ExcelDateTime::new(v, kind, is_1904))
+            }),
+            "[0-9T:-]{0,10}".prop_map(Data::DateTimeIso),
+            "P[0-9DTHMS]{0,6}".prop_map(Data::DurationIso),
+            error.prop_map(Data::Error),
+        ]
+    }
+
+    proptest! {
+        /// The reader process's direct way gives the bytes of building the grid with
+        /// `cell_value` and encoding it.
+        #[test]
+        fn cells_written_directly_equal_the_grid_encoded(cells in prop::collection::vec(data(), 0..30)) {
+            let mut writer = Writer::workbook("xlsx");
+            writer.begin_sheet("Budsjett");
+            let mut scratch = String::new();
+            for (i, d) in cells.iter().enumerate() {
+                write_cell(&mut writer, (i / 4) as u32, (i % 4) as u32, d, &mut scratch);
+            }
+            writer.end_sheet(&BTreeSet::from([1]), &BTreeSet::new());
+            let grid = Grid {
+                name: "Budsjett".into(),
+                cells: cells
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| Some((((i / 4) as u32, (i % 4) as u32), cell_value(d)?)))
+                    .collect(),
+                hidden_rows: BTreeSet::from([1]),
+                hidden_cols: BTreeSet::new(),
+            };
+            let workbook = Workbook { format: "xlsx".into(), sheets: vec![grid] };
+            prop_assert_eq!(writer.finish(), wire::encode(&ReaderOutput::Workbook(workbook)));
+        }
+    }
+
+    /// The whole file both ways: what the reader process sends is what `read_workbook`
+    /// reads, hidden rows and columns included.
+    #[test]
+    fn encoded_reading_equals_the_workbook() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Søknad").unwrap();
+        sheet.write_string(3, 0, "Søker").unwrap();
+        sheet.write_string(3, 1, "Trondheim").unwrap();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Budsjett").unwrap();
+        sheet.write_string(2, 0, "Kategori").unwrap();
+        sheet.write_number(3, 2, 1234.5).unwrap();
+        sheet.write_boolean(4, 1, true).unwrap();
+        sheet.write_string(5, 1, "  ").unwrap();
+        sheet.set_row_hidden(4).unwrap();
+        sheet.set_column_hidden(3).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let limits = Limits::default();
+        let read = read_workbook(&bytes, Format::Xlsx, &limits).unwrap();
+        assert_eq!(read.sheets[1].hidden_rows, BTreeSet::from([4]));
+        let encoded = read_workbook_encoded(&bytes, Format::Xlsx, &limits).unwrap();
+        match wire::decode(&encoded) {
+            Ok(ReaderOutput::Workbook(decoded)) => assert_eq!(decoded, read),
+            other => panic!("{other:?}"),
+        }
+        assert!(read_workbook_encoded(b"PK\x03\x04 damaged", Format::Xlsx, &limits).is_err());
+    }
 
     #[test]
     fn csv_in_both_encodings() {

@@ -37,6 +37,9 @@ pub fn column_mark<'a>(values: impl IntoIterator<Item = &'a CellValue>) -> Optio
 pub fn amount_in_column(value: &CellValue, mark: Option<DecimalMark>) -> Result<Kroner, String> {
     match value {
         CellValue::Number(n) => {
+            if let Some(whole) = small_whole_number(n) {
+                return Ok(Kroner::from_whole(whole));
+            }
             let decimal: Decimal = n
                 .parse()
                 .map_err(|_| format!("«{}» er ikke et beløp.", value.display()))?;
@@ -56,6 +59,16 @@ pub fn amount_in_column(value: &CellValue, mark: Option<DecimalMark>) -> Result<
         }
         other => Err(format!("«{}» er ikke et beløp.", other.display())),
     }
+}
+
+/// A number cell of up to ten plain digits, which the general way (Decimal's parser and
+/// checks) would take as exactly this many whole kroner, all below the largest amount
+/// allowed: most cells of a budget, read without it.
+fn small_whole_number(n: &str) -> Option<i64> {
+    if n.is_empty() || n.len() > 10 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
 }
 
 fn two_readings(text: &str) -> String {
@@ -90,6 +103,14 @@ pub fn header_is(value: &CellValue, wanted: &[&str]) -> bool {
 
 /// The labels a total row starts with.
 pub fn is_total_label(text: &str) -> bool {
+    // Every label starts with s, t or i (folding keeps an ASCII letter or digit's
+    // place): the usual budget line is told apart without folding it.
+    if let Some(first) = text.trim().chars().next()
+        && first.is_ascii_alphanumeric()
+        && !matches!(first.to_ascii_lowercase(), 's' | 't' | 'i')
+    {
+        return false;
+    }
     let folded = fold_name(text);
     [
         "sum",
@@ -101,7 +122,11 @@ pub fn is_total_label(text: &str) -> bool {
         "totalsum",
     ]
     .iter()
-    .any(|l| folded == *l || folded.starts_with(&format!("{l} ")))
+    .any(|l| {
+        folded
+            .strip_prefix(l)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    })
 }
 
 #[cfg(test)]
@@ -151,11 +176,50 @@ mod tests {
         assert!(amount(&n("-5")).unwrap_err().contains("negativt"));
     }
 
+    proptest::proptest! {
+        /// The shortcut for whole numbers gives what Decimal's parser and checks give.
+        #[test]
+        fn whole_numbers_read_as_the_general_way_reads_them(n in "[0-9]{1,12}") {
+            let general = n
+                .parse::<Decimal>()
+                .map_err(|_| ())
+                .and_then(|d| Kroner::from_decimal(d).map_err(|_| ()));
+            match small_whole_number(&n) {
+                Some(whole) => {
+                    let shortcut = Kroner::from_whole(whole);
+                    proptest::prop_assert_eq!(Ok(shortcut), general);
+                    proptest::prop_assert_eq!(
+                        shortcut.to_api_string(),
+                        general.unwrap().to_api_string()
+                    );
+                }
+                None => proptest::prop_assert!(n.len() > 10),
+            }
+            proptest::prop_assert_eq!(amount(&n_cell(&n)).ok(), general.ok());
+        }
+    }
+
+    fn n_cell(s: &str) -> CellValue {
+        CellValue::Number(s.into())
+    }
+
     #[test]
     fn kommunenummer_with_lost_zero() {
         assert_eq!(kommunenummer(&n("301")).unwrap().as_str(), "0301");
         assert_eq!(kommunenummer(&t("5001")).unwrap().as_str(), "5001");
         assert!(kommunenummer(&t("Oslo")).is_err());
+    }
+
+    proptest::proptest! {
+        /// The first-letter shortcut agrees with folding the whole label.
+        #[test]
+        fn total_label_shortcut_agrees(text in "[ -]{0,2}[A-Za-zÆØÅæøåİ0-9 -]{0,12}") {
+            let folded = fold_name(&text);
+            let by_folding = ["sum", "totalt", "total", "tildelt", "i alt", "sum totalt", "totalsum"]
+                .iter()
+                .any(|l| folded == *l || folded.starts_with(&format!("{l} ")));
+            proptest::prop_assert_eq!(is_total_label(&text), by_folding);
+        }
     }
 
     #[test]

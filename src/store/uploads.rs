@@ -25,7 +25,7 @@ pub struct NewUpload<'a> {
     pub content: &'a [u8],
     pub rejected: bool,
     /// The preview as JSON: what would be stored, and every problem.
-    pub result: String,
+    pub result: &'a str,
     /// Where the file was fetched from (SSB's API), for the audit log.
     pub source_url: Option<&'a str>,
 }
@@ -74,7 +74,18 @@ pub struct ApplicationVersion {
 const UPLOAD_COLUMNS_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
      kind, filename, format, size_bytes, sha256, status, result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
 
+/// [`UPLOAD_COLUMNS_QUERY`] without the stored preview, which can be megabytes.
+const UPLOAD_HEAD_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
+     kind, filename, format, size_bytes, sha256, status, '' AS result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
+
 impl Store {
+    /// An upload with `result` left empty, for a caller that has the preview at hand.
+    pub async fn upload_head(&self, id: i64) -> StoreResult<Upload> {
+        self.fetch_optional(sql(UPLOAD_HEAD_QUERY).bind(id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound("opplastingen"))
+    }
+
     /// Keeps the file and its preview; a rejected file is kept too.
     pub async fn create_upload(&self, upload: NewUpload<'_>, actor: &Actor) -> StoreResult<i64> {
         let mut tx = self.begin().await?;

@@ -324,7 +324,7 @@ async fn every_route_checks_login_and_role() {
                 format: None,
                 content: b"",
                 rejected: true,
-                result: r#"{"kind":"application","format":null,"errors":[{"sheet":null,"cell":null,"message":"Filen er tom."}],"warnings":[],"application":null,"allocations":null}"#.into(),
+                result: r#"{"kind":"application","format":null,"errors":[{"sheet":null,"cell":null,"message":"Filen er tom."}],"warnings":[],"application":null,"allocations":null}"#,
                 source_url: None,
             },
             &tilskudd::domain::audit::Actor::system("test"),

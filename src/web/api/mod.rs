@@ -517,7 +517,7 @@ async fn upload(
 ) -> AppResult<Response> {
     let round = scope::round(&state.store, &user, round_id).await?.round;
     let form = super::upload_form::read_upload_form(multipart).await?;
-    let id = app::uploads::receive(
+    let received = app::uploads::receive_upload(
         &state.store,
         &state.uploads,
         &user,
@@ -526,9 +526,24 @@ async fn upload(
         &form.round_file(),
     )
     .await?;
-    let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
-    let readable = body.preview.application.is_some() || body.preview.allocations.is_some();
-    Ok(preview_response(id, body, readable))
+    let id = received.id;
+    if !received.readable {
+        let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+        return Ok(preview_response(id, body, false));
+    }
+    // The preview as just stored, not read back, parsed and written again: it is most
+    // of the body.
+    let upload = state.store.upload_head(id).await?;
+    let json = app::uploads::UploadBody::fresh_json(&upload, &received.preview_json)?;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::LOCATION, format!("/api/v1/uploads/{id}")),
+            (header::CONTENT_TYPE, "application/json".to_string()),
+        ],
+        json,
+    )
+        .into_response())
 }
 
 /// `POST /api/v1/statistics/uploads` (multipart `file`, optional `indicator`): the
