@@ -141,17 +141,18 @@ impl<T> Record for T where
 {
 }
 
+/// Binds the arguments by moving them: an uploaded file or a preview is not copied.
 macro_rules! bind_args {
     ($query:expr, $args:expr) => {{
         let mut query = $query;
         for arg in $args {
             query = match arg {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.clone()),
-                Arg::Bool(v) => query.bind(*v),
-                Arg::Time(v) => query.bind(*v),
-                Arg::Date(v) => query.bind(*v),
-                Arg::Bytes(v) => query.bind(v.clone()),
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+                Arg::Time(v) => query.bind(v),
+                Arg::Date(v) => query.bind(v),
+                Arg::Bytes(v) => query.bind(v),
             };
         }
         query
@@ -161,13 +162,13 @@ macro_rules! bind_args {
 /// Runs `$q` on `$conn` (a pool or a transaction's connection) with the chosen fetch method.
 macro_rules! run_query {
     (as $T:ty, $conn:expr, $q:expr, $method:ident) => {
-        bind_args!(sqlx::query_as::<_, $T>($q.text), &$q.args)
+        bind_args!(sqlx::query_as::<_, $T>($q.text), $q.args)
             .$method($conn)
             .await
             .map_err(StoreError::from)
     };
     (exec, $conn:expr, $q:expr) => {
-        bind_args!(sqlx::query($q.text), &$q.args)
+        bind_args!(sqlx::query($q.text), $q.args)
             .execute($conn)
             .await
             .map(|r| r.rows_affected())
