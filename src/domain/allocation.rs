@@ -70,7 +70,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use super::money::{Kroner, MAX_INPUT_KRONER, push_grouped_integer, push_ore_number};
+use super::money::{Kroner, MAX_INPUT_KRONER, push_grouped_integer, push_integer, push_ore_number};
 
 /// The most claims one allocation takes.
 pub const MAX_CLAIMS: usize = 100_000;
@@ -414,24 +414,6 @@ fn push_ore_text(out: &mut String, ore: i128) {
     push_ore_number(out, i64::try_from(ore).unwrap_or(i64::MAX));
     out.push(NBSP);
     out.push_str("kr");
-}
-
-/// A count as `{}` writes it (no grouping), appended to `out`.
-fn push_count(out: &mut String, n: usize) {
-    let mut buf = [0u8; 20];
-    let mut start = buf.len();
-    let mut v = n;
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for &d in &buf[start..] {
-        out.push(char::from(d));
-    }
 }
 
 /// `a/b` compared with `c/d` (b, d > 0).
@@ -1321,7 +1303,7 @@ fn ranked(input: &AllocationInput, cut_last: bool) -> Result<AllocationResult, A
             continue;
         };
         line.push_str("Rangert som nr. ");
-        push_count(&mut line, rank + 1);
+        push_integer(&mut line, (rank + 1) as u128);
         line.push_str(" (");
         push_number(&mut line, score);
         line.push_str(" poeng): ");

@@ -337,37 +337,52 @@ pub(crate) fn push_ore_number(out: &mut String, ore: i64) {
     }
 }
 
+/// The decimal digits of `value` at the end of `buf`; answers where they start.
+fn digits_into(buf: &mut [u8; 40], value: u128) -> usize {
+    let mut start = buf.len();
+    // u64 division is far cheaper than u128; amounts fit in practice.
+    match u64::try_from(value) {
+        Ok(mut v) => loop {
+            start -= 1;
+            buf[start] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                return start;
+            }
+        },
+        Err(_) => {
+            let mut v = value;
+            loop {
+                start -= 1;
+                buf[start] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    return start;
+                }
+            }
+        }
+    }
+}
+
 /// `1234567` → `1 234 567` (no-break spaces), appended to `out` without an
 /// intermediate string.
 pub(crate) fn push_grouped_integer(out: &mut String, value: u128) {
     let mut buf = [0u8; 40];
-    let mut start = buf.len();
-    // u64 division is far cheaper than u128; amounts fit in practice.
-    if let Ok(mut v) = u64::try_from(value) {
-        loop {
-            start -= 1;
-            buf[start] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-    } else {
-        let mut v = value;
-        loop {
-            start -= 1;
-            buf[start] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-    }
+    let start = digits_into(&mut buf, value);
     let digits = &buf[start..];
     for (i, &d) in digits.iter().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(NBSP);
         }
+        out.push(char::from(d));
+    }
+}
+
+/// `1234567` → `1234567`, as `{}` writes it (no grouping), appended to `out`.
+pub(crate) fn push_integer(out: &mut String, value: u128) {
+    let mut buf = [0u8; 40];
+    let start = digits_into(&mut buf, value);
+    for &d in &buf[start..] {
         out.push(char::from(d));
     }
 }
@@ -712,6 +727,9 @@ mod tests {
                 let mut pushed = String::new();
                 push_grouped_integer(&mut pushed, v);
                 prop_assert_eq!(pushed, expected);
+                let mut plain = String::new();
+                push_integer(&mut plain, v);
+                prop_assert_eq!(plain, v.to_string());
             }
         }
     }
