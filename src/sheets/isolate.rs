@@ -1,15 +1,17 @@
 //! Runs the spreadsheet reader in a child process: the same binary, started as
-//! `tilskudd internal-read-workbook FORMAT`, with capped memory and CPU time and a wall
-//! clock limit. A file that crashes the reader (calamine can abort the whole process on
+//! `tilskudd internal-read-workbook -` (the format comes first on its input), with capped
+//! memory and CPU time and a wall clock limit. One reader is started ahead of time and
+//! waits for its file, so starting a process is not on an upload's path; each reads one
+//! file only. A file that crashes the reader (calamine can abort the whole process on
 //! a crafted .xls) or takes too long becomes a clear error for that upload alone.
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::Semaphore;
 
 use super::detect::Format;
@@ -21,6 +23,8 @@ pub struct Isolation {
     pub executable: PathBuf,
     pub timeout: Duration,
     permits: Arc<Semaphore>,
+    /// A reader started ahead of time, and the program it runs.
+    spare: Arc<Mutex<Option<(PathBuf, Child)>>>,
 }
 
 impl Isolation {
@@ -30,6 +34,7 @@ impl Isolation {
             timeout: Duration::from_secs(30),
             // Two cores here; more readers at once would only queue on them.
             permits: Arc::new(Semaphore::new(2)),
+            spare: Arc::default(),
         }
     }
 
@@ -46,21 +51,19 @@ impl Isolation {
             .acquire()
             .await
             .map_err(|_| unreadable.to_string())?;
-        let mut child = Command::new(&self.executable)
-            .arg("internal-read-workbook")
-            .arg(format.as_str())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
+        let mut child = match self.take_spare() {
+            Some(child) => child,
+            None => self.start().map_err(|e| {
                 tracing::error!(error = %e, exe = ?self.executable, "could not start the workbook reader");
                 "Regnearket kunne ikke leses akkurat nå (intern feil). Prøv igjen senere.".to_string()
-            })?;
-        widen_pipes(&child);
+            })?,
+        };
+        // The next one loads while this one reads.
+        self.keep_spare();
         if let Some(mut stdin) = child.stdin.take() {
             // A child that dies early closes its end; the exit status says why.
+            let _ = stdin.write_all(format.as_str().as_bytes()).await;
+            let _ = stdin.write_all(b"\n").await;
             let _ = stdin.write_all(bytes).await;
         }
         let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
@@ -85,6 +88,39 @@ impl Isolation {
     }
 }
 
+impl Isolation {
+    fn start(&self) -> std::io::Result<Child> {
+        let child = Command::new(&self.executable)
+            .arg("internal-read-workbook")
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        widen_pipes(&child);
+        Ok(child)
+    }
+
+    fn spare(&self) -> std::sync::MutexGuard<'_, Option<(PathBuf, Child)>> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The reader waiting for a file, if it is still there and runs this program.
+    fn take_spare(&self) -> Option<Child> {
+        let (executable, mut child) = self.spare().take()?;
+        let waiting = matches!(child.try_wait(), Ok(None));
+        (waiting && executable == self.executable).then_some(child)
+    }
+
+    /// Starts the next reader; if it cannot start, the next upload tries and says so.
+    fn keep_spare(&self) {
+        if let Ok(child) = self.start() {
+            *self.spare() = Some((self.executable.clone(), child));
+        }
+    }
+}
+
 /// A workbook and its cells pass through the pipes in one piece when they fit, instead
 /// of in 64 KB turns between the two processes. Best effort: the default still works.
 fn widen_pipes(child: &tokio::process::Child) {
@@ -105,4 +141,60 @@ fn widen_pipes(child: &tokio::process::Child) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = child;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in reader that notes its process id, swallows its input and fails.
+    fn noting_reader(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+        let noted = dir.join("started");
+        let script = dir.join("reader");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho $$ >> {}\ncat > /dev/null\nexit 3\n",
+                noted.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (script, noted)
+    }
+
+    fn started(noted: &std::path::Path) -> Vec<u32> {
+        std::fs::read_to_string(noted)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_file_gets_a_fresh_reader_started_ahead_and_a_dead_one_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let (script, noted) = noting_reader(dir.path());
+        let isolation = Isolation::new(script);
+
+        assert!(isolation.read(b"x", Format::Xlsx).await.is_err());
+        // The first read started its reader and the next one.
+        let spare = isolation.take_spare().expect("a reader waits");
+        let spare_id = spare.id().expect("running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(started(&noted).len(), 2);
+        assert_eq!(started(&noted)[1], spare_id);
+
+        // A waiting reader that died is left, and a new one started.
+        let mut dead = spare;
+        dead.kill().await.unwrap();
+        *isolation.spare() = Some((isolation.executable.clone(), dead));
+        assert!(isolation.take_spare().is_none());
+        assert!(isolation.read(b"x", Format::Xlsx).await.is_err());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let ids = started(&noted);
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        assert!(!ids[2..].contains(&spare_id));
+    }
 }

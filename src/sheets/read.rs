@@ -86,29 +86,40 @@ fn read_sheets(
             limits.max_sheets
         ));
     }
-    let mut hidden = match format {
-        Format::Xlsx => super::hidden::in_xlsx(bytes),
-        Format::Ods => super::hidden::in_ods(bytes),
-        Format::Xls => super::hidden::in_xls(bytes),
-        Format::Csv | Format::JsonStat | Format::Px => Default::default(),
-    };
-    let mut cells_seen = 0usize;
-    for name in names {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|_| format!("Arket «{name}» kunne ikke leses; filen er skadet."))?;
-        cells_seen =
-            cells_seen.saturating_add(range.get_size().0.saturating_mul(range.get_size().1));
-        if cells_seen > limits.max_cells {
-            return Err(format!(
-                "Arbeidsboken er for stor (mer enn {} celler).",
-                limits.max_cells
-            ));
+    // What the file hides is found in a second pass over its XML, beside calamine's read
+    // on another core; the sheets wait for it.
+    std::thread::scope(|scope| {
+        let hidden = scope.spawn(|| match format {
+            Format::Xlsx => super::hidden::in_xlsx(bytes),
+            Format::Ods => super::hidden::in_ods(bytes),
+            Format::Xls => super::hidden::in_xls(bytes),
+            Format::Csv | Format::JsonStat | Format::Px => Default::default(),
+        });
+        let mut sheets = Vec::with_capacity(names.len());
+        let mut cells_seen = 0usize;
+        for name in names {
+            let range = workbook
+                .worksheet_range(&name)
+                .map_err(|_| format!("Arket «{name}» kunne ikke leses; filen er skadet."))?;
+            cells_seen =
+                cells_seen.saturating_add(range.get_size().0.saturating_mul(range.get_size().1));
+            if cells_seen > limits.max_cells {
+                return Err(format!(
+                    "Arbeidsboken er for stor (mer enn {} celler).",
+                    limits.max_cells
+                ));
+            }
+            sheets.push((name, range));
         }
-        let sheet_hidden = hidden.remove(&name).unwrap_or_default();
-        on_sheet(name, &range, sheet_hidden);
-    }
-    Ok(())
+        let mut hidden = hidden
+            .join()
+            .map_err(|_| "Regnearket kunne ikke leses; filen er skadet.".to_string())?;
+        for (name, range) in sheets {
+            let sheet_hidden = hidden.remove(&name).unwrap_or_default();
+            on_sheet(name, &range, sheet_hidden);
+        }
+        Ok(())
+    })
 }
 
 /// Each non-empty cell of a range with its place in the sheet, in (row, column) order.
@@ -269,14 +280,27 @@ fn guess_delimiter(text: &str) -> u8 {
 }
 
 /// The child process's whole job: the file on standard input (its format named in
-/// `format`), the workbook or an error message on standard output, in the form of
-/// [`super::wire`].
+/// `format`, or `-` for the input's first line), the workbook or an error message on
+/// standard output, in the form of [`super::wire`].
 pub fn child_main(format: &str) -> std::io::Result<()> {
     limit_own_resources();
-    let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes)?;
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input)?;
+    // `-`: the format is the input's first line (the reader was started before the file
+    // came); otherwise it was given as an argument.
+    let (format, bytes) = match format {
+        "-" => {
+            let end = input
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(input.len());
+            let format = std::str::from_utf8(&input[..end]).unwrap_or_default();
+            (format, input.get(end + 1..).unwrap_or_default())
+        }
+        given => (given, &input[..]),
+    };
     let result = match Format::parse(format) {
-        Some(f) => read_workbook_encoded(&bytes, f, &Limits::default()),
+        Some(f) => read_workbook_encoded(bytes, f, &Limits::default()),
         None => Err(format!("unknown format {format}")),
     };
     // Encoded whole and written at once: stdout is line-buffered, and would otherwise
