@@ -164,12 +164,20 @@ mod tests {
         (script, noted)
     }
 
-    fn started(noted: &std::path::Path) -> Vec<u32> {
-        std::fs::read_to_string(noted)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| l.parse().unwrap())
-            .collect()
+    /// The process ids noted once `count` readers have started (waiting up to 10 s).
+    async fn started(noted: &std::path::Path, count: usize) -> Vec<u32> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ids: Vec<u32> = std::fs::read_to_string(noted)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.parse().unwrap())
+                .collect();
+            if ids.len() >= count || std::time::Instant::now() > deadline {
+                return ids;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     #[tokio::test]
@@ -182,9 +190,9 @@ mod tests {
         // The first read started its reader and the next one.
         let spare = isolation.take_spare().expect("a reader waits");
         let spare_id = spare.id().expect("running");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(started(&noted).len(), 2);
-        assert_eq!(started(&noted)[1], spare_id);
+        let ids = started(&noted, 2).await;
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(ids.contains(&spare_id), "{ids:?}");
 
         // A waiting reader that died is left, and a new one started.
         let mut dead = spare;
@@ -192,9 +200,8 @@ mod tests {
         *isolation.spare() = Some((isolation.executable.clone(), dead));
         assert!(isolation.take_spare().is_none());
         assert!(isolation.read(b"x", Format::Xlsx).await.is_err());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let ids = started(&noted);
+        let ids = started(&noted, 4).await;
         assert_eq!(ids.len(), 4, "{ids:?}");
-        assert!(!ids[2..].contains(&spare_id));
+        assert_eq!(ids.iter().filter(|id| **id == spare_id).count(), 1);
     }
 }
