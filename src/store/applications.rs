@@ -161,7 +161,7 @@ const PROPOSAL_QUERY: &str = concat!(
     summary_columns!(),
     ", CAST(COALESCE((SELECT SUM(e.proposed_ore) FROM applications e \
        WHERE e.round_id = a.round_id AND e.id <> a.id AND ",
-    counted_in_totals!(),
+    counted_in_totals!("e."),
     "), 0) AS BIGINT) AS proposed_elsewhere_ore, \
      EXISTS (SELECT 1 FROM impartiality_declarations d \
        WHERE d.application_id = a.id AND d.user_id = $2 AND d.conflict) AS conflict_declared \

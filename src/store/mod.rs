@@ -5,11 +5,11 @@
 //! agree between the two. Each write that changes state records its audit event in the
 //! same transaction ([`Tx::audit`]).
 
-/// Which applications count in a round's totals of proposals (a condition on the
-/// `status` column of `applications`); shared by every query that sums them.
+/// Which applications count in a round's totals (a condition on the `status` column of
+/// `applications`, under the given table prefix); shared by every query that sums them.
 macro_rules! counted_in_totals {
-    () => {
-        "status NOT IN ('draft', 'withdrawn')"
+    ($prefix:literal) => {
+        concat!($prefix, "status NOT IN ('draft', 'withdrawn')")
     };
 }
 

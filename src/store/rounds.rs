@@ -8,6 +8,33 @@ use crate::domain::Kroner;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::round::{Round, RoundFields, RoundOverview, RoundPhase, RoundTotals};
 
+/// The columns of [`RoundRow`], of `rounds r` joined with `schemes s`.
+macro_rules! round_columns {
+    () => {
+        "r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
+         r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version"
+    };
+}
+
+/// Rounds with their key figures; the two statements differ only in WHERE and ORDER.
+macro_rules! overview_select {
+    () => {
+        concat!(
+            "SELECT ",
+            round_columns!(),
+            ", CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
+             CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
+             CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
+             CAST(COALESCE(SUM(a.proposed_ore), 0) AS BIGINT) AS proposed_ore, \
+             CAST(COUNT(a.id) AS BIGINT) AS application_count \
+             FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
+             LEFT JOIN applications a ON a.round_id = r.id AND ",
+            counted_in_totals!("a."),
+            " "
+        )
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct RoundRow {
     id: i64,
@@ -90,9 +117,11 @@ impl Store {
 
     /// The round alone, without the totals of [`Store::round_overview`].
     pub async fn round(&self, id: i64) -> StoreResult<Round> {
-        const QUERY: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-         r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version \
-         FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1";
+        const QUERY: &str = concat!(
+            "SELECT ",
+            round_columns!(),
+            " FROM rounds r JOIN schemes s ON s.id = r.scheme_id WHERE r.id = $1"
+        );
         let row: Option<RoundRow> = self.fetch_optional(sql(QUERY).bind(id)).await?;
         row.ok_or_else(|| StoreError::NotFound("runden"))?
             .into_round()
@@ -226,28 +255,12 @@ fn field_label(field: &str) -> &'static str {
     }
 }
 
-/// Rounds with their key figures; the two statements differ only in WHERE and ORDER.
-const OVERVIEW_ALL: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version, \
-     CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
-     CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
-     CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
-     CAST(COALESCE(SUM(a.proposed_ore), 0) AS BIGINT) AS proposed_ore, \
-     CAST(COUNT(a.id) AS BIGINT) AS application_count \
-     FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id AND a.status NOT IN ('draft', 'withdrawn') \
-     GROUP BY r.id, s.name ORDER BY r.year DESC, r.id DESC";
+const OVERVIEW_ALL: &str = concat!(
+    overview_select!(),
+    "GROUP BY r.id, s.name ORDER BY r.year DESC, r.id DESC"
+);
 
-const OVERVIEW_ONE: &str = "SELECT r.id, s.name AS scheme, r.name, r.year, r.region, r.description, \
-     r.pool_ore, r.deadline, r.rounding_unit_ore, r.status, r.decision_source, r.historical, r.demo, r.version, \
-     CAST(COALESCE(SUM(a.requested_ore), 0) AS BIGINT) AS requested_ore, \
-     CAST(COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND a.requested_ore IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS requested_unknown, \
-     CAST(COALESCE(SUM(a.allocated_ore), 0) AS BIGINT) AS allocated_ore, \
-     CAST(COALESCE(SUM(a.proposed_ore), 0) AS BIGINT) AS proposed_ore, \
-     CAST(COUNT(a.id) AS BIGINT) AS application_count \
-     FROM rounds r JOIN schemes s ON s.id = r.scheme_id \
-     LEFT JOIN applications a ON a.round_id = r.id AND a.status NOT IN ('draft', 'withdrawn') \
-     WHERE r.id = $1 GROUP BY r.id, s.name";
+const OVERVIEW_ONE: &str = concat!(overview_select!(), "WHERE r.id = $1 GROUP BY r.id, s.name");
 
 fn overview_from_row(row: RoundOverviewRow) -> StoreResult<RoundOverview> {
     let round = row.round.into_round()?;
@@ -439,7 +452,7 @@ pub async fn proposed_total(
         concat!(
             "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \
              WHERE round_id = $1 AND id <> $2 AND ",
-            counted_in_totals!()
+            counted_in_totals!("")
         ),
         round_id,
         except_application,
