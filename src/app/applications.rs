@@ -222,16 +222,14 @@ pub async fn propose_amount(
         .round
         .phase
         .check_allows_proposals(&locked.round.name)?;
-    let conflicts: Vec<StandingConflict> = actor
-        .user_id
-        .filter(|_| state.conflict_declared)
-        .map(|user_id| StandingConflict {
+    let conflicts = match actor.user_id {
+        Some(user_id) if state.conflict_declared => vec![StandingConflict {
             application_id,
             applicant: current.applicant.clone(),
             declared_by: user_id,
-        })
-        .into_iter()
-        .collect();
+        }],
+        _ => Vec::new(),
+    };
     check_not_conflicted(&conflicts, "foreslå beløp for den")?;
     let status = current.status.propose_amount()?;
     check_within_pool(

@@ -48,8 +48,8 @@ pub async fn update(
     let current = &locked.round;
     current.check_version(version)?;
     current.phase.check_allows_settings(&current.name)?;
-    let allocated = store::rounds::allocated_total(&mut locked.tx, round_id, None).await?;
-    let proposed = store::rounds::proposed_total(&mut locked.tx, round_id, None).await?;
+    let allocated = store::rounds::allocated_total(&mut locked.tx, round_id).await?;
+    let proposed = store::rounds::proposed_total(&mut locked.tx, round_id).await?;
     check_pool_change(fields.pool, allocated, proposed)
         .map_err(|message| AppError::invalid("pool", message))?;
     let current = current.clone();

@@ -270,9 +270,7 @@ impl UploadBody {
             preview,
         })
     }
-}
 
-impl UploadBody {
     /// The body as JSON, the preview (as just stored, `upload.result` not needed)
     /// spliced in rather than read and written again: megabytes for a large budget.
     /// Only for a preview this program has just written: what serialising
@@ -1302,8 +1300,8 @@ async fn confirm_allocations(
         }
     }
     let total = match historical {
-        Some(_) => store::rounds::allocated_total(tx, round.id, None).await?,
-        None => store::rounds::proposed_total(tx, round.id, None).await?,
+        Some(_) => store::rounds::allocated_total(tx, round.id).await?,
+        None => store::rounds::proposed_total(tx, round.id).await?,
     };
     if total > round.pool {
         return Err(Refusal::ImportAbovePool {

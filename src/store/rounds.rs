@@ -407,55 +407,33 @@ impl Store {
     }
 }
 
-/// The round's granted total (`allocated_ore`) or proposed total (`proposed_ore`), leaving
-/// out one application if given.
-async fn total_of(
-    tx: &mut Tx,
-    column_sum: &'static str,
-    round_id: i64,
-    except_application: Option<i64>,
-) -> StoreResult<Kroner> {
-    let (ore,): (i64,) = tx
-        .fetch_one(
-            sql(column_sum)
-                .bind(round_id)
-                .bind(except_application.unwrap_or(-1)),
-        )
-        .await?;
+/// The round's granted total (`allocated_ore`) or proposed total (`proposed_ore`).
+async fn total_of(tx: &mut Tx, column_sum: &'static str, round_id: i64) -> StoreResult<Kroner> {
+    let (ore,): (i64,) = tx.fetch_one(sql(column_sum).bind(round_id)).await?;
     Ok(Kroner::from_ore(ore))
 }
 
-/// What the round's approved decision grants, leaving out one application if given.
-pub async fn allocated_total(
-    tx: &mut Tx,
-    round_id: i64,
-    except_application: Option<i64>,
-) -> StoreResult<Kroner> {
+/// What the round's approved decision grants.
+pub async fn allocated_total(tx: &mut Tx, round_id: i64) -> StoreResult<Kroner> {
     total_of(
         tx,
-        "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications \
-         WHERE round_id = $1 AND id <> $2",
+        "SELECT CAST(COALESCE(SUM(allocated_ore), 0) AS BIGINT) FROM applications WHERE round_id = $1",
         round_id,
-        except_application,
     )
     .await
 }
 
-/// What the officers propose in the round, leaving out one application if given.
-pub async fn proposed_total(
-    tx: &mut Tx,
-    round_id: i64,
-    except_application: Option<i64>,
-) -> StoreResult<Kroner> {
+/// What the officers propose in the round (a proposal's own check reads the others' sum
+/// with the application, `applications::proposal_in`).
+pub async fn proposed_total(tx: &mut Tx, round_id: i64) -> StoreResult<Kroner> {
     total_of(
         tx,
         concat!(
             "SELECT CAST(COALESCE(SUM(proposed_ore), 0) AS BIGINT) FROM applications \
-             WHERE round_id = $1 AND id <> $2 AND ",
+             WHERE round_id = $1 AND ",
             counted_in_totals!("")
         ),
         round_id,
-        except_application,
     )
     .await
 }

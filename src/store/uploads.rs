@@ -71,12 +71,22 @@ pub struct ApplicationVersion {
     pub created_at: DateTime<Utc>,
 }
 
-const UPLOAD_COLUMNS_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
-     kind, filename, format, size_bytes, sha256, status, result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
+/// One upload by id, with `$result` for the `result` column.
+macro_rules! upload_query {
+    ($result:literal) => {
+        concat!(
+            "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
+             kind, filename, format, size_bytes, sha256, status, ",
+            $result,
+            ", uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1"
+        )
+    };
+}
+
+const UPLOAD_COLUMNS_QUERY: &str = upload_query!("result");
 
 /// [`UPLOAD_COLUMNS_QUERY`] without the stored preview, which can be megabytes.
-const UPLOAD_HEAD_QUERY: &str = "SELECT id, round_id, organisation_id, application_id, base_version, uploader_organisation_id, \
-     kind, filename, format, size_bytes, sha256, status, '' AS result, uploaded_by_name, created_at, confirmed_at FROM uploads WHERE id = $1";
+const UPLOAD_HEAD_QUERY: &str = upload_query!("'' AS result");
 
 impl Store {
     /// An upload with `result` left empty, for a caller that has the preview at hand.

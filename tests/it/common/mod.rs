@@ -318,6 +318,11 @@ impl TestApp {
     }
 
     async fn copied_from(template: Template) -> TestApp {
+        // A failing test shows the server's own error log (a 500's cause), captured per test.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("error")
+            .with_test_writer()
+            .try_init();
         let (store, database_url, pg_schema, dir) = fresh_copy(template).await;
         TestApp {
             router: app(test_state(store.clone(), false)),
