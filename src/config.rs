@@ -45,6 +45,38 @@ pub struct ServeConfig {
     pub response_cache_mb: usize,
     #[command(flatten)]
     pub ssb: SsbConfig,
+    #[command(flatten)]
+    pub mail: MailConfig,
+}
+
+/// Where e-mail goes. Without `--smtp-url` and `--mail-from`, mail is only recorded in
+/// the outbox, not sent.
+#[derive(Debug, Clone, Args)]
+pub struct MailConfig {
+    /// The SMTP server: `smtp://host:port` (plain, to a local relay), `smtps://host:465`
+    /// (TLS), `smtp://host:587?tls=required` (STARTTLS); user and password in the URL if needed.
+    #[arg(long, env = "TILSKUDD_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender, e.g. "Statsforvalteren i Trøndelag <post@statsforvalteren.no>".
+    #[arg(long, env = "TILSKUDD_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+impl MailConfig {
+    /// The outbox's settings; an unusable URL or sender is an error at startup.
+    pub fn settings(&self) -> anyhow::Result<crate::app::outbox::MailSettings> {
+        let mailer = match (&self.smtp_url, &self.mail_from) {
+            (Some(url), Some(from)) => Some(crate::mail::Mailer::new(url, from)?),
+            (None, None) => None,
+            (Some(_), None) => {
+                anyhow::bail!("--smtp-url er satt, men ikke --mail-from (avsenderen).")
+            }
+            (None, Some(_)) => {
+                anyhow::bail!("--mail-from er satt, men ikke --smtp-url (e-posttjeneren).")
+            }
+        };
+        Ok(crate::app::outbox::MailSettings::new(mailer))
+    }
 }
 
 /// Where SSB's API is, for fetching statistics tables («Hent fra SSB»).

@@ -169,6 +169,12 @@ impl From<Refusal> for AppError {
     }
 }
 
+impl From<crate::domain::followup::FollowupRefusal> for AppError {
+    fn from(refusal: crate::domain::followup::FollowupRefusal) -> Self {
+        Refusal::from(refusal).into()
+    }
+}
+
 impl From<FieldErrors> for AppError {
     fn from(errors: FieldErrors) -> Self {
         AppError::Invalid(errors)

@@ -324,6 +324,7 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let mail = config.mail.settings()?;
     store.follow_changes();
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -343,7 +344,14 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     });
     let state = state
         .with_ssb(config.ssb.settings())
-        .with_response_cache(config.response_cache_mb * 1024 * 1024);
+        .with_response_cache(config.response_cache_mb * 1024 * 1024)
+        .with_mail(mail.clone());
+    if mail.mailer.is_none() {
+        tracing::info!(
+            "ingen e-posttjener er satt opp (--smtp-url, --mail-from): e-post registreres bare i utboksen"
+        );
+    }
+    tilskudd::app::outbox::spawn(store.clone(), mail);
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async {

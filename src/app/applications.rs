@@ -10,6 +10,7 @@ use crate::domain::application::{
 use crate::domain::assessment::{StandingConflict, check_not_conflicted};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::kommune::Register;
+use crate::domain::notice;
 use crate::domain::round::{Round, check_within_pool};
 use crate::domain::user::Principal;
 use crate::error::AppResult;
@@ -160,6 +161,26 @@ pub async fn change_status(
     };
     check_round_takes(&locked.round, true)?;
     write_status(&mut locked.tx, application_id, status).await?;
+    if how == Move::Submit
+        && let Some(to) =
+            store::applications::contact_email_in(&mut locked.tx, application_id).await?
+    {
+        let notice = notice::received(&locked.round.name, &current.applicant, application_id);
+        store::outbox::enqueue(
+            &mut locked.tx,
+            &store::outbox::NewMail {
+                kind: notice.kind,
+                round_id: Some(round_id),
+                application_id: Some(application_id),
+                recipient: &to,
+                subject: &notice.subject,
+                body: &notice.body,
+                letter_application_id: None,
+                dedupe_key: None,
+            },
+        )
+        .await?;
+    }
     locked
         .tx
         .audit(

@@ -7,6 +7,7 @@
 //! - [`application`]: submitting, editing, withdrawing, replacing by upload, proposing;
 //! - [`assessment`]: impartiality (a declared conflict blocks, lifted by another officer);
 //! - [`decision`]: four eyes and amendments;
+//! - [`followup`]: after the decision: acceptance, payments, the final report, repayment;
 //! - [`visibility`]: who sees which round, application and amount.
 
 pub mod allocation;
@@ -16,8 +17,11 @@ pub mod audit;
 pub mod county;
 pub mod date;
 pub mod decision;
+pub mod followup;
 pub mod kommune;
+pub mod letter;
 pub mod money;
+pub mod notice;
 pub mod org_number;
 pub mod refusal;
 pub mod report;
@@ -27,6 +31,7 @@ pub mod statistics;
 pub mod user;
 pub mod validation;
 pub mod visibility;
+pub mod words;
 
 pub use money::Kroner;
 pub use refusal::{Refusal, RefusalKind};

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::application::ApplicationStatus;
 use super::date::format_date;
 use super::decision::DecisionStatus;
+use super::followup::FollowupRefusal;
 use super::money::Kroner;
 use super::round::RoundPhase;
 
@@ -112,6 +113,11 @@ pub enum Refusal {
     /// Officer's amount above what was applied for, without a reason.
     AboveRequestedWithoutReason { amount: Kroner, requested: Kroner },
 
+    /// The letters are issued: the decision is bound by them, no amendment here.
+    AmendmentAfterLetters { phase: RoundPhase },
+    /// A step after the decision (acceptance, payment, report, repayment).
+    Followup(FollowupRefusal),
+
     // --- money ---
     /// The total would pass the pool.
     AbovePool {
@@ -185,6 +191,10 @@ impl Refusal {
             NoRequestedAmount => RefusalKind::Invalid("requested"),
             AboveRequestedWithoutReason { .. } => RefusalKind::Invalid("reason"),
             AbovePool { .. } => RefusalKind::Invalid("amount"),
+            Followup(refusal) if refusal.is_forbidden() => RefusalKind::Forbidden,
+            Followup(refusal) => refusal
+                .field()
+                .map_or(RefusalKind::Conflict, RefusalKind::Invalid),
             _ => RefusalKind::Conflict,
         }
     }
@@ -198,6 +208,12 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Refusal::*;
         match self {
+            Followup(refusal) => refusal.fmt(f),
+            AmendmentAfterLetters { phase } => write!(
+                f,
+                "Runden er {}: brevene er utstedt, og vedtaket kan ikke endres her. Et endringsvedtak etter utsendte brev må gjøres som egen sak.",
+                phase.label().to_lowercase()
+            ),
             RoundNotAcceptingApplications { round, phase } => write!(
                 f,
                 "Runden «{round}» er {} og tar ikke imot søknader.",
@@ -448,3 +464,9 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
+
+impl From<FollowupRefusal> for Refusal {
+    fn from(refusal: FollowupRefusal) -> Self {
+        Refusal::Followup(refusal)
+    }
+}

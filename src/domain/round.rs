@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::county;
 use super::date::parse_date;
+use super::followup::FollowupRefusal;
 use super::money::Kroner;
 use super::refusal::Refusal;
 use super::validation::{FieldErrors, optional_text, required_text, text_or_integer};
@@ -16,11 +17,15 @@ pub const DEFAULT_SCHEME: &str = "Styrking av habilitering og rehabilitering i k
 /// how a round moves between them by the transitions, each of which answers the new phase
 /// or a [`Refusal`].
 ///
-/// `utkast` → `åpen` → `lukket` → `til godkjenning` → `vedtatt`. An open round becomes
+/// `utkast` → `åpen` → `lukket` → `til godkjenning` → `vedtatt` → `oppfølging` →
+/// `avsluttet`. An open round becomes
 /// closed by itself when its deadline (Europe/Oslo) has passed ([`RoundPhase::effective`]),
 /// or earlier when an officer closes it with a reason. Reopening, with a reason, is allowed
 /// before anything has been proposed. A proposal sent back returns the round to `lukket`.
 /// A decided round changes only by an amendment (endringsvedtak), which leaves it decided.
+/// Issuing the letters starts the follow-up (acceptance, payments, reports); after that
+/// the amounts are bound by the letters and no amendment is made here. The round is
+/// completed when every grant is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundPhase {
@@ -34,15 +39,21 @@ pub enum RoundPhase {
     AwaitingApproval,
     /// The allocation is decided and frozen.
     Decided,
+    /// The letters are issued: acceptances, payments, reports and repayments.
+    FollowUp,
+    /// Every grant is settled; nothing changes any more.
+    Completed,
 }
 
 impl RoundPhase {
-    pub const ALL: [RoundPhase; 5] = [
+    pub const ALL: [RoundPhase; 7] = [
         RoundPhase::Draft,
         RoundPhase::Open,
         RoundPhase::Closed,
         RoundPhase::AwaitingApproval,
         RoundPhase::Decided,
+        RoundPhase::FollowUp,
+        RoundPhase::Completed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +63,8 @@ impl RoundPhase {
             RoundPhase::Closed => "closed",
             RoundPhase::AwaitingApproval => "awaiting_approval",
             RoundPhase::Decided => "decided",
+            RoundPhase::FollowUp => "follow_up",
+            RoundPhase::Completed => "completed",
         }
     }
 
@@ -66,6 +79,8 @@ impl RoundPhase {
             RoundPhase::Closed => "Lukket",
             RoundPhase::AwaitingApproval => "Til godkjenning",
             RoundPhase::Decided => "Vedtatt",
+            RoundPhase::FollowUp => "Oppfølging",
+            RoundPhase::Completed => "Avsluttet",
         }
     }
 
@@ -110,7 +125,15 @@ impl RoundPhase {
 
     /// Amounts shown to the applicant are final.
     pub fn is_decided(self) -> bool {
-        self == RoundPhase::Decided
+        matches!(
+            self,
+            RoundPhase::Decided | RoundPhase::FollowUp | RoundPhase::Completed
+        )
+    }
+
+    /// Acceptances, payments, reports and repayments are recorded.
+    pub fn in_followup(self) -> bool {
+        self == RoundPhase::FollowUp
     }
 
     pub fn check_accepts_applications(
@@ -209,6 +232,9 @@ impl RoundPhase {
             // An amendment waits beside the decision in force; the round stays decided.
             RoundPhase::Decided => Ok(RoundPhase::Decided),
             RoundPhase::AwaitingApproval => Err(Refusal::ProposalPending),
+            RoundPhase::FollowUp | RoundPhase::Completed => {
+                Err(Refusal::AmendmentAfterLetters { phase: self })
+            }
             phase => Err(Refusal::DecisionBeforeClose {
                 round: round.to_string(),
                 phase,
@@ -232,6 +258,39 @@ impl RoundPhase {
             RoundPhase::AwaitingApproval | RoundPhase::Decided => Ok(RoundPhase::Decided),
             phase => Err(Refusal::NothingToApprove { phase }),
         }
+    }
+
+    /// Letters are issued: a decided round goes into follow-up (and stays there while
+    /// more letters are issued).
+    pub fn issue_letters(self) -> Result<RoundPhase, Refusal> {
+        match self {
+            RoundPhase::Decided | RoundPhase::FollowUp => Ok(RoundPhase::FollowUp),
+            phase => Err(FollowupRefusal::NotDecided {
+                phase_label: phase.label(),
+            }
+            .into()),
+        }
+    }
+
+    /// A step of the follow-up (acceptance, payment, report, repayment) is allowed.
+    pub fn check_in_followup(self) -> Result<(), Refusal> {
+        if self.in_followup() {
+            Ok(())
+        } else {
+            Err(FollowupRefusal::NotInFollowup {
+                phase_label: self.label(),
+            }
+            .into())
+        }
+    }
+
+    /// The round is completed when no grant has anything left to settle.
+    pub fn complete(self, unsettled: usize) -> Result<RoundPhase, Refusal> {
+        self.check_in_followup()?;
+        if unsettled > 0 {
+            return Err(FollowupRefusal::Unsettled { count: unsettled }.into());
+        }
+        Ok(RoundPhase::Completed)
     }
 }
 

@@ -59,6 +59,11 @@ pub fn csv_cell(cell: &Cell) -> String {
     }
 }
 
+/// A text field of a CSV line: guarded against formulas and quoted where needed.
+pub fn text_field(text: &str) -> String {
+    quote(&guard_text(text))
+}
+
 /// Quotes a field when it holds a separator, a quote or a line break.
 fn quote(field: &str) -> String {
     if field.contains([';', '"', '\r', '\n']) {

@@ -471,3 +471,13 @@ pub async fn insert_application(
     tx.audit(event).await?;
     Ok(id)
 }
+
+/// The e-mail address the applicant gave, if any, inside the transaction.
+pub async fn contact_email_in(tx: &mut Tx, application_id: i64) -> StoreResult<Option<String>> {
+    let row: Option<(Option<String>,)> = tx
+        .fetch_optional(sql("SELECT email FROM applications WHERE id = $1").bind(application_id))
+        .await?;
+    Ok(row
+        .and_then(|(email,)| email)
+        .filter(|e| !e.trim().is_empty()))
+}

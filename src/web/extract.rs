@@ -168,3 +168,86 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
             .map_err(|_| AppError::BadRequest("Skjemaet kunne ikke leses (ugyldig koding).".into()))
     }
 }
+
+/// A file sent with a form.
+pub struct FormFile {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A body sent either as JSON or as a multipart form (text fields, and one file in
+/// `file_field`): a form's text fields are read as the JSON object of the same names, so
+/// one input type and one validation serve the API and the pages. `true`/`on` in a form
+/// field is a boolean, as a checkbox sends it.
+pub struct JsonOrForm<T> {
+    pub value: T,
+    pub file: Option<FormFile>,
+}
+
+impl<S, T> FromRequest<S> for JsonOrForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !is_multipart {
+            let ApiJson(value) = ApiJson::from_request(req, state).await?;
+            return Ok(JsonOrForm { value, file: None });
+        }
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| {
+                AppError::BadRequest(format!("Skjemaet kunne ikke leses: {}", e.body_text()))
+            })?;
+        let mut fields = serde_json::Map::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            AppError::BadRequest(format!(
+                "Skjemaet kunne ikke leses ({}). Filen kan være for stor.",
+                e.body_text()
+            ))
+        })? {
+            let name = field.name().unwrap_or_default().to_string();
+            if let Some(filename) = field.file_name().map(str::to_string) {
+                let content_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    AppError::BadRequest(
+                        "Filen kunne ikke tas imot (avbrutt eller for stor).".into(),
+                    )
+                })?;
+                // A file input left empty sends a part without content.
+                if !bytes.is_empty() {
+                    file = Some(FormFile {
+                        filename,
+                        content_type,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+                continue;
+            }
+            let text = field.text().await.unwrap_or_default();
+            let value = match text.as_str() {
+                "true" | "on" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => serde_json::Value::String(text),
+            };
+            fields.insert(name, value);
+        }
+        let value =
+            serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(|err| {
+                json_field_error(&err.path().to_string(), &err.into_inner().to_string())
+            })?;
+        Ok(JsonOrForm { value, file })
+    }
+}

@@ -9,6 +9,7 @@ pub mod auth;
 mod charts;
 pub mod csrf;
 mod extract;
+mod followup_files;
 mod pages;
 pub mod report;
 mod response_cache;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub ssb: crate::app::ssb::SsbSettings,
     /// GET answers kept while nothing changes; shared by the clones of one app.
     pub response_cache: std::sync::Arc<response_cache::ResponseCache>,
+    /// How the outbox is sent (the worker runs beside the server).
+    pub mail: crate::app::outbox::MailSettings,
 }
 
 impl AppState {
@@ -56,7 +59,23 @@ impl AppState {
             uploads: crate::app::uploads::UploadSettings::default(),
             ssb: crate::app::ssb::SsbSettings::default(),
             response_cache: Default::default(),
+            mail: crate::app::outbox::MailSettings::default(),
         }
+    }
+
+    pub fn with_mail(mut self, settings: crate::app::outbox::MailSettings) -> Self {
+        self.mail = settings;
+        self
+    }
+
+    /// Tells the outbox worker that mail was queued.
+    pub fn wake_outbox(&self) {
+        self.mail.wake.notify_one();
+    }
+
+    /// An SMTP server is configured (otherwise mail is only recorded).
+    pub fn mail_configured(&self) -> bool {
+        self.mail.mailer.is_some()
     }
 
     pub fn with_ssb(mut self, settings: crate::app::ssb::SsbSettings) -> Self {

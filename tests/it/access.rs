@@ -188,6 +188,80 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/api/v1/statistics/snapshots", OFFICE),
         ("POST", "/api/v1/statistics/snapshots", OFFICER),
         ("GET", "/api/v1/statistics/snapshots/{id}", OFFICE),
+        // After the decision: pages.
+        ("GET", "/rounds/{id}/followup", ALL_ROLES),
+        ("GET", "/rounds/{id}/followup.xlsx", OFFICE),
+        ("GET", "/rounds/{id}/followup/terms", OFFICER),
+        ("POST", "/rounds/{id}/followup/terms", OFFICER),
+        ("POST", "/rounds/{id}/letters/issue", OFFICER),
+        ("POST", "/rounds/{id}/letters/send", OFFICER),
+        ("POST", "/rounds/{id}/complete", OFFICER),
+        ("GET", "/applications/{id}/followup", ALL_ROLES),
+        ("GET", "/applications/{id}/letter", ALL_ROLES),
+        ("POST", "/applications/{id}/letter", OFFICER),
+        (
+            "POST",
+            "/applications/{id}/acceptance",
+            APPLICANT_OR_OFFICER,
+        ),
+        ("POST", "/applications/{id}/payments", OFFICER),
+        ("POST", "/applications/{id}/payment-requests", APPLICANT),
+        ("POST", "/payment-requests/{id}/decide", OFFICER),
+        (
+            "POST",
+            "/applications/{id}/final-report",
+            APPLICANT_OR_OFFICER,
+        ),
+        ("POST", "/applications/{id}/final-report/review", OFFICER),
+        ("POST", "/applications/{id}/repayments", OFFICER),
+        ("GET", "/outbox", OFFICE),
+        ("POST", "/outbox/{id}/retry", OFFICER),
+        // After the decision: the API.
+        ("GET", "/api/v1/rounds/{id}/followup", ALL_ROLES),
+        ("GET", "/api/v1/rounds/{id}/followup-terms", OFFICE),
+        ("PUT", "/api/v1/rounds/{id}/followup-terms", OFFICER),
+        ("PUT", "/api/v1/rounds/{id}/letter-template", OFFICER),
+        ("POST", "/api/v1/rounds/{id}/letters/issue", OFFICER),
+        ("POST", "/api/v1/rounds/{id}/letters/send", OFFICER),
+        ("GET", "/api/v1/rounds/{id}/letters.zip", OFFICE),
+        ("GET", "/api/v1/rounds/{id}/payments.csv", OFFICE),
+        ("POST", "/api/v1/rounds/{id}/complete", OFFICER),
+        ("GET", "/api/v1/applications/{id}/followup", ALL_ROLES),
+        ("GET", "/api/v1/applications/{id}/letter", ALL_ROLES),
+        ("PUT", "/api/v1/applications/{id}/letter", OFFICER),
+        ("GET", "/api/v1/applications/{id}/letter.pdf", ALL_ROLES),
+        (
+            "POST",
+            "/api/v1/applications/{id}/acceptance",
+            APPLICANT_OR_OFFICER,
+        ),
+        ("POST", "/api/v1/applications/{id}/payments", OFFICER),
+        (
+            "POST",
+            "/api/v1/applications/{id}/payment-requests",
+            APPLICANT,
+        ),
+        ("POST", "/api/v1/payment-requests/{id}/approve", OFFICER),
+        ("POST", "/api/v1/payment-requests/{id}/reject", OFFICER),
+        (
+            "POST",
+            "/api/v1/applications/{id}/final-report",
+            APPLICANT_OR_OFFICER,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/{id}/final-report/approve",
+            OFFICER,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/{id}/final-report/return",
+            OFFICER,
+        ),
+        ("POST", "/api/v1/applications/{id}/repayments", OFFICER),
+        ("GET", "/api/v1/followup-documents/{id}", ALL_ROLES),
+        ("GET", "/api/v1/outbox", OFFICE),
+        ("POST", "/api/v1/outbox/{id}/retry", OFFICER),
     ]
 }
 
@@ -257,6 +331,9 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("/users/{id}", &format!("/users/{}", ids.user))
         .replace("/tokens/{id}", "/tokens/999999")
         .replace("/criteria/{id}", "/criteria/999999")
+        .replace("/payment-requests/{id}", "/payment-requests/999999")
+        .replace("/followup-documents/{id}", "/followup-documents/999999")
+        .replace("/outbox/{id}", "/outbox/999999")
         .replace("/uploads/{id}", &format!("/uploads/{}", ids.upload))
         .replace("{user_id}", &ids.user.to_string())
 }

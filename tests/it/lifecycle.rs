@@ -8,11 +8,10 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::NaiveDate;
-use common::{DEMO_PASSWORD, TestApp, TestResponse};
+use common::client::{Client, assert_status, dec, in_days, today_oslo};
+use common::{TestApp, TestResponse};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tilskudd::domain::application::{ApplicationInput, BudgetLineInput};
@@ -23,144 +22,9 @@ const DEMO_ROUND: &str = "Trøndelag 2026 (demo)";
 // Clients: one session per user on the same router, so several users can act at once.
 // ---------------------------------------------------------------------------------------
 
-#[derive(Clone)]
-struct Client {
-    router: Router,
-    cookie: String,
-    id: i64,
-    username: String,
-}
-
-async fn respond(router: Router, request: Request<Body>) -> TestResponse {
-    common::send_exactly(&router, request).await
-}
-
-impl Client {
-    async fn login(app: &TestApp, username: &str) -> Client {
-        let request = Request::post("/api/v1/session")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"username": username, "password": DEMO_PASSWORD}).to_string(),
-            ))
-            .unwrap();
-        let response = respond(app.router.clone(), request).await;
-        assert_eq!(
-            response.status,
-            StatusCode::OK,
-            "login as {username}: {}",
-            response.text()
-        );
-        let cookie = common::session_cookie(&response).expect("session cookie");
-        let id = response.json()["id"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no id in the login answer: {}", response.text()));
-        Client {
-            router: app.router.clone(),
-            cookie,
-            id,
-            username: username.to_string(),
-        }
-    }
-
-    async fn send(&self, request: Request<Body>) -> TestResponse {
-        let mut request = common::from_this_site(request);
-        request
-            .headers_mut()
-            .insert(header::COOKIE, self.cookie.parse().unwrap());
-        respond(self.router.clone(), request).await
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        self.send(Request::get(path).body(Body::empty()).unwrap())
-            .await
-    }
-
-    async fn json(&self, method: Method, path: &str, body: &Value) -> TestResponse {
-        self.send(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> TestResponse {
-        self.json(Method::POST, path, body).await
-    }
-
-    async fn put(&self, path: &str, body: &Value) -> TestResponse {
-        self.json(Method::PUT, path, body).await
-    }
-
-    async fn form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        self.send(
-            Request::post(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
-                .unwrap(),
-        )
-        .await
-    }
-
-    /// A multipart upload with `file` and `kind`, as the upload form sends it.
-    async fn upload(&self, path: &str, filename: &str, bytes: &[u8], kind: &str) -> TestResponse {
-        let (content_type, body) = common::multipart(&[("kind", kind)], filename, bytes);
-        self.send(
-            Request::post(path)
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-
-    /// GET that must answer 200 with JSON.
-    async fn read(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(
-            response.status,
-            StatusCode::OK,
-            "GET {path} as {}: {}",
-            self.username,
-            response.text()
-        );
-        response.json()
-    }
-
-    async fn application(&self, id: i64) -> Value {
-        self.read(&format!("/api/v1/applications/{id}")).await
-    }
-
-    async fn round(&self, id: i64) -> Value {
-        self.read(&format!("/api/v1/rounds/{id}")).await
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn today_oslo() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive()
-}
-
-fn in_days(days: i64) -> String {
-    (today_oslo() + chrono::Duration::days(days))
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
-fn dec(v: &Value) -> Decimal {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a decimal string: {v}"))
-        .parse()
-        .unwrap_or_else(|e| panic!("{v}: {e}"))
-}
 
 fn message(response: &TestResponse) -> String {
     let body = response.json();
@@ -187,10 +51,6 @@ fn numbers_in(text: &str) -> BTreeSet<i64> {
         .filter(|s| !s.is_empty())
         .filter_map(|s| s.parse().ok())
         .collect()
-}
-
-fn assert_status(response: &TestResponse, expected: StatusCode, what: &str) {
-    assert_eq!(response.status, expected, "{what}: {}", response.text());
 }
 
 /// A new round for Trøndelag by an officer, open (the default) with a deadline in

@@ -5,6 +5,7 @@ mod account;
 mod allocation;
 
 mod assessment;
+mod followup;
 mod report;
 
 use axum::Json;
@@ -132,6 +133,7 @@ pub fn routes() -> Routes {
         .merge(allocation::routes())
         .merge(assessment::routes())
         .merge(report::routes())
+        .merge(followup::routes())
 }
 
 pub async fn not_found() -> AppError {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod applications;
 pub mod assessment;
 pub mod audit;
+pub mod followup;
 pub mod municipalities;
 pub mod report;
 pub mod round_export;
@@ -39,6 +40,7 @@ pub fn routes() -> Routes {
         .merge(uploads::routes())
         .merge(scenarios::routes())
         .merge(report::routes())
+        .merge(followup::routes())
 }
 
 /// What every page's layout needs to know.

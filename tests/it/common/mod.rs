@@ -9,6 +9,9 @@
 
 #![allow(dead_code)]
 
+pub mod client;
+pub mod smtp;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;

@@ -1,0 +1,393 @@
+//! After the decision in the JSON API: terms and letter texts, letters (JSON, PDF, ZIP),
+//! sending them, acceptance, payments and requests, final reports, repayment, the
+//! follow-up overview, the payment file for the accounting system, and the outbox.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::created;
+use crate::app::followup::{
+    self, Attachment, FollowupOverview, GrantDetail, LetterView, LettersOutcome, MovementInput,
+    RequestInput, TemplatesInput, TermsView,
+};
+use crate::app::visibility as scope;
+use crate::domain::followup::{FinalReportInput, FollowupTermsInput};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::{ApiJson, FormFile, Id, JsonOrForm};
+use crate::web::followup_files;
+
+pub fn routes() -> Routes {
+    let read = Access::Roles(roles::ALL);
+    let office = Access::Roles(roles::OFFICE);
+    let officer = Access::Roles(roles::OFFICER);
+    let applicant = Access::Roles(roles::APPLICANT);
+    let either = Access::Roles(roles::APPLICANT_OR_OFFICER);
+    Routes::default()
+        .get("/rounds/{id}/followup", read, overview)
+        .get("/rounds/{id}/followup-terms", office, get_terms)
+        .put("/rounds/{id}/followup-terms", officer, put_terms)
+        .put("/rounds/{id}/letter-template", officer, put_templates)
+        .post(
+            "/rounds/{id}/letters/issue",
+            officer,
+            |s: State<AppState>, u: CurrentUser, id: Id| issue(s, u, id, false),
+        )
+        .post(
+            "/rounds/{id}/letters/send",
+            officer,
+            |s: State<AppState>, u: CurrentUser, id: Id| issue(s, u, id, true),
+        )
+        .get("/rounds/{id}/letters.zip", office, letters_zip)
+        .get("/rounds/{id}/payments.csv", office, payments_csv)
+        .post("/rounds/{id}/complete", officer, complete)
+        .get("/applications/{id}/followup", read, grant_detail)
+        .get("/applications/{id}/letter", read, get_letter)
+        .put("/applications/{id}/letter", officer, put_letter_note)
+        .get("/applications/{id}/letter.pdf", read, letter_pdf)
+        .post("/applications/{id}/acceptance", either, acceptance)
+        .post("/applications/{id}/payments", officer, payment)
+        .post(
+            "/applications/{id}/payment-requests",
+            applicant,
+            payment_request,
+        )
+        .post(
+            "/payment-requests/{id}/approve",
+            officer,
+            |s: State<AppState>, u: CurrentUser, id: Id, b: ApiJson<CommentBody>| {
+                decide_request(s, u, id, b, true)
+            },
+        )
+        .post(
+            "/payment-requests/{id}/reject",
+            officer,
+            |s: State<AppState>, u: CurrentUser, id: Id, b: ApiJson<CommentBody>| {
+                decide_request(s, u, id, b, false)
+            },
+        )
+        .post("/applications/{id}/final-report", either, final_report)
+        .post(
+            "/applications/{id}/final-report/approve",
+            officer,
+            approve_report,
+        )
+        .post(
+            "/applications/{id}/final-report/return",
+            officer,
+            return_report,
+        )
+        .post("/applications/{id}/repayments", officer, repayment)
+        .get("/followup-documents/{id}", read, document)
+        .get("/outbox", office, outbox)
+        .post("/outbox/{id}/retry", officer, retry_mail)
+}
+
+/// `GET /api/v1/rounds/{id}/followup`: per decided application and totals that
+/// reconcile; overdue first. A municipality sees its own grant only.
+async fn overview(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<FollowupOverview>> {
+    let round = scope::round(&state.store, &user, id).await?.round;
+    Ok(Json(followup::overview(&state.store, &user, &round).await?))
+}
+
+async fn get_terms(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<TermsView>> {
+    state.store.round(id).await?;
+    Ok(Json(TermsView::of(state.store.followup_terms(id).await?)))
+}
+
+async fn put_terms(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<FollowupTermsInput>,
+) -> AppResult<Json<TermsView>> {
+    Ok(Json(
+        followup::set_terms(&state.store, &user, id, &input).await?,
+    ))
+}
+
+async fn put_templates(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<TemplatesInput>,
+) -> AppResult<Json<TermsView>> {
+    Ok(Json(
+        followup::set_templates(&state.store, &user, id, &input).await?,
+    ))
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    send: bool,
+) -> AppResult<Json<LettersOutcome>> {
+    let outcome = followup::issue_letters(&state.store, &user, id, send).await?;
+    state.wake_outbox();
+    Ok(Json(outcome))
+}
+
+async fn letters_zip(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    let round = state.store.round(id).await?;
+    let letters = state.store.issued_letters(id).await?;
+    if letters.is_empty() {
+        return Err(AppError::NotFound(
+            "Ingen brev er utstedt i runden ennå.".into(),
+        ));
+    }
+    followup_files::letters_zip(&round, &letters)
+}
+
+async fn payments_csv(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    let round = state.store.round(id).await?;
+    let payments = state.store.round_payments(id).await?;
+    Ok(followup_files::payments_csv(&round, &payments))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<serde_json::Value>> {
+    followup::complete(&state.store, &user, id).await?;
+    Ok(Json(json!({"round_id": id, "phase": "completed"})))
+}
+
+async fn grant_detail(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<GrantDetail>> {
+    Ok(Json(followup::grant_detail(&state.store, &user, id).await?))
+}
+
+async fn get_letter(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<LetterView>> {
+    Ok(Json(followup::letter(&state.store, &user, id).await?))
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn put_letter_note(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> AppResult<Json<LetterView>> {
+    followup::set_letter_note(&state.store, &user, id, body.note.as_deref()).await?;
+    Ok(Json(followup::letter(&state.store, &user, id).await?))
+}
+
+/// `GET /api/v1/applications/{id}/letter.pdf`: the issued letter as PDF/A-2 (officers
+/// also get the draft, marked as such).
+async fn letter_pdf(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let view = followup::letter(&state.store, &user, id).await?;
+    followup_files::letter_pdf_response(&view)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptanceBody {
+    accepted: bool,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/applications/{id}/acceptance` `{"accepted": true}`.
+async fn acceptance(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<AcceptanceBody>,
+) -> AppResult<Response> {
+    followup::answer(
+        &state.store,
+        &user,
+        id,
+        body.accepted,
+        body.comment.as_deref(),
+    )
+    .await?;
+    let detail = followup::grant_detail(&state.store, &user, id).await?;
+    Ok(created(
+        format!("/api/v1/applications/{id}/followup"),
+        detail,
+    ))
+}
+
+/// `POST /api/v1/applications/{id}/payments` `{"date","amount","reference"}`.
+async fn payment(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<MovementInput>,
+) -> AppResult<Response> {
+    let payment_id = followup::record_payment(&state.store, &user, id, &input).await?;
+    let detail = followup::grant_detail(&state.store, &user, id).await?;
+    Ok(created(
+        format!("/api/v1/applications/{id}/followup#payment-{payment_id}"),
+        detail,
+    ))
+}
+
+fn attachment(file: Option<FormFile>) -> Option<Attachment> {
+    file.map(|f| Attachment {
+        filename: f.filename,
+        content_type: f.content_type,
+        content: f.bytes,
+    })
+}
+
+/// `POST /api/v1/applications/{id}/payment-requests`: JSON `{"amount","final","note"}`,
+/// or a multipart form with the same fields and the project accounts as `file`.
+async fn payment_request(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: JsonOrForm<RequestInput>,
+) -> AppResult<Response> {
+    let request_id =
+        followup::request_payment(&state.store, &user, id, &form.value, attachment(form.file))
+            .await?;
+    let detail = followup::grant_detail(&state.store, &user, id).await?;
+    Ok(created(
+        format!("/api/v1/applications/{id}/followup#request-{request_id}"),
+        detail,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct CommentBody {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn decide_request(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<CommentBody>,
+    approve: bool,
+) -> AppResult<StatusCode> {
+    followup::decide_request(&state.store, &user, id, approve, body.comment.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/applications/{id}/final-report`: JSON `{"spent","narrative",
+/// "auditor_confirmed"}` (`spent` one amount or a list of `{"category","spent"}`), or a
+/// multipart form with the same fields and the accounts or report workbook as `file`.
+async fn final_report(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    form: JsonOrForm<FinalReportInput>,
+) -> AppResult<Response> {
+    let report_id =
+        followup::submit_report(&state.store, &user, id, &form.value, attachment(form.file))
+            .await?;
+    let detail = followup::grant_detail(&state.store, &user, id).await?;
+    Ok(created(
+        format!("/api/v1/applications/{id}/followup#report-{report_id}"),
+        detail,
+    ))
+}
+
+async fn approve_report(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Json<GrantDetail>> {
+    followup::approve_report(&state.store, &user, id).await?;
+    Ok(Json(followup::grant_detail(&state.store, &user, id).await?))
+}
+
+async fn return_report(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<CommentBody>,
+) -> AppResult<Json<GrantDetail>> {
+    followup::return_report(
+        &state.store,
+        &user,
+        id,
+        body.comment.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    Ok(Json(followup::grant_detail(&state.store, &user, id).await?))
+}
+
+/// `POST /api/v1/applications/{id}/repayments` `{"date","amount","reference"}`: money
+/// paid back against the claim.
+async fn repayment(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(input): ApiJson<MovementInput>,
+) -> AppResult<Response> {
+    let repayment_id = followup::record_repayment(&state.store, &user, id, &input).await?;
+    let detail = followup::grant_detail(&state.store, &user, id).await?;
+    Ok(created(
+        format!("/api/v1/applications/{id}/followup#repayment-{repayment_id}"),
+        detail,
+    ))
+}
+
+async fn document(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let document = followup::document(&state.store, &user, id).await?;
+    Ok(followup_files::document_response(document))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    #[serde(default)]
+    round: Option<i64>,
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    Query(query): Query<OutboxQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    let messages = state.store.outbox(query.round, 500).await?;
+    let backlog = state.store.outbox_backlog().await?;
+    Ok(Json(json!({
+        "smtp_configured": state.mail_configured(),
+        "pending": backlog,
+        "messages": messages,
+    })))
+}
+
+async fn retry_mail(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<StatusCode> {
+    crate::app::outbox::retry(&state.store, &user, id).await?;
+    state.wake_outbox();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,141 @@
+//! Downloads of the follow-up: a letter as PDF, a round's letters as ZIP, the payment
+//! file for the accounting system (CSV), and attachments as sent.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::responses::{attachment, csv_response};
+use crate::app::followup::LetterView;
+use crate::documents::{pdf::letter_pdf, zip_files};
+use crate::domain::round::Round;
+use crate::error::{AppError, AppResult};
+use crate::sheets::csv_export::{BOM, text_field};
+use crate::store::followup::{Document, IssuedLetter, RoundPayment};
+
+/// A file name from free text: letters, digits and dashes.
+fn file_part(text: &str) -> String {
+    let part: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    part.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn letter_filename(kind: &str, applicant: &str, application_id: i64) -> String {
+    format!("{kind}-{application_id}-{}.pdf", file_part(applicant))
+}
+
+fn pdf_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("brevet kunne ikke lages som PDF: {e}"))
+}
+
+/// The letter as PDF: an issued one as issued; a draft marked as a draft.
+pub fn letter_pdf_response(view: &LetterView) -> AppResult<Response> {
+    let mut letter = view.letter.clone();
+    if !view.issued {
+        letter.title = format!("UTKAST – {}", letter.title);
+    }
+    let created = view.issued_at.unwrap_or_else(chrono::Utc::now);
+    let bytes = letter_pdf(&letter, created).map_err(pdf_error)?;
+    let applicant = letter.recipient.first().cloned().unwrap_or_default();
+    let name = letter_filename(
+        if view.issued {
+            view.kind.as_str()
+        } else {
+            "utkast"
+        },
+        &applicant,
+        view.application_id,
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Every issued letter of the round, one PDF each, in one ZIP file.
+pub fn letters_zip(round: &Round, letters: &[IssuedLetter]) -> AppResult<Response> {
+    let mut entries = Vec::with_capacity(letters.len());
+    for issued in letters {
+        let bytes = letter_pdf(&issued.letter, issued.issued_at).map_err(pdf_error)?;
+        let applicant = issued.letter.recipient.first().cloned().unwrap_or_default();
+        entries.push((
+            letter_filename(issued.kind.as_str(), &applicant, issued.application_id),
+            bytes,
+        ));
+    }
+    let zip = zip_files(&entries)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("ZIP-filen kunne ikke lages: {e}")))?;
+    let name = format!("brev-{}-{}.zip", round.year, file_part(&round.name));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
+        ],
+        zip,
+    )
+        .into_response())
+}
+
+/// The columns of the payment file, as the README documents them.
+pub const PAYMENT_COLUMNS: [&str; 10] = [
+    "bilagsdato",
+    "belop",
+    "mottaker",
+    "organisasjonsnummer",
+    "kommunenummer",
+    "soknad",
+    "referanse",
+    "runde",
+    "ar",
+    "registrert_av",
+];
+
+/// The payments of a round for the agency's accounting system: UTF-8 with BOM,
+/// semicolons, CRLF, ISO dates, amounts with a decimal point and two decimals (a
+/// machine-readable file, not a spreadsheet view), text guarded against formulas.
+pub fn payments_csv(round: &Round, payments: &[RoundPayment]) -> Response {
+    let mut text = String::from(BOM);
+    text.push_str(&PAYMENT_COLUMNS.join(";"));
+    text.push_str("\r\n");
+    for p in payments {
+        let ore = p.amount.ore();
+        let fields = [
+            p.date.format("%Y-%m-%d").to_string(),
+            format!("{}.{:02}", ore / 100, ore % 100),
+            text_field(&p.applicant),
+            text_field(p.org_number.as_deref().unwrap_or_default()),
+            text_field(p.kommunenummer.as_deref().unwrap_or_default()),
+            p.application_id.to_string(),
+            text_field(&p.reference),
+            text_field(&round.name),
+            round.year.to_string(),
+            text_field(&p.recorded_by),
+        ];
+        text.push_str(&fields.join(";"));
+        text.push_str("\r\n");
+    }
+    csv_response(
+        text,
+        &format!("utbetalinger-{}-{}.csv", round.year, file_part(&round.name)),
+    )
+}
+
+/// An attachment as it was sent.
+pub fn document_response(document: Document) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, document.content_type),
+            (header::CONTENT_DISPOSITION, attachment(&document.filename)),
+        ],
+        document.content,
+    )
+        .into_response()
+}
