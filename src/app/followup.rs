@@ -19,12 +19,16 @@ use crate::domain::round::{Round, RoundPhase};
 use crate::domain::user::Principal;
 use crate::domain::validation::{FieldErrors, optional_text, required_text};
 use crate::error::{AppError, AppResult};
+use crate::sheets::Severity;
+use crate::sheets::detect::detect;
+use crate::sheets::final_report;
 use crate::store::followup::{
     self as stored, Grant, IssuedLetter, Movement, NewDocument, NewMovement, StoredTerms,
 };
 use crate::store::outbox::{self, NewMail};
 use crate::store::{Store, StoreError, Tx, rounds};
 
+use super::uploads::UploadSettings;
 use super::{Locked, lock_application_round, lock_round};
 
 /// The grant as `user` may see it: a municipality only its own ("not found" otherwise).
@@ -807,18 +811,84 @@ pub async fn decide_request(
 
 // ---- the final report ----
 
-pub async fn submit_report(
+/// Where a final report comes from.
+pub enum ReportSource {
+    /// Typed in the form or sent as JSON, with an attachment (the accounts) kept as sent.
+    Typed(FinalReportInput, Option<Attachment>),
+    /// The report workbook, read back with the tolerant import, and kept as sent.
+    Workbook(Attachment),
+}
+
+/// Reads a filled-in report workbook; every problem named by sheet and cell.
+async fn read_report_workbook(
+    uploads: &UploadSettings,
+    file: &Attachment,
+) -> AppResult<(FinalReportInput, Vec<String>)> {
+    let format = detect(&file.content, &uploads.limits, false)
+        .map_err(|message| AppError::invalid("file", message))?;
+    let workbook = uploads
+        .isolation
+        .read(&file.content, format)
+        .await
+        .map_err(|message| AppError::invalid("file", message))?;
+    let parsed = final_report::parse(&workbook);
+    if parsed.has_errors() {
+        let mut errors = FieldErrors::new();
+        for problem in parsed
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+        {
+            errors.add("file", problem.located());
+        }
+        return Err(AppError::Invalid(errors));
+    }
+    let warnings = parsed.problems.iter().map(|p| p.located()).collect();
+    Ok((parsed.input, warnings))
+}
+
+/// The report workbook for a grant: its budget lines, to fill in what was spent.
+pub async fn report_template(
     store: &Store,
     user: &Principal,
     application_id: i64,
-    input: &FinalReportInput,
-    workbook: Option<Attachment>,
+) -> AppResult<(String, Vec<u8>)> {
+    let grant = store.grant(application_id).await?;
+    check_sees(user, &grant)?;
+    let application = store.application(application_id).await?;
+    let round = store.round(grant.round_id).await?;
+    let terms = store.followup_terms(round.id).await?.terms;
+    let bytes = final_report::report_workbook(&final_report::ReportFacts {
+        round: &format!("{} ({})", round.name, round.year),
+        applicant: &grant.applicant,
+        application_id,
+        granted: grant.state.granted,
+        auditor_threshold: terms.auditor_threshold,
+        lines: &application.budget_lines,
+    })
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("rapportskjemaet: {e}")))?;
+    Ok((format!("sluttrapport-soknad-{application_id}.xlsx"), bytes))
+}
+
+pub async fn submit_report(
+    store: &Store,
+    uploads: &UploadSettings,
+    user: &Principal,
+    application_id: i64,
+    source: ReportSource,
 ) -> AppResult<i64> {
     let actor = Actor::from(user);
+    let (input, file, warnings) = match source {
+        ReportSource::Typed(input, file) => (input, file, Vec::new()),
+        ReportSource::Workbook(file) => {
+            let (input, warnings) = read_report_workbook(uploads, &file).await?;
+            (input, Some(file), warnings)
+        }
+    };
     let report = input.validate()?;
     let (mut locked, grant, terms) = lock_grant(store, user, application_id).await?;
     grant.state.check_report(&terms.terms, &report)?;
-    let document_id = match workbook {
+    let document_id = match file {
         Some(file) => Some(
             stored::insert_document(
                 &mut locked.tx,
@@ -837,30 +907,29 @@ pub async fn submit_report(
     };
     let id =
         stored::insert_report(&mut locked.tx, application_id, &report, document_id, &actor).await?;
+    let mut summary = format!(
+        "Sluttrapport fra {}: brukt {}{}",
+        grant.applicant,
+        report.spent(),
+        if report.auditor_confirmed {
+            ", bekreftet av revisor"
+        } else {
+            ""
+        }
+    );
+    if !warnings.is_empty() {
+        summary.push_str(&format!(
+            " (merknader i regnearket: {})",
+            warnings.join(" ")
+        ));
+    }
     locked
         .tx
-        .audit(
-            event(
-                &actor,
-                "report.submitted",
-                &grant,
-                format!(
-                    "Sluttrapport fra {}: brukt {}{}",
-                    grant.applicant,
-                    report.spent(),
-                    if report.auditor_confirmed {
-                        ", bekreftet av revisor"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .change(
-                "report_status",
-                Some(grant.state.report.label()),
-                Some(ReportStatus::Submitted.label()),
-            ),
-        )
+        .audit(event(&actor, "report.submitted", &grant, summary).change(
+            "report_status",
+            Some(grant.state.report.label()),
+            Some(ReportStatus::Submitted.label()),
+        ))
         .await?;
     locked.tx.commit().await?;
     Ok(id)

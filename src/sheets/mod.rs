@@ -17,6 +17,7 @@ pub mod csv_export;
 pub mod cube;
 pub mod detect;
 pub mod export;
+pub mod final_report;
 pub mod followup_export;
 pub mod hidden;
 pub mod isolate;

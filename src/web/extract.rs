@@ -251,3 +251,10 @@ where
         Ok(JsonOrForm { value, file })
     }
 }
+
+/// A value read from JSON already parsed (a form's fields), with the same messages as
+/// [`ApiJson`] for a missing or wrong field.
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|err| json_field_error(&err.path().to_string(), &err.into_inner().to_string()))
+}

@@ -696,3 +696,348 @@ async fn the_outbox_survives_a_restart_with_the_smtp_server_down_and_delivers_on
     let outbox = d.officer.read("/api/v1/outbox").await;
     assert_eq!(outbox["pending"], 0);
 }
+
+/// A filled-in report workbook as a person might leave it: a title above the labels,
+/// the accounts' header moved down, an amount typed as text with a decimal comma, a total
+/// row, and one line whose amount is `spent_text`.
+fn filled_report(spent_text: &str) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Sluttrapport").unwrap();
+    sheet
+        .write_string(0, 0, "Sluttrapport for tilskudd")
+        .unwrap();
+    sheet.write_string(2, 0, "Kommentar fra kommunen").unwrap();
+    sheet
+        .write_string(8, 0, "Gjennomføring og resultat")
+        .unwrap();
+    sheet
+        .write_string(8, 1, "Koordinator ansatt i 80 % stilling fra mars.")
+        .unwrap();
+    sheet
+        .write_string(9, 0, "Bekreftet av revisor (ja/nei)")
+        .unwrap();
+    sheet.write_string(9, 1, "Ja").unwrap();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Regnskap").unwrap();
+    sheet.write_string(0, 0, "Prosjektregnskap 2027").unwrap();
+    for (col, text) in ["Kategori", "Beskrivelse", "Søkt (kr)", "Brukt (kr)"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(3, col as u16, *text).unwrap();
+    }
+    sheet.write_string(4, 0, "Lønn").unwrap();
+    sheet.write_string(4, 1, "Koordinator").unwrap();
+    sheet.write_number(4, 2, 400000).unwrap();
+    sheet.write_string(4, 3, "250 000,50").unwrap();
+    sheet.write_string(5, 0, "Reise").unwrap();
+    sheet.write_string(5, 3, spent_text).unwrap();
+    sheet.write_string(7, 0, "Sum").unwrap();
+    sheet.write_number(7, 3, 251_000.5).unwrap();
+    workbook.save_to_buffer().unwrap()
+}
+
+async fn send_file(client: &Client, path: &str, filename: &str, bytes: &[u8]) -> TestResponse {
+    let (content_type, body) = crate::common::multipart(&[], filename, bytes);
+    client
+        .send(
+            axum::http::Request::post(path)
+                .header(axum::http::header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn the_report_workbook_is_made_for_the_grant_and_read_back_naming_cells() {
+    let d = decided_round("Rapportskjema").await;
+    set_terms(&d, json!({"payment_plan": "on_acceptance"})).await;
+    send_letters(&d).await;
+    let trondheim = Client::login(&d.app, "trondheim").await;
+    let accepted = trondheim
+        .post(
+            &format!("/api/v1/applications/{}/acceptance", d.trondheim),
+            &json!({"accepted": true}),
+        )
+        .await;
+    assert_status(&accepted, StatusCode::CREATED, "accept");
+
+    // The workbook carries the application's budget lines.
+    let template = trondheim
+        .get(&format!(
+            "/api/v1/applications/{}/report-template.xlsx",
+            d.trondheim
+        ))
+        .await;
+    assert_status(&template, StatusCode::OK, "template");
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(template.body.clone())).unwrap();
+    let accounts = book.worksheet_range("Regnskap").unwrap();
+    assert_eq!(
+        accounts.get_value((3, 0)).map(|v| v.to_string()),
+        Some("Lønn".into())
+    );
+    assert!(book.worksheet_range("Sluttrapport").is_ok());
+
+    // A mistake is named by sheet and cell, and nothing is stored.
+    let path = format!("/api/v1/applications/{}/final-report", d.trondheim);
+    let bad = send_file(
+        &trondheim,
+        &path,
+        "rapport.xlsx",
+        &filled_report("1 000,5O"),
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert_eq!(field_of(&bad), "file");
+    assert!(bad.text().contains("Regnskap!D6"), "{}", bad.text());
+
+    let good = send_file(&trondheim, &path, "rapport.xlsx", &filled_report("1000")).await;
+    assert_status(&good, StatusCode::CREATED, "report workbook");
+    let report = &good.json()["reports"][0];
+    assert_eq!(
+        dec(&report["spent"]),
+        "251000.50".parse().unwrap(),
+        "{report}"
+    );
+    assert_eq!(report["auditor_confirmed"], true);
+    assert_eq!(report["lines"].as_array().unwrap().len(), 2);
+    // The workbook is kept as sent.
+    let document = report["document_id"].as_i64().unwrap();
+    let original = trondheim
+        .get(&format!("/api/v1/followup-documents/{document}"))
+        .await;
+    assert_status(&original, StatusCode::OK, "original");
+    assert_eq!(original.body, filled_report("1000"));
+}
+
+#[tokio::test]
+async fn report_reminders_are_queued_once_sixty_days_before_and_once_when_late() {
+    let d = decided_round("Påminnelser").await;
+    let today = crate::common::client::today_oslo();
+    set_terms(
+        &d,
+        json!({"report_deadline": in_days(59), "payment_plan": "on_acceptance"}),
+    )
+    .await;
+    send_letters(&d).await;
+    let trondheim = Client::login(&d.app, "trondheim").await;
+    assert_status(
+        &trondheim
+            .post(
+                &format!("/api/v1/applications/{}/acceptance", d.trondheim),
+                &json!({"accepted": true}),
+            )
+            .await,
+        StatusCode::CREATED,
+        "accept",
+    );
+    let queue = |day| tilskudd::app::followup::queue_reminders(&d.app.store, day);
+    // Only the accepted grant without a report is reminded, and only once.
+    assert_eq!(queue(today).await.unwrap(), 1);
+    assert_eq!(queue(today).await.unwrap(), 0);
+    let late = today + chrono::Duration::days(60);
+    assert_eq!(queue(late).await.unwrap(), 1);
+    assert_eq!(queue(late).await.unwrap(), 0);
+    let outbox = d
+        .officer
+        .read(&format!("/api/v1/outbox?round={}", d.round_id))
+        .await;
+    let kinds: Vec<(&str, &str)> = outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap(),
+                m["recipient"].as_str().unwrap(),
+            )
+        })
+        .filter(|(kind, _)| kind.starts_with("report"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("report_overdue", "post@trondheim.kommune.no"),
+            ("report_due", "post@trondheim.kommune.no")
+        ]
+    );
+    // Today the report is not late yet.
+    let overview = d
+        .officer
+        .read(&format!("/api/v1/rounds/{}/followup", d.round_id))
+        .await;
+    assert!(
+        overview["applications"][0]["overdue"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_refused_address_fails_for_good_and_an_officer_can_send_it_again() {
+    let d = decided_round("Avvist adresse").await;
+    let smtp = TestSmtp::start().await;
+    smtp.reject_recipient("post@namsos.kommune.no");
+    let settings = tilskudd::app::outbox::MailSettings::new(Some(
+        tilskudd::mail::Mailer::new(&smtp.url(), "post@statsforvalteren.no").unwrap(),
+    ));
+    send_letters(&d).await;
+    tilskudd::app::outbox::deliver_due(&d.app.store, &settings)
+        .await
+        .unwrap();
+    smtp.wait_for(2, Duration::from_secs(5)).await;
+    let outbox = d.officer.read("/api/v1/outbox").await;
+    let failed: Vec<&Value> = outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{outbox}");
+    assert_eq!(failed[0]["recipient"], "post@namsos.kommune.no");
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("550"));
+    let id = failed[0]["id"].as_i64().unwrap();
+    let retry = d
+        .officer
+        .post(&format!("/api/v1/outbox/{id}/retry"), &json!({}))
+        .await;
+    assert_eq!(retry.status, StatusCode::NO_CONTENT, "{}", retry.text());
+    let again = d
+        .officer
+        .post(&format!("/api/v1/outbox/{id}/retry"), &json!({}))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(d.officer.read("/api/v1/outbox").await["pending"], 1);
+    let audit = d
+        .officer
+        .read(&format!("/api/v1/rounds/{}/audit", d.round_id))
+        .await;
+    let actions: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"mail.sent") && actions.contains(&"mail.failed"));
+}
+
+#[tokio::test]
+async fn the_pages_show_the_follow_up_and_take_the_forms() {
+    let d = decided_round("Sidene").await;
+    set_terms(&d, json!({"payment_plan": "on_acceptance"})).await;
+    // Issuing from the page redirects back with a confirmation.
+    let issued = d
+        .officer
+        .form(&format!("/rounds/{}/letters/issue", d.round_id), &[])
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.text());
+    let page = d
+        .officer
+        .get(&format!("/rounds/{}/followup?melding=utstedt", d.round_id))
+        .await;
+    assert_status(&page, StatusCode::OK, "overview page");
+    let html = page.text();
+    assert!(html.contains("Brevene er utstedt."));
+    assert!(html.contains("Steinkjer") && html.contains("Namsos"));
+
+    // The municipality answers on its grant page and sees only its own grant.
+    let trondheim = Client::login(&d.app, "trondheim").await;
+    let own = trondheim
+        .get(&format!("/rounds/{}/followup", d.round_id))
+        .await
+        .text();
+    assert!(
+        own.contains("Trondheim") && !own.contains("Steinkjer"),
+        "{own}"
+    );
+    let grant = trondheim
+        .get(&format!("/applications/{}/followup", d.trondheim))
+        .await;
+    assert_status(&grant, StatusCode::OK, "grant page");
+    assert!(grant.text().contains("Aksepter tilskuddet"));
+    let answered = trondheim
+        .form(
+            &format!("/applications/{}/acceptance", d.trondheim),
+            &[("accepted", "true")],
+        )
+        .await;
+    assert_eq!(
+        answered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        answered.text()
+    );
+    let letter = trondheim
+        .get(&format!("/applications/{}/letter", d.trondheim))
+        .await;
+    assert_status(&letter, StatusCode::OK, "letter page");
+    assert!(letter.text().contains("tre hundre tusen kroner"));
+
+    // A refused payment shows the page again with the message and what was typed.
+    let refused = d
+        .officer
+        .form(
+            &format!("/applications/{}/payments", d.trondheim),
+            &[("amount", "300 001"), ("reference", "Bilag 7")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    assert!(
+        html.contains("Bilag 7") && html.contains("300 001"),
+        "{html}"
+    );
+    assert!(html.contains("større enn tilskuddet"), "{html}");
+    let paid = d
+        .officer
+        .form(
+            &format!("/applications/{}/payments", d.trondheim),
+            &[("amount", "300 000"), ("reference", "Bilag 7")],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.text());
+
+    // The workbook: a sheet per part, sums and checks as formulas.
+    let workbook = d
+        .officer
+        .get(&format!("/rounds/{}/followup.xlsx", d.round_id))
+        .await;
+    assert_status(&workbook, StatusCode::OK, "followup.xlsx");
+    use calamine::{DataType, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.body.clone())).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Oversikt",
+            "Utbetalinger",
+            "Sluttrapporter",
+            "Tilbakebetalinger"
+        ]
+    );
+    let formulas = book.worksheet_formula("Oversikt").unwrap();
+    let all: Vec<String> = formulas.used_cells().map(|(_, _, f)| f.clone()).collect();
+    assert!(all.iter().any(|f| f.starts_with("SUM(G")), "{all:?}");
+    assert!(all.iter().any(|f| f.contains('-')), "the checks: {all:?}");
+    let payments = book.worksheet_range("Utbetalinger").unwrap();
+    let amounts: Vec<f64> = payments
+        .used_cells()
+        .filter_map(|(_, c, v)| (c == 2).then(|| v.get_float()).flatten())
+        .collect();
+    // The payment, and the sum under it.
+    assert_eq!(amounts, [300_000.0, 300_000.0]);
+
+    // The outbox page lists what is queued (recorded: no SMTP server here).
+    let outbox = d.officer.get("/outbox").await;
+    assert_status(&outbox, StatusCode::OK, "outbox page");
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::created;
 use crate::app::followup::{
     self, Attachment, FollowupOverview, GrantDetail, LetterView, LettersOutcome, MovementInput,
-    RequestInput, TemplatesInput, TermsView,
+    ReportSource, RequestInput, TemplatesInput, TermsView,
 };
 use crate::app::visibility as scope;
 use crate::domain::followup::{FinalReportInput, FollowupTermsInput};
@@ -21,6 +21,7 @@ use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{ApiJson, FormFile, Id, JsonOrForm};
 use crate::web::followup_files;
+use crate::web::responses::xlsx_response;
 
 pub fn routes() -> Routes {
     let read = Access::Roles(roles::ALL);
@@ -72,6 +73,11 @@ pub fn routes() -> Routes {
             },
         )
         .post("/applications/{id}/final-report", either, final_report)
+        .get(
+            "/applications/{id}/report-template.xlsx",
+            read,
+            report_template,
+        )
         .post(
             "/applications/{id}/final-report/approve",
             officer,
@@ -296,21 +302,48 @@ async fn decide_request(
 
 /// `POST /api/v1/applications/{id}/final-report`: JSON `{"spent","narrative",
 /// "auditor_confirmed"}` (`spent` one amount or a list of `{"category","spent"}`), or a
-/// multipart form with the same fields and the accounts or report workbook as `file`.
+/// multipart form with the same fields and the accounts as `file`, or a multipart form
+/// with only the filled-in report workbook as `file` (read back like an application).
 async fn final_report(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    form: JsonOrForm<FinalReportInput>,
+    form: JsonOrForm<serde_json::Value>,
 ) -> AppResult<Response> {
+    let source = report_source(form)?;
     let report_id =
-        followup::submit_report(&state.store, &user, id, &form.value, attachment(form.file))
-            .await?;
+        followup::submit_report(&state.store, &state.uploads, &user, id, source).await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
     Ok(created(
         format!("/api/v1/applications/{id}/followup#report-{report_id}"),
         detail,
     ))
+}
+
+/// A report form: typed fields, or a workbook alone (no `spent` field).
+pub(super) fn report_source(form: JsonOrForm<serde_json::Value>) -> AppResult<ReportSource> {
+    let typed = form.value.get("spent").is_some_and(|v| match v {
+        serde_json::Value::String(s) => !s.trim().is_empty(),
+        serde_json::Value::Null => false,
+        _ => true,
+    });
+    match (typed, attachment(form.file)) {
+        (false, Some(file)) => Ok(ReportSource::Workbook(file)),
+        (_, file) => {
+            let input: FinalReportInput = crate::web::extract::from_json_value(form.value)?;
+            Ok(ReportSource::Typed(input, file))
+        }
+    }
+}
+
+/// `GET /api/v1/applications/{id}/report-template.xlsx`: the report workbook for a grant.
+async fn report_template(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let (name, bytes) = followup::report_template(&state.store, &user, id).await?;
+    Ok(xlsx_response(bytes, &name))
 }
 
 async fn approve_report(

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::{Layout, render};
 use crate::app::followup::{
-    self, Attachment, FollowupOverview, GrantDetail, LetterView, MovementInput, RequestInput,
-    TemplatesInput, TermsView,
+    self, Attachment, FollowupOverview, GrantDetail, LetterView, MovementInput, ReportSource,
+    RequestInput, TemplatesInput, TermsView,
 };
 use crate::app::visibility as scope;
 use crate::domain::date::format_date;
@@ -653,15 +653,25 @@ async fn final_report(
     Id(id): Id,
     form: JsonOrForm<serde_json::Value>,
 ) -> AppResult<Response> {
-    let typed = typed_of(&form.value);
-    let input = FinalReportInput {
-        spent: SpentInput::Total(typed.text("spent")),
-        narrative: typed.text("narrative"),
-        auditor_confirmed: form.value["auditor_confirmed"] == serde_json::Value::Bool(true),
+    let mut typed = typed_of(&form.value);
+    // A checkbox sends `true`; the page's form has a workbook field and typed fields.
+    let auditor_confirmed = form.value["auditor_confirmed"] == serde_json::Value::Bool(true);
+    let file = file_of(form.file);
+    let source = match file {
+        Some(file) if typed.text("spent").trim().is_empty() => ReportSource::Workbook(file),
+        file => ReportSource::Typed(
+            FinalReportInput {
+                spent: SpentInput::Total(typed.text("spent")),
+                narrative: typed.text("narrative"),
+                auditor_confirmed,
+            },
+            file,
+        ),
     };
-    let result = followup::submit_report(&state.store, &user, id, &input, file_of(form.file))
+    let result = followup::submit_report(&state.store, &state.uploads, &user, id, source)
         .await
         .map(|_| ());
+    typed.0.retain(|(k, _)| k != "_csrf");
     after(&state, &user, id, result, typed).await
 }
 
