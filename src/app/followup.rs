@@ -692,6 +692,27 @@ pub struct Attachment {
     pub content: Vec<u8>,
 }
 
+/// Keeps an attached file as sent, in the use case's transaction.
+async fn keep_attachment(
+    tx: &mut Tx,
+    application_id: i64,
+    kind: &'static str,
+    file: Option<Attachment>,
+    actor: &Actor,
+) -> AppResult<Option<i64>> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let new = NewDocument {
+        application_id,
+        kind,
+        filename: &file.filename,
+        content_type: &file.content_type,
+        content: file.content,
+    };
+    Ok(Some(stored::insert_document(tx, new, actor).await?))
+}
+
 pub async fn request_payment(
     store: &Store,
     user: &Principal,
@@ -719,23 +740,8 @@ pub async fn request_payment(
     grant
         .state
         .check_request(terms.terms.payment_plan, amount, input.is_final)?;
-    let document_id = match accounts {
-        Some(file) => Some(
-            stored::insert_document(
-                &mut locked.tx,
-                NewDocument {
-                    application_id,
-                    kind: "accounts",
-                    filename: &file.filename,
-                    content_type: &file.content_type,
-                    content: file.content,
-                },
-                &actor,
-            )
-            .await?,
-        ),
-        None => None,
-    };
+    let document_id =
+        keep_attachment(&mut locked.tx, application_id, "accounts", accounts, &actor).await?;
     let id = stored::insert_request(
         &mut locked.tx,
         application_id,
@@ -774,12 +780,8 @@ pub async fn decide_request(
 ) -> AppResult<()> {
     check_officer(user, "behandle anmodninger om utbetaling")?;
     let actor = Actor::from(user);
-    let application_id = {
-        let mut tx = store.begin().await?;
-        let request = stored::request_in(&mut tx, request_id).await?;
-        tx.rollback().await?;
-        request.application_id
-    };
+    // Whose request it is decides which round to lock; read again under the lock.
+    let application_id = store.payment_request(request_id).await?.application_id;
     let (mut locked, grant, _) = lock_grant(store, user, application_id).await?;
     let request = stored::request_in(&mut locked.tx, request_id).await?;
     if request.status != "pending" {
@@ -888,23 +890,8 @@ pub async fn submit_report(
     let report = input.validate()?;
     let (mut locked, grant, terms) = lock_grant(store, user, application_id).await?;
     grant.state.check_report(&terms.terms, &report)?;
-    let document_id = match file {
-        Some(file) => Some(
-            stored::insert_document(
-                &mut locked.tx,
-                NewDocument {
-                    application_id,
-                    kind: "report",
-                    filename: &file.filename,
-                    content_type: &file.content_type,
-                    content: file.content,
-                },
-                &actor,
-            )
-            .await?,
-        ),
-        None => None,
-    };
+    let document_id =
+        keep_attachment(&mut locked.tx, application_id, "report", file, &actor).await?;
     let id =
         stored::insert_report(&mut locked.tx, application_id, &report, document_id, &actor).await?;
     let mut summary = format!(

@@ -140,6 +140,7 @@ Mottakeren får en påminnelse 60 dager før fristen.
 ## Tilbakebetaling
 {tilbakebetaling}
 
+## Klagerett
 {klageadgang}";
 
 /// The rejection letter's default text.
@@ -152,6 +153,7 @@ Statsforvalteren har behandlet søknaden og har kommet til at den ikke kan innvi
 
 {merknad}
 
+## Klagerett
 {klageadgang}";
 
 /// The fields a letter text may use, with what each is.
@@ -509,6 +511,10 @@ mod tests {
         };
         let text = compose(DEFAULT_GRANT_TEMPLATE, &facts(&terms, 1)).plain_text();
         assert!(!text.contains("påklages"), "{text}");
+        assert!(
+            !text.contains("Klagerett"),
+            "the heading goes with it: {text}"
+        );
     }
 
     #[test]

@@ -494,15 +494,6 @@ pub enum Movement {
     Repayment,
 }
 
-impl Movement {
-    fn table(self) -> &'static str {
-        match self {
-            Movement::Payment => "payments",
-            Movement::Repayment => "repayments",
-        }
-    }
-}
-
 /// A payment or a repayment, recorded by an officer.
 pub struct NewMovement<'a> {
     pub application_id: i64,
@@ -559,7 +550,6 @@ impl super::Store {
                  WHERE application_id = $1 ORDER BY paid_on, id",
             ),
         };
-        debug_assert!(!kind.table().is_empty());
         let rows: Vec<PaymentRow> = self.fetch_all(q.bind(application_id)).await?;
         Ok(rows.into_iter().map(Payment::from).collect())
     }
@@ -740,6 +730,14 @@ pub async fn decide_request(
 }
 
 impl super::Store {
+    pub async fn payment_request(&self, request_id: i64) -> StoreResult<PaymentRequest> {
+        const Q: &str = request_query!("id = $1");
+        self.fetch_optional::<RequestRow>(sql(Q).bind(request_id))
+            .await?
+            .map(PaymentRequest::from)
+            .ok_or(StoreError::NotFound("anmodningen om utbetaling"))
+    }
+
     pub async fn payment_requests(&self, application_id: i64) -> StoreResult<Vec<PaymentRequest>> {
         const Q: &str = request_query!("application_id = $1 ORDER BY id");
         let rows: Vec<RequestRow> = self.fetch_all(sql(Q).bind(application_id)).await?;

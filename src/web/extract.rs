@@ -176,6 +176,16 @@ pub struct FormFile {
     pub bytes: Vec<u8>,
 }
 
+impl From<FormFile> for crate::app::followup::Attachment {
+    fn from(f: FormFile) -> Self {
+        crate::app::followup::Attachment {
+            filename: f.filename,
+            content_type: f.content_type,
+            content: f.bytes,
+        }
+    }
+}
+
 /// A body sent either as JSON or as a multipart form (text fields, and one file in
 /// `file_field`): a form's text fields are read as the JSON object of the same names, so
 /// one input type and one validation serve the API and the pages. `true`/`on` in a form

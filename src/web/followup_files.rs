@@ -128,14 +128,64 @@ pub fn payments_csv(round: &Round, payments: &[RoundPayment]) -> Response {
     )
 }
 
+/// The content type an attachment is served with: what it said, where that is a kind of
+/// file a browser does not run; otherwise plain bytes.
+fn served_content_type(said: &str) -> String {
+    let essence = said
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let harmless = essence == "application/pdf"
+        || essence == "text/csv"
+        || essence == "text/plain"
+        || essence == "application/vnd.ms-excel"
+        || essence.starts_with("application/vnd.openxmlformats-officedocument.")
+        || essence.starts_with("application/vnd.oasis.opendocument.")
+        || matches!(essence.as_str(), "image/png" | "image/jpeg" | "image/gif");
+    if harmless {
+        essence
+    } else {
+        "application/octet-stream".to_string()
+    }
+}
+
 /// An attachment as it was sent.
 pub fn document_response(document: Document) -> Response {
     (
         [
-            (header::CONTENT_TYPE, document.content_type),
+            (
+                header::CONTENT_TYPE,
+                served_content_type(&document.content_type),
+            ),
             (header::CONTENT_DISPOSITION, attachment(&document.filename)),
         ],
         document.content,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_content_type;
+
+    #[test]
+    fn only_harmless_types_are_served_as_said() {
+        assert_eq!(served_content_type("application/pdf"), "application/pdf");
+        assert_eq!(served_content_type("text/csv; charset=utf-8"), "text/csv");
+        for risky in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "",
+            "x",
+        ] {
+            assert_eq!(
+                served_content_type(risky),
+                "application/octet-stream",
+                "{risky}"
+            );
+        }
+    }
 }

@@ -133,6 +133,19 @@ async fn send_letters(d: &Decided) -> Value {
     response.json()
 }
 
+/// Trondheim's user, having accepted its grant.
+async fn accepted_by_trondheim(d: &Decided) -> Client {
+    let trondheim = Client::login(&d.app, "trondheim").await;
+    let accepted = trondheim
+        .post(
+            &format!("/api/v1/applications/{}/acceptance", d.trondheim),
+            &json!({"accepted": true}),
+        )
+        .await;
+    assert_status(&accepted, StatusCode::CREATED, "accept");
+    trondheim
+}
+
 async fn pay(officer: &Client, application_id: i64, amount: &str) -> TestResponse {
     officer
         .post(
@@ -584,17 +597,7 @@ async fn payments_fired_at_once_never_pass_the_grant() {
     let d = decided_round("Samtidige utbetalinger").await;
     set_terms(&d, json!({"payment_plan": "on_acceptance"})).await;
     send_letters(&d).await;
-    let trondheim = Client::login(&d.app, "trondheim").await;
-    assert_status(
-        &trondheim
-            .post(
-                &format!("/api/v1/applications/{}/acceptance", d.trondheim),
-                &json!({"accepted": true}),
-            )
-            .await,
-        StatusCode::CREATED,
-        "accept",
-    );
+    let trondheim = accepted_by_trondheim(&d).await;
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let officer = d.officer.clone();
@@ -755,14 +758,7 @@ async fn the_report_workbook_is_made_for_the_grant_and_read_back_naming_cells() 
     let d = decided_round("Rapportskjema").await;
     set_terms(&d, json!({"payment_plan": "on_acceptance"})).await;
     send_letters(&d).await;
-    let trondheim = Client::login(&d.app, "trondheim").await;
-    let accepted = trondheim
-        .post(
-            &format!("/api/v1/applications/{}/acceptance", d.trondheim),
-            &json!({"accepted": true}),
-        )
-        .await;
-    assert_status(&accepted, StatusCode::CREATED, "accept");
+    let trondheim = accepted_by_trondheim(&d).await;
 
     // The workbook carries the application's budget lines.
     let template = trondheim
@@ -829,17 +825,7 @@ async fn report_reminders_are_queued_once_sixty_days_before_and_once_when_late()
     )
     .await;
     send_letters(&d).await;
-    let trondheim = Client::login(&d.app, "trondheim").await;
-    assert_status(
-        &trondheim
-            .post(
-                &format!("/api/v1/applications/{}/acceptance", d.trondheim),
-                &json!({"accepted": true}),
-            )
-            .await,
-        StatusCode::CREATED,
-        "accept",
-    );
+    let trondheim = accepted_by_trondheim(&d).await;
     let queue = |day| tilskudd::app::followup::queue_reminders(&d.app.store, day);
     // Only the accepted grant without a report is reminded, and only once.
     assert_eq!(queue(today).await.unwrap(), 1);
@@ -1040,4 +1026,54 @@ async fn the_pages_show_the_follow_up_and_take_the_forms() {
     // The outbox page lists what is queued (recorded: no SMTP server here).
     let outbox = d.officer.get("/outbox").await;
     assert_status(&outbox, StatusCode::OK, "outbox page");
+}
+
+#[tokio::test]
+async fn a_submitted_application_is_acknowledged_by_e_mail_in_the_same_transaction() {
+    let app = TestApp::with_sample_data().await;
+    let officer = Client::login(&app, "saksbehandler").await;
+    let trondheim = Client::login(&app, "trondheim").await;
+    let created = officer
+        .post(
+            "/api/v1/rounds",
+            &json!({"name": "Kvittering", "year": 2027, "region": "Trøndelag", "pool": "1000000",
+                    "rounding_unit": "1", "deadline": in_days(30)}),
+        )
+        .await;
+    assert_status(&created, StatusCode::CREATED, "round");
+    let round_id = created.json()["id"].as_i64().unwrap();
+    let draft = trondheim
+        .post(
+            &format!("/api/v1/rounds/{round_id}/applications"),
+            &json!({
+                "project_title": "Koordinator", "email": "kari.nordmann@trondheim.kommune.no",
+                "budget_lines": [{"category": "Lønn", "description": "Koordinator", "applied": "100000", "own_contribution": "0"}]
+            }),
+        )
+        .await;
+    assert_status(&draft, StatusCode::CREATED, "draft");
+    let id = draft.json()["id"].as_i64().unwrap();
+    // A draft sends nothing.
+    let outbox = officer
+        .read(&format!("/api/v1/outbox?round={round_id}"))
+        .await;
+    assert!(outbox["messages"].as_array().unwrap().is_empty());
+    let submitted = trondheim
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            &json!({"version": draft.json()["version"]}),
+        )
+        .await;
+    assert!(submitted.status.is_success(), "{}", submitted.text());
+    let outbox = officer
+        .read(&format!("/api/v1/outbox?round={round_id}"))
+        .await;
+    let messages = outbox["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{outbox}");
+    assert_eq!(messages[0]["kind"], "application_received");
+    assert_eq!(
+        messages[0]["recipient"],
+        "kari.nordmann@trondheim.kommune.no"
+    );
+    assert_eq!(messages[0]["application_id"], id);
 }

@@ -11,15 +11,15 @@ use serde_json::json;
 
 use super::created;
 use crate::app::followup::{
-    self, Attachment, FollowupOverview, GrantDetail, LetterView, LettersOutcome, MovementInput,
-    ReportSource, RequestInput, TemplatesInput, TermsView,
+    self, FollowupOverview, GrantDetail, LetterView, LettersOutcome, MovementInput, ReportSource,
+    RequestInput, TemplatesInput, TermsView,
 };
 use crate::app::visibility as scope;
 use crate::domain::followup::{FinalReportInput, FollowupTermsInput};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
-use crate::web::extract::{ApiJson, FormFile, Id, JsonOrForm};
+use crate::web::extract::{ApiJson, Id, JsonOrForm};
 use crate::web::followup_files;
 use crate::web::responses::xlsx_response;
 
@@ -257,14 +257,6 @@ async fn payment(
     ))
 }
 
-fn attachment(file: Option<FormFile>) -> Option<Attachment> {
-    file.map(|f| Attachment {
-        filename: f.filename,
-        content_type: f.content_type,
-        content: f.bytes,
-    })
-}
-
 /// `POST /api/v1/applications/{id}/payment-requests`: JSON `{"amount","final","note"}`,
 /// or a multipart form with the same fields and the project accounts as `file`.
 async fn payment_request(
@@ -273,9 +265,14 @@ async fn payment_request(
     Id(id): Id,
     form: JsonOrForm<RequestInput>,
 ) -> AppResult<Response> {
-    let request_id =
-        followup::request_payment(&state.store, &user, id, &form.value, attachment(form.file))
-            .await?;
+    let request_id = followup::request_payment(
+        &state.store,
+        &user,
+        id,
+        &form.value,
+        form.file.map(Into::into),
+    )
+    .await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
     Ok(created(
         format!("/api/v1/applications/{id}/followup#request-{request_id}"),
@@ -327,7 +324,7 @@ pub(super) fn report_source(form: JsonOrForm<serde_json::Value>) -> AppResult<Re
         serde_json::Value::Null => false,
         _ => true,
     });
-    match (typed, attachment(form.file)) {
+    match (typed, form.file.map(Into::into)) {
         (false, Some(file)) => Ok(ReportSource::Workbook(file)),
         (_, file) => {
             let input: FinalReportInput = crate::web::extract::from_json_value(form.value)?;

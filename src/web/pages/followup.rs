@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::{Layout, render};
 use crate::app::followup::{
-    self, Attachment, FollowupOverview, GrantDetail, LetterView, MovementInput, ReportSource,
-    RequestInput, TemplatesInput, TermsView,
+    self, FollowupOverview, GrantDetail, LetterView, MovementInput, ReportSource, RequestInput,
+    TemplatesInput, TermsView,
 };
 use crate::app::visibility as scope;
 use crate::domain::date::format_date;
@@ -584,14 +584,6 @@ async fn repayment(
     after(&state, &user, id, result, form).await
 }
 
-fn file_of(file: Option<crate::web::extract::FormFile>) -> Option<Attachment> {
-    file.map(|f| Attachment {
-        filename: f.filename,
-        content_type: f.content_type,
-        content: f.bytes,
-    })
-}
-
 /// The text fields of a multipart form, to show them back after a refusal.
 fn typed_of(value: &serde_json::Value) -> FormFields {
     FormFields(
@@ -614,9 +606,11 @@ async fn payment_request(
 ) -> AppResult<Response> {
     let typed = typed_of(&form.value);
     let result = match serde_json::from_value::<RequestInput>(form.value) {
-        Ok(input) => followup::request_payment(&state.store, &user, id, &input, file_of(form.file))
-            .await
-            .map(|_| ()),
+        Ok(input) => {
+            followup::request_payment(&state.store, &user, id, &input, form.file.map(Into::into))
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(AppError::invalid(
             "amount",
             format!("Skjemaet kunne ikke leses: {e}"),
@@ -656,7 +650,7 @@ async fn final_report(
     let mut typed = typed_of(&form.value);
     // A checkbox sends `true`; the page's form has a workbook field and typed fields.
     let auditor_confirmed = form.value["auditor_confirmed"] == serde_json::Value::Bool(true);
-    let file = file_of(form.file);
+    let file = form.file.map(Into::into);
     let source = match file {
         Some(file) if typed.text("spent").trim().is_empty() => ReportSource::Workbook(file),
         file => ReportSource::Typed(
