@@ -597,7 +597,7 @@ async fn payments_fired_at_once_never_pass_the_grant() {
     let d = decided_round("Samtidige utbetalinger").await;
     set_terms(&d, json!({"payment_plan": "on_acceptance"})).await;
     send_letters(&d).await;
-    let trondheim = accepted_by_trondheim(&d).await;
+    accepted_by_trondheim(&d).await;
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let officer = d.officer.clone();
@@ -825,7 +825,7 @@ async fn report_reminders_are_queued_once_sixty_days_before_and_once_when_late()
     )
     .await;
     send_letters(&d).await;
-    let trondheim = accepted_by_trondheim(&d).await;
+    accepted_by_trondheim(&d).await;
     let queue = |day| tilskudd::app::followup::queue_reminders(&d.app.store, day);
     // Only the accepted grant without a report is reminded, and only once.
     assert_eq!(queue(today).await.unwrap(), 1);
