@@ -343,6 +343,12 @@ pub enum FollowupRefusal {
         paid: Kroner,
         amount: Kroner,
     },
+    /// After the report, no more is paid than was spent.
+    PaymentAboveSpent {
+        spent: Kroner,
+        paid: Kroner,
+        amount: Kroner,
+    },
     /// Requests outstanding and paid would pass the grant.
     RequestAboveGrant {
         granted: Kroner,
@@ -383,9 +389,10 @@ impl FollowupRefusal {
         use FollowupRefusal::*;
         match self {
             AmountNotPositive { field } => Some(field),
-            Overpayment { .. } | RequestAboveGrant { .. } | RepaymentAboveClaim { .. } => {
-                Some("amount")
-            }
+            Overpayment { .. }
+            | PaymentAboveSpent { .. }
+            | RequestAboveGrant { .. }
+            | RepaymentAboveClaim { .. } => Some("amount"),
             NarrativeRequired => Some("narrative"),
             AuditorRequired { .. } => Some("auditor_confirmed"),
             CommentRequired => Some("comment"),
@@ -440,6 +447,14 @@ impl fmt::Display for FollowupRefusal {
                 f,
                 "Utbetalingen på {amount} ville gjort samlet utbetalt større enn tilskuddet: tilskudd {granted}, allerede utbetalt {paid}, igjen å utbetale {}.",
                 *granted - *paid
+            ),
+            PaymentAboveSpent {
+                spent,
+                paid,
+                amount,
+            } => write!(
+                f,
+                "Sluttrapporten er godkjent med {spent} brukt; allerede utbetalt {paid}. Utbetalingen på {amount} ville gått ut over det som er brukt."
             ),
             RequestAboveGrant {
                 granted,
@@ -543,6 +558,15 @@ impl GrantState {
         if self.paid + amount > self.granted {
             return Err(FollowupRefusal::Overpayment {
                 granted: self.granted,
+                paid: self.paid,
+                amount,
+            });
+        }
+        if let (ReportStatus::Approved, Some(spent)) = (self.report, self.spent)
+            && self.paid + amount > spent
+        {
+            return Err(FollowupRefusal::PaymentAboveSpent {
+                spent,
                 paid: self.paid,
                 amount,
             });
@@ -949,6 +973,11 @@ pub struct FollowupLine {
 }
 
 impl FollowupLine {
+    /// What may still be paid: not paid, and not lapsed.
+    pub fn payable(&self) -> Kroner {
+        self.outstanding - self.lapsed
+    }
+
     pub fn of(state: &GrantState, plan: PaymentPlan) -> Self {
         let outstanding = state.granted - state.paid;
         let reported = state.report == ReportStatus::Approved;
@@ -1056,6 +1085,22 @@ mod tests {
         assert_eq!(refusal.field(), Some("amount"));
         assert!(state.check_payment(kr(150_000)).is_ok());
         assert!(state.check_payment(Kroner::ZERO).is_err());
+    }
+
+    #[test]
+    fn after_the_report_no_more_is_paid_than_was_spent() {
+        let mut state = accepted(300_000);
+        state.paid = kr(150_000);
+        state.report = ReportStatus::Approved;
+        state.spent = Some(kr(200_000));
+        assert!(state.check_payment(kr(50_000)).is_ok());
+        let refusal = state.check_payment(kr(50_001)).unwrap_err();
+        assert!(matches!(refusal, FollowupRefusal::PaymentAboveSpent { .. }));
+        assert_eq!(refusal.field(), Some("amount"));
+        assert_eq!(
+            FollowupLine::of(&state, PaymentPlan::HalfAndHalf).payable(),
+            kr(50_000)
+        );
     }
 
     #[test]

@@ -249,6 +249,11 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             APPLICANT_OR_OFFICER,
         ),
         (
+            "GET",
+            "/api/v1/applications/{id}/report-template.xlsx",
+            ALL_ROLES,
+        ),
+        (
             "POST",
             "/api/v1/applications/{id}/final-report/approve",
             OFFICER,

@@ -1077,3 +1077,152 @@ async fn a_submitted_application_is_acknowledged_by_e_mail_in_the_same_transacti
     );
     assert_eq!(messages[0]["application_id"], id);
 }
+
+#[tokio::test]
+async fn payments_on_request_need_an_approved_request_and_late_items_come_first() {
+    let d = decided_round("Etter anmodning").await;
+    set_terms(
+        &d,
+        json!({"payment_plan": "on_request", "acceptance_deadline": in_days(-2),
+               "report_deadline": in_days(-1)}),
+    )
+    .await;
+    send_letters(&d).await;
+    // The acceptance deadline has passed: too late to answer.
+    let trondheim = Client::login(&d.app, "trondheim").await;
+    let late = trondheim
+        .post(
+            &format!("/api/v1/applications/{}/acceptance", d.trondheim),
+            &json!({"accepted": true}),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text());
+    set_terms(
+        &d,
+        json!({"payment_plan": "on_request", "acceptance_deadline": in_days(7),
+               "report_deadline": in_days(7)}),
+    )
+    .await;
+    accepted_by_trondheim(&d).await;
+    assert_eq!(
+        dec(&d
+            .officer
+            .read(&format!("/api/v1/applications/{}/followup", d.trondheim))
+            .await["due_now"]),
+        0.into()
+    );
+
+    // A partial request with the accounts attached; a final one waits for the report.
+    let path = format!("/api/v1/applications/{}/payment-requests", d.trondheim);
+    let (content_type, body) = crate::common::multipart(
+        &[("amount", "120 000"), ("note", "Lønn januar–april")],
+        "regnskap.pdf",
+        b"%PDF-1.7 regnskap",
+    );
+    let requested = trondheim
+        .send(
+            axum::http::Request::post(&path)
+                .header(axum::http::header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_status(&requested, StatusCode::CREATED, "request");
+    let request = &requested.json()["payment_requests"][0];
+    assert_eq!(request["status"], "pending");
+    let request_id = request["id"].as_i64().unwrap();
+    let document = request["document_id"].as_i64().unwrap();
+    let final_too_early = trondheim
+        .post(&path, &json!({"amount": "10000", "final": true}))
+        .await;
+    assert_eq!(final_too_early.status, StatusCode::CONFLICT);
+    let above = trondheim.post(&path, &json!({"amount": "180001"})).await;
+    assert_eq!(
+        above.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        above.text()
+    );
+
+    // The officer approves; then the approved amount is due, and paid.
+    let rejected_without_reason = d
+        .officer
+        .post(
+            &format!("/api/v1/payment-requests/{request_id}/reject"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        rejected_without_reason.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let approved = d
+        .officer
+        .post(
+            &format!("/api/v1/payment-requests/{request_id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        approved.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        approved.text()
+    );
+    let detail = d
+        .officer
+        .read(&format!("/api/v1/applications/{}/followup", d.trondheim))
+        .await;
+    assert_eq!(dec(&detail["due_now"]), 120_000.into(), "{detail}");
+    let paid = d
+        .officer
+        .post(
+            &format!("/api/v1/applications/{}/payments", d.trondheim),
+            &json!({"amount": "120000", "reference": "Bilag 9", "request_id": request_id}),
+        )
+        .await;
+    assert_status(&paid, StatusCode::CREATED, "pay the request");
+    assert_eq!(dec(&paid.json()["due_now"]), 0.into());
+    // The accounts are kept, for the municipality and the officers, not for others.
+    let own = trondheim
+        .get(&format!("/api/v1/followup-documents/{document}"))
+        .await;
+    assert_status(&own, StatusCode::OK, "own accounts");
+    assert_eq!(own.header("content-type"), Some("application/octet-stream"));
+    let steinkjer_user = d
+        .app
+        .add_user("steinkjer", "kommune", Some(steinkjer_org(&d).await))
+        .await;
+    assert!(steinkjer_user > 0);
+    let other = Client::login(&d.app, "steinkjer").await;
+    let hidden = other
+        .get(&format!("/api/v1/followup-documents/{document}"))
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // Steinkjer has not answered by the new deadline either: once it passes, its line
+    // comes first.
+    set_terms(
+        &d,
+        json!({"payment_plan": "on_request", "acceptance_deadline": in_days(-1),
+               "report_deadline": in_days(7)}),
+    )
+    .await;
+    let overview = d
+        .officer
+        .read(&format!("/api/v1/rounds/{}/followup", d.round_id))
+        .await;
+    let first = &overview["applications"][0];
+    assert_eq!(first["application_id"], d.steinkjer, "{overview}");
+    assert_eq!(first["overdue"][0]["kind"], "acceptance");
+}
+
+async fn steinkjer_org(d: &Decided) -> i64 {
+    d.app
+        .store
+        .application(d.steinkjer)
+        .await
+        .unwrap()
+        .summary
+        .organisation_id
+}
