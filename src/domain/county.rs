@@ -85,6 +85,30 @@ pub fn all_county_names() -> Vec<&'static str> {
     names
 }
 
+/// Every county name once, grouped by the newest division it belongs to, newest first,
+/// for a choice list: («Fylker fra 2024», [...]), («Bare 2020–2023», [...]), …
+pub fn counties_by_division() -> Vec<(String, Vec<&'static str>)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut groups = Vec::with_capacity(COUNTIES.len());
+    for (i, (from, list)) in COUNTIES.iter().enumerate().rev() {
+        let label = match COUNTIES.get(i + 1) {
+            Some((next, _)) if i == 0 => format!("Bare før {next}"),
+            Some((next, _)) => format!("Bare {from}–{}", next - 1),
+            None => format!("Fylker fra {from}"),
+        };
+        let mut names: Vec<&str> = list
+            .iter()
+            .map(|(_, name)| *name)
+            .filter(|name| seen.insert(*name))
+            .collect();
+        names.sort_unstable();
+        if !names.is_empty() {
+            groups.push((label, names));
+        }
+    }
+    groups
+}
+
 /// The county code of `name` in the division in force in `year`.
 pub fn county_code(year: i32, name: &str) -> Option<&'static str> {
     counties(year)
@@ -96,6 +120,19 @@ pub fn county_code(year: i32, name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn divisions_are_grouped_newest_first() {
+        let groups = counties_by_division();
+        assert_eq!(groups[0].0, "Fylker fra 2024", "{groups:?}");
+        assert!(groups[0].1.contains(&"Trøndelag"));
+        let all: Vec<&str> = groups.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+        assert_eq!(
+            all.len(),
+            all_county_names().len(),
+            "each name once: {groups:?}"
+        );
+    }
 
     #[test]
     fn trondelag_is_50_throughout() {

@@ -378,6 +378,22 @@ pub(crate) fn push_grouped_integer(out: &mut String, value: u128) {
     }
 }
 
+/// A count as the pages show it: `9866` → `9 866` (no-break space), `-5` → `−5`; any
+/// whole number a template has (`usize`, `&i64` …).
+pub fn grouped_number(value: impl fmt::Display) -> String {
+    let text = value.to_string();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.as_str()),
+    };
+    let mut out = String::with_capacity(text.len() + 4);
+    if negative {
+        out.push('−');
+    }
+    push_grouped(&mut out, digits);
+    out
+}
+
 /// `1234567` → `1234567`, as `{}` writes it (no grouping), appended to `out`.
 pub(crate) fn push_integer(out: &mut String, value: u128) {
     let mut buf = [0u8; 40];
@@ -561,6 +577,20 @@ impl<'de> Deserialize<'de> for Kroner {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Kroner::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::grouped_number(9866), "9\u{a0}866");
+        assert_eq!(super::grouped_number(0), "0");
+        assert_eq!(
+            super::grouped_number(-1_234_567_i64),
+            "−1\u{a0}234\u{a0}567"
+        );
+        assert_eq!(super::grouped_number(999u32), "999");
     }
 }
 

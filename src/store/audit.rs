@@ -91,6 +91,10 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
+    /// Only events older than this one (the next page, newest first).
+    pub before_id: Option<i64>,
+    /// Leave out logins (succeeded, failed, throttled).
+    pub without_logins: bool,
 }
 
 /// The most events one page shows.
@@ -106,13 +110,16 @@ impl Store {
             sql("SELECT id, occurred_at, actor, action, round_id, application_id, field, old_value, new_value, summary \
                  FROM audit_events \
                  WHERE ($1 = 0 OR actor_user_id = $1) AND ($2 = 0 OR round_id = $2) AND ($3 = 0 OR application_id = $3) \
-                 AND occurred_at >= $4 AND occurred_at < $5 ORDER BY id DESC LIMIT $6")
+                 AND occurred_at >= $4 AND occurred_at < $5 AND id < $7 AND ($8 = 0 OR action NOT LIKE 'login.%') \
+                 ORDER BY id DESC LIMIT $6")
             .bind(filter.actor_user_id.unwrap_or(0))
             .bind(filter.round_id.unwrap_or(0))
             .bind(filter.application_id.unwrap_or(0))
             .bind(filter.from.unwrap_or(far_past))
             .bind(filter.until.unwrap_or(far_future))
-            .bind(filter.limit.unwrap_or(AUDIT_PAGE_LIMIT).clamp(1, AUDIT_PAGE_LIMIT)),
+            .bind(filter.limit.unwrap_or(AUDIT_PAGE_LIMIT).clamp(1, AUDIT_PAGE_LIMIT))
+            .bind(filter.before_id.unwrap_or(i64::MAX))
+            .bind(i64::from(filter.without_logins)),
         )
         .await
     }

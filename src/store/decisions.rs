@@ -22,8 +22,11 @@ pub struct Decision {
     pub status: DecisionStatus,
     pub proposed_by_user_id: i64,
     pub proposed_by: String,
+    /// The proposer's name as the users table has it now (the username if removed).
+    pub proposed_by_name: String,
     pub proposed_at: DateTime<Utc>,
     pub reviewed_by: Option<String>,
+    pub reviewed_by_name: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_comment: Option<String>,
     pub frozen: FrozenDecision,
@@ -45,8 +48,10 @@ struct DecisionRow {
     status: String,
     proposed_by_user_id: i64,
     proposed_by: String,
+    proposed_by_name: String,
     proposed_at: DateTime<Utc>,
     reviewed_by: Option<String>,
+    reviewed_by_name: Option<String>,
     reviewed_at: Option<DateTime<Utc>>,
     review_comment: Option<String>,
     frozen: String,
@@ -66,7 +71,9 @@ impl DecisionRow {
             reason: self.reason,
             proposed_by_user_id: self.proposed_by_user_id,
             proposed_by: self.proposed_by,
+            proposed_by_name: self.proposed_by_name,
             proposed_at: self.proposed_at,
+            reviewed_by_name: self.reviewed_by_name.or_else(|| self.reviewed_by.clone()),
             reviewed_by: self.reviewed_by,
             reviewed_at: self.reviewed_at,
             review_comment: self.review_comment,
@@ -74,13 +81,23 @@ impl DecisionRow {
     }
 }
 
-const DECISION_BY_ID: &str = "SELECT id, round_id, scenario_id, amends_decision_id, reason, status, \
-     proposed_by_user_id, proposed_by, proposed_at, reviewed_by, reviewed_at, review_comment, frozen \
-     FROM decisions WHERE id = $1";
+/// The decision's columns, with the people's names as the users table has them.
+macro_rules! decision_query {
+    ($rest:literal) => {
+        concat!(
+            "SELECT d.id, d.round_id, d.scenario_id, d.amends_decision_id, d.reason, d.status, \
+             d.proposed_by_user_id, d.proposed_by, COALESCE(pu.display_name, d.proposed_by) AS proposed_by_name, \
+             d.proposed_at, d.reviewed_by, ru.display_name AS reviewed_by_name, d.reviewed_at, d.review_comment, d.frozen \
+             FROM decisions d LEFT JOIN users pu ON pu.id = d.proposed_by_user_id \
+             LEFT JOIN users ru ON ru.id = d.reviewed_by_user_id ",
+            $rest
+        )
+    };
+}
 
-const DECISIONS_OF_ROUND: &str = "SELECT id, round_id, scenario_id, amends_decision_id, reason, status, \
-     proposed_by_user_id, proposed_by, proposed_at, reviewed_by, reviewed_at, review_comment, frozen \
-     FROM decisions WHERE round_id = $1 ORDER BY id DESC";
+const DECISION_BY_ID: &str = decision_query!("WHERE d.id = $1");
+
+const DECISIONS_OF_ROUND: &str = decision_query!("WHERE d.round_id = $1 ORDER BY d.id DESC");
 
 impl Store {
     pub async fn decision(&self, id: i64) -> StoreResult<Decision> {

@@ -20,6 +20,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../static/app.css"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
 ];
 
 /// A short fingerprint of all assets, put into their URLs (`?v=…`) so that a browser
@@ -47,4 +52,9 @@ pub async fn serve(Path(path): Path<String>) -> Response {
             .into_response(),
         None => (StatusCode::NOT_FOUND, "Fant ikke filen.").into_response(),
     }
+}
+
+/// `/favicon.ico`, which browsers ask for whatever the page says: the same icon.
+pub async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_string())).await
 }

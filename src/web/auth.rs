@@ -98,10 +98,21 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         }),
         Err(err) => return err.into_response(),
     };
+    let principal = caller.as_ref().map(|c| c.principal.clone());
     if let Some(caller) = caller {
         request.extensions_mut().insert(caller);
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // An error page is rendered further out; it shows the menu of whoever is logged in.
+    if let Some(principal) = principal
+        && response
+            .extensions()
+            .get::<crate::error::ErrorBody>()
+            .is_some()
+    {
+        response.extensions_mut().insert(principal);
+    }
+    response
 }
 
 fn is_api(path: &str) -> bool {

@@ -105,6 +105,7 @@ fn routes() -> Routes {
     Routes::default()
         .get("/healthz", Access::Public, healthz)
         .get("/static/{*path}", Access::Public, assets::serve)
+        .get("/favicon.ico", Access::Public, assets::favicon)
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
 }

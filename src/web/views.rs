@@ -377,6 +377,12 @@ pub struct AuditQuery {
     pub from: Option<String>,
     #[serde(default)]
     pub to: Option<String>,
+    /// The next page: events older than this id.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// `1`: leave out logins.
+    #[serde(default)]
+    pub uten_innlogging: Option<String>,
 }
 
 fn oslo_midnight(date: NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -403,6 +409,7 @@ impl AuditQuery {
         let actor_user_id = id("user", "Bruker", &self.user);
         let round_id = id("round", "Runde", &self.round);
         let application_id = id("application", "Søknad", &self.application);
+        let before_id = id("before", "Side", &self.before);
         let mut date = |field: &str, value: &Option<String>| {
             let text = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
             errors.take(field, parse_date(text))
@@ -418,6 +425,8 @@ impl AuditQuery {
             from,
             until,
             limit: None,
+            before_id,
+            without_logins: self.uten_innlogging.as_deref() == Some("1"),
         })
     }
 }

@@ -30,6 +30,7 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
     vec![
         ("GET", "/healthz", PUBLIC),
         ("GET", "/static/{*path}", PUBLIC),
+        ("GET", "/favicon.ico", PUBLIC),
         ("GET", "/", LOGGED_IN),
         ("GET", "/login", PUBLIC),
         ("POST", "/login", PUBLIC),

@@ -9,7 +9,7 @@ use super::rounds::AuditLine;
 use super::{Layout, render};
 use crate::domain::validation::FieldErrors;
 use crate::error::AppResult;
-use crate::store::{AUDIT_PAGE_LIMIT, UserSummary};
+use crate::store::UserSummary;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::views::AuditQuery;
@@ -28,6 +28,8 @@ struct Page {
     users: Vec<UserSummary>,
     rounds: Vec<(i64, String)>,
     limit: i64,
+    /// The link to older events, when this page is full.
+    older: Option<String>,
 }
 
 impl Page {
@@ -42,6 +44,38 @@ impl Page {
     fn text(value: &Option<String>) -> &str {
         value.as_deref().unwrap_or("")
     }
+
+    fn without_logins(&self) -> bool {
+        self.query.uten_innlogging.as_deref() == Some("1")
+    }
+}
+
+/// Events per page of the log.
+const PAGE_SIZE: i64 = 200;
+
+/// The query string of the page after this one (older events).
+fn older_link(query: &AuditQuery, last_id: i64) -> String {
+    let fields = [
+        ("user", &query.user),
+        ("round", &query.round),
+        ("application", &query.application),
+        ("from", &query.from),
+        ("to", &query.to),
+        ("uten_innlogging", &query.uten_innlogging),
+    ];
+    let mut pairs: Vec<(&str, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| (*k, v.to_string()))
+        })
+        .collect();
+    pairs.push(("before", last_id.to_string()));
+    format!(
+        "/audit?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
 }
 
 async fn page(
@@ -49,19 +83,17 @@ async fn page(
     CurrentUser(me, _): CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Response> {
-    let (lines, errors) = match query.to_filter() {
-        Ok(filter) => (
-            state
-                .store
-                .audit_events(&filter)
-                .await?
-                .into_iter()
-                .map(AuditLine::new)
-                .collect(),
-            FieldErrors::new(),
-        ),
+    let (events, errors) = match query.to_filter() {
+        Ok(mut filter) => {
+            filter.limit = Some(PAGE_SIZE);
+            (state.store.audit_events(&filter).await?, FieldErrors::new())
+        }
         Err(errors) => (Vec::new(), errors),
     };
+    let older = (events.len() as i64 == PAGE_SIZE)
+        .then(|| events.last().map(|e| older_link(&query, e.id)))
+        .flatten();
+    let lines: Vec<AuditLine> = events.into_iter().map(AuditLine::new).collect();
     let rounds = state
         .store
         .list_rounds()
@@ -76,6 +108,7 @@ async fn page(
         lines,
         users: state.store.list_users().await?,
         rounds,
-        limit: AUDIT_PAGE_LIMIT,
+        limit: PAGE_SIZE,
+        older,
     }))
 }

@@ -126,11 +126,12 @@ pub async fn html_errors(response: Response) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Noe er feil i det du sendte",
         _ => "Noe gikk galt",
     };
+    let user = response.extensions().get::<Principal>().cloned();
     let page = ErrorPage {
         layout: Layout {
             demo_mode: false,
             section: "",
-            user: None,
+            user,
             asset_version: super::assets::version(),
             form_token: super::csrf::form_token(),
         },

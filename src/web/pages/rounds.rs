@@ -109,6 +109,13 @@ struct ShowPage {
     alert: Option<String>,
 }
 
+impl ShowPage {
+    /// «Nummer i dag» is shown only when some applicant's number has changed since.
+    fn any_today(&self) -> bool {
+        self.rows.iter().any(|r| !r.today_text().is_empty())
+    }
+}
+
 #[derive(Deserialize)]
 struct SortQuery {
     sort: Option<String>,
@@ -209,7 +216,9 @@ async fn show_page(
 }
 
 /// The round page again after a refused phase change, with the problem shown.
-async fn show_with_error(
+/// The round page again, with a refused change's message (a comparison of one, a
+/// phase change the round does not allow).
+pub(super) async fn show_with_error(
     state: &AppState,
     user: &Principal,
     id: i64,
@@ -222,7 +231,13 @@ async fn show_with_error(
     };
     let mut page = show_page(state, user, id, query).await?;
     match err {
-        AppError::Invalid(errors) => page.errors = errors,
+        AppError::Invalid(errors) => {
+            // Only the reason has a field on this page; anything else is said on top.
+            if errors.for_field("reason").is_none() {
+                page.alert = Some(errors.to_string());
+            }
+            page.errors = errors;
+        }
         AppError::Conflict(message) => page.alert = Some(message),
         other => return Err(other),
     }
@@ -269,7 +284,7 @@ struct FormPage {
     input: RoundInput,
     errors: FieldErrors,
     conflict: Option<String>,
-    counties: Vec<&'static str>,
+    counties: Vec<(String, Vec<&'static str>)>,
     rounding_units: Vec<String>,
 }
 
@@ -288,7 +303,7 @@ impl FormPage {
             input,
             errors: FieldErrors::new(),
             conflict: None,
-            counties: county::all_county_names(),
+            counties: county::counties_by_division(),
             rounding_units: ROUNDING_UNITS
                 .iter()
                 .map(|u| Kroner::from_whole(*u).to_input_string())

@@ -380,7 +380,14 @@ async fn compare_page(
     Id(round_id): Id,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
+    let comparison = match comparison_for(&state, round_id, query.as_deref()).await {
+        Ok(comparison) => comparison,
+        // Too few or too many ticked: the round page, where they are ticked, says so.
+        Err(err @ AppError::Invalid(_)) => {
+            return super::rounds::show_with_error(&state, &user, round_id, err).await;
+        }
+        Err(err) => return Err(err),
+    };
     let ids: Vec<String> = comparison
         .scenarios
         .iter()
