@@ -45,9 +45,10 @@ async function login(page, audit, username) {
     page.waitForURL((url) => !url.pathname.startsWith('/login')),
     page.getByRole('button', { name: 'Logg inn' }).click(),
   ]);
-  // The front page sends to the list of rounds.
-  await expect(page).toHaveURL(/\/rounds$/);
-  await audit.check('rounds');
+  // The front page (Oversikt): what waits for this person.
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('h1')).toContainText('Oversikt');
+  await audit.check('front-page');
 }
 
 /** Clicks something that navigates and waits for the new page to load. */

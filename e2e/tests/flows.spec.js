@@ -85,7 +85,7 @@ test('saksbehandler: round → close → snapshot → two scenarios → compare 
     await audit.check('compare');
 
     // Open one alternative from the comparison and propose it.
-    await follow(page, page.locator('main table').getByRole('link', { name: 'Forholdsmessig e2e' }), /\/scenarios\/\d+$/);
+    await follow(page, page.locator('main').getByRole('link', { name: 'Forholdsmessig e2e' }).first(), /\/scenarios\/\d+$/);
     await audit.check('scenario-to-propose');
     await page.locator('#felt-reason').fill('Lik andel av omsøkt beløp for alle (e2e).');
     await follow(page, page.getByRole('button', { name: 'Foreslå som vedtak' }), /\/decisions\/\d+$/);
@@ -101,13 +101,12 @@ test('saksbehandler: round → close → snapshot → two scenarios → compare 
 });
 
 // ---------------------------------------------------------------------------- approver
-test('godkjenner: front page → round → decision waiting → approve', async ({ page }, testInfo) => {
+test('godkjenner: worklist → decision waiting → approve', async ({ page }, testInfo) => {
   await runFlow(page, testInfo, 'godkjenner', async (audit) => {
     await login(page, audit, 'godkjenner');
-    await follow(page, page.getByRole('link', { name: DEMO_ROUND, exact: true }), /\/rounds\/\d+$/);
-    await audit.check('round');
-    const waiting = page.locator('section[aria-labelledby="vedtak"] tr', { hasText: 'Til godkjenning' }).getByRole('link').first();
-    await expect(waiting, 'the officer\'s proposal should wait in the round\'s «Vedtak» section').toBeVisible();
+    // The front page lists what waits for approval first.
+    const waiting = page.locator('section[aria-labelledby="til-godkjenning"]').getByRole('link').first();
+    await expect(waiting, 'the officer\'s proposal should wait on the approver\'s front page').toBeVisible();
     await follow(page, waiting, /\/decisions\/\d+$/);
     await audit.check('decision-waiting');
     await page.locator('#felt-comment').fill('Godkjent (e2e).');
@@ -128,6 +127,8 @@ test('trondheim: download workbook → fill → upload → preview → confirm �
 
   await runFlow(page, testInfo, 'trondheim', async (audit) => {
     await login(page, audit, 'trondheim');
+    await follow(page, page.getByRole('navigation', { name: 'Hovedmeny' }).getByRole('link', { name: 'Runder' }), /\/rounds$/);
+    await audit.check('rounds');
     await follow(page, page.getByRole('link', { name: roundName, exact: true }), /\/rounds\/\d+$/);
     await audit.check('round');
 

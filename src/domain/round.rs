@@ -84,6 +84,23 @@ impl RoundPhase {
         }
     }
 
+    /// What the officers do next in this phase, as the round's page says it.
+    pub fn next_step(self) -> &'static str {
+        match self {
+            RoundPhase::Draft => "Gjør runden ferdig og kunngjør den.",
+            RoundPhase::Open => "Runden tar imot søknader til fristen.",
+            RoundPhase::Closed => "Vurder søknadene, beregn alternativer og foreslå et vedtak.",
+            RoundPhase::AwaitingApproval => {
+                "Et forslag til vedtak venter på godkjenning av en annen person."
+            }
+            RoundPhase::Decided => "Sett vilkår for oppfølgingen og send brevene.",
+            RoundPhase::FollowUp => {
+                "Følg opp aksept, utbetalinger, sluttrapporter og tilbakebetaling."
+            }
+            RoundPhase::Completed => "Alle tilskudd er gjort opp.",
+        }
+    }
+
     /// The phase on `today` (Europe/Oslo) of a round stored in `stored`: an open round
     /// whose deadline has passed is closed.
     pub fn effective(stored: RoundPhase, deadline: Option<NaiveDate>, today: NaiveDate) -> Self {

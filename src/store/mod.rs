@@ -30,6 +30,7 @@ pub mod scenarios;
 pub mod statistics;
 pub mod uploads;
 pub mod users;
+pub mod worklist;
 
 use std::str::FromStr;
 use std::sync::Arc;

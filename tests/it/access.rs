@@ -928,7 +928,7 @@ async fn pages_log_in_and_out_and_follow_the_next_page() {
             ],
         )
         .await;
-    assert_eq!(evil.header("location"), Some("/rounds"));
+    assert_eq!(evil.header("location"), Some("/"));
     let wrong = app
         .post_form(
             "/login",

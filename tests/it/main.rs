@@ -12,6 +12,7 @@ mod assessment;
 mod caching;
 mod exports;
 mod followup;
+mod home;
 mod lifecycle;
 mod mail;
 mod report;

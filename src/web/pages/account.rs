@@ -66,7 +66,7 @@ struct LoginQuery {
 /// Only a path on this site is followed after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     next.and_then(crate::domain::validation::local_path)
-        .unwrap_or("/rounds")
+        .unwrap_or("/")
         .to_string()
 }
 

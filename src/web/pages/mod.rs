@@ -6,6 +6,7 @@ pub mod applications;
 pub mod assessment;
 pub mod audit;
 pub mod followup;
+pub mod home;
 pub mod municipalities;
 pub mod report;
 pub mod round_export;
@@ -16,7 +17,7 @@ pub mod uploads;
 
 use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use super::auth::{Access, Routes};
@@ -25,9 +26,7 @@ use crate::error::{AppError, ErrorBody};
 
 pub fn routes() -> Routes {
     Routes::default()
-        .get("/", Access::Authenticated, || async {
-            Redirect::to("/rounds")
-        })
+        .get("/", Access::Authenticated, home::page)
         .merge(account::routes())
         .merge(admin::routes())
         .merge(rounds::routes())

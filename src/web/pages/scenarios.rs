@@ -374,6 +374,16 @@ struct ComparePage {
     query: String,
 }
 
+impl ComparePage {
+    /// The name of the `index`th alternative, for its explanation in a row.
+    fn scenario_name(&self, index: &usize) -> &str {
+        self.comparison
+            .scenarios
+            .get(*index)
+            .map_or("", |s| s.name.as_str())
+    }
+}
+
 async fn compare_page(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
@@ -384,7 +394,10 @@ async fn compare_page(
         Ok(comparison) => comparison,
         // Too few or too many ticked: the round page, where they are ticked, says so.
         Err(err @ AppError::Invalid(_)) => {
-            return super::rounds::show_with_error(&state, &user, round_id, err).await;
+            // A page asked for with too few ticked, not a failed change: 200 with the message.
+            let mut page = super::rounds::show_with_error(&state, &user, round_id, err).await?;
+            *page.status_mut() = axum::http::StatusCode::OK;
+            return Ok(page);
         }
         Err(err) => return Err(err),
     };
