@@ -20,3 +20,24 @@ document.querySelectorAll("table.ds-table").forEach((table) => {
     }
   });
 });
+
+// The scenario form shows the fields of the chosen method only (all of them without
+// this script), keeps a section with an error in view, and opens the per-application
+// amounts for the manual method.
+const scenarioForm = document.querySelector("form[data-scenario-form]");
+if (scenarioForm) {
+  const sections = scenarioForm.querySelectorAll("[data-methods]");
+  const perApplication = scenarioForm.querySelector("details[data-per-application]");
+  const update = () => {
+    const chosen = scenarioForm.querySelector('input[name="method"]:checked');
+    sections.forEach((section) => {
+      const wanted = !chosen || section.dataset.methods.split(" ").includes(chosen.value);
+      section.hidden = !wanted && !section.querySelector(".ds-validation-message");
+    });
+    if (chosen && chosen.value === "manuell" && perApplication) perApplication.open = true;
+  };
+  scenarioForm.addEventListener("change", (event) => {
+    if (event.target.name === "method") update();
+  });
+  update();
+}

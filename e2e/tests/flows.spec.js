@@ -164,10 +164,14 @@ test('trondheim: download workbook → fill → upload → preview → confirm �
     await audit.check('upload-preview');
 
     await follow(page, page.getByRole('button', { name: 'Bekreft og lagre' }), /\/applications\/\d+/);
-    await expect(page.getByRole('button', { name: 'Send inn søknaden' })).toBeVisible();
+    await expect(page.getByRole('link', { name: /Send inn søknaden/ })).toBeVisible();
     await audit.check('application-draft');
 
-    await follow(page, page.getByRole('button', { name: 'Send inn søknaden' }), /\/applications\/\d+/);
+    // Sending in cannot be undone: a confirmation page first, with what is missing.
+    await follow(page, page.getByRole('link', { name: /Send inn søknaden/ }), /\/applications\/\d+\/submit$/);
+    await expect(page.locator('main')).toContainText('Søknaden er komplett');
+    await audit.check('submit-confirmation');
+    await follow(page, page.getByRole('button', { name: 'Send inn søknaden' }), /\/applications\/\d+\?sendt=1/);
     await expect(page.locator('main')).toContainText('Søknaden er sendt inn');
     await audit.check('application-submitted');
 

@@ -620,6 +620,30 @@ pub struct Application {
 }
 
 impl Application {
+    /// What a draft still lacks before it is worth sending in (it cannot be changed
+    /// afterwards): the budget, a contact person with an e-mail address, a title and a
+    /// description. Each as the page names it.
+    pub fn missing_for_submit(&self) -> Vec<&'static str> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+        let mut missing = Vec::new();
+        if self.budget_lines.is_empty() || self.budget_lines.iter().all(|l| l.applied.is_zero()) {
+            missing.push("budsjett med omsøkt beløp");
+        }
+        if blank(&self.contact_person) {
+            missing.push("kontaktperson");
+        }
+        if blank(&self.email) {
+            missing.push("e-postadresse");
+        }
+        if blank(&self.summary.project_title) {
+            missing.push("prosjekttittel");
+        }
+        if blank(&self.description) {
+            missing.push("beskrivelse av prosjektet");
+        }
+        missing
+    }
+
     /// The form input that shows this application as it is, for the edit form and a
     /// prefilled workbook.
     pub fn to_input(&self) -> ApplicationInput {

@@ -60,6 +60,7 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/applications/{id}", ALL_ROLES),
         ("GET", "/applications/{id}/edit", APPLICANT),
         ("POST", "/applications/{id}", APPLICANT),
+        ("GET", "/applications/{id}/submit", APPLICANT),
         ("POST", "/applications/{id}/submit", APPLICANT),
         ("POST", "/applications/{id}/withdraw", APPLICANT),
         ("POST", "/applications/{id}/allocation", OFFICER),
@@ -715,13 +716,39 @@ async fn a_kommune_user_writes_a_draft_and_submits_it() {
     let page = app.get(&location).await.text();
     assert!(page.contains("Send inn søknaden"));
     let page_id = location.trim_start_matches("/applications/");
-    let sent = app
+    // Sending in goes through the confirmation, which names what is missing.
+    let unconfirmed = app
         .post_form(
             &format!("/applications/{page_id}/submit"),
             &[("version", "1")],
         )
         .await;
+    assert_eq!(
+        unconfirmed.header("location"),
+        Some(format!("/applications/{page_id}/submit").as_str())
+    );
+    let confirm = app
+        .get(&format!("/applications/{page_id}/submit"))
+        .await
+        .text();
+    assert!(confirm.contains("kan den ikke endres"), "{confirm}");
+    assert!(
+        confirm.contains(
+            "Søknaden mangler: budsjett med omsøkt beløp, kontaktperson, e-postadresse, beskrivelse av prosjektet"
+        ),
+        "{confirm}"
+    );
+    let sent = app
+        .post_form(
+            &format!("/applications/{page_id}/submit"),
+            &[("version", "1"), ("confirmed", "1")],
+        )
+        .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+    assert_eq!(
+        sent.header("location"),
+        Some(format!("/applications/{page_id}?sendt=1").as_str())
+    );
     assert!(
         app.get(&format!("{location}?sendt=1"))
             .await

@@ -923,3 +923,23 @@ async fn assessment_scores_rank_and_conflicts_block_propose_and_approve() {
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
 }
+
+#[tokio::test]
+async fn the_scenario_form_names_its_fields_in_norwegian_and_folds_the_per_application_table() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let round_id = app.round_id("Trøndelag 2026 (demo)").await;
+    let html = app
+        .get(&format!("/rounds/{round_id}/scenarios/new"))
+        .await
+        .text();
+    // Each method's fields say which method they belong to (app.js shows the chosen one's).
+    assert!(html.contains(r#"data-methods="formel""#), "{html}");
+    assert!(html.contains(r#"data-methods="poengvektet rangert""#));
+    // Per-application inputs are labelled in Norwegian, behind a folded section.
+    assert!(html.contains("aria-label=\"Minstebeløp for "), "{html}");
+    assert!(html.contains("aria-label=\"Tak for "));
+    assert!(!html.contains("aria-label=\"floors "));
+    assert!(html.contains("<details class=\"app-per-application\" data-per-application>"));
+    assert!(html.contains("/static/app.js"));
+}

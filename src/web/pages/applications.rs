@@ -12,7 +12,8 @@ use super::{Layout, render};
 use crate::app;
 use crate::app::visibility as scope;
 use crate::domain::application::{
-    AllocationInput, ApplicationInput, ApplicationStatus, BUDGET_CATEGORIES, BudgetLineInput,
+    AllocationInput, Application, ApplicationInput, ApplicationStatus, BUDGET_CATEGORIES,
+    BudgetLineInput,
 };
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
@@ -34,6 +35,7 @@ pub fn routes() -> Routes {
         .get("/applications/{id}", Access::Roles(roles::ALL), show)
         .get("/applications/{id}/edit", applicant, edit_form)
         .post("/applications/{id}", applicant, update)
+        .get("/applications/{id}/submit", applicant, confirm_submit)
         .post(
             "/applications/{id}/submit",
             applicant,
@@ -288,7 +290,9 @@ async fn show(
     page.notice = if query.lagret.is_some() {
         Some("Endringen er lagret.")
     } else if query.sendt.is_some() {
-        Some("Søknaden er sendt inn til Statsforvalteren.")
+        Some(
+            "Søknaden er sendt inn til Statsforvalteren. Dere får en kvittering på e-post. Søknadene behandles etter søknadsfristen, og svaret kommer som brev (se Oversikt).",
+        )
     } else if query.trukket.is_some() {
         Some("Søknaden er trukket.")
     } else {
@@ -350,6 +354,10 @@ async fn change_status(
     how: app::applications::Move,
 ) -> AppResult<Response> {
     scope::application(&state.store, &user, id).await?;
+    // Sending in cannot be undone: the page's button leads to the confirmation first.
+    if how == app::applications::Move::Submit && form.get("confirmed") != Some("1") {
+        return Ok(Redirect::to(&format!("/applications/{id}/submit")).into_response());
+    }
     let version = form.text("version").trim().parse::<i64>().unwrap_or(0);
     let notice = match how {
         app::applications::Move::Submit => "sendt",
@@ -364,6 +372,35 @@ async fn change_status(
         }
         Err(other) => Err(other),
     }
+}
+
+#[derive(Template)]
+#[template(path = "applications/submit.html")]
+struct SubmitPage {
+    layout: Layout,
+    round: Round,
+    application: Application,
+    missing: Vec<&'static str>,
+    deadline: Option<String>,
+}
+
+/// «Send inn søknaden»: what will be sent, what is missing, and what happens next.
+async fn confirm_submit(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+) -> AppResult<Response> {
+    let (application, round) = scope::application(&state.store, &user, id).await?;
+    if !application.summary.status.editable() {
+        return Ok(Redirect::to(&format!("/applications/{id}")).into_response());
+    }
+    Ok(render(&SubmitPage {
+        layout: Layout::new(&state, &user, "runder"),
+        missing: application.missing_for_submit(),
+        deadline: round.deadline.map(crate::domain::date::format_date),
+        round,
+        application,
+    }))
 }
 
 /// How many empty budget lines the form offers; "Flere budsjettlinjer" adds more.

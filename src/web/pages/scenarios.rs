@@ -115,6 +115,29 @@ impl FormPage {
         self.errors.for_field(&format!("parameters.{key}.{id}"))
     }
 
+    /// The per-application column a key fills, as a screen reader says it.
+    fn column_label(key: &str) -> &'static str {
+        match key {
+            "amounts" => "Beløp (manuell)",
+            "floors" => "Minstebeløp",
+            _ => "Tak",
+        }
+    }
+
+    /// The per-application section starts open for the manual method and when a row
+    /// has an error or a floor or cap typed.
+    fn per_application_open(&self) -> bool {
+        self.is("method", "manuell")
+            || self.errors.0.iter().any(|e| {
+                e.field.starts_with("parameters.floors")
+                    || e.field.starts_with("parameters.caps")
+                    || e.field.starts_with("parameters.amounts")
+            })
+            || self.form.0.iter().any(|(k, v)| {
+                (k.starts_with("floors_") || k.starts_with("caps_")) && !v.trim().is_empty()
+            })
+    }
+
     fn unit_selected(&self, unit: &str) -> bool {
         Kroner::parse(&self.form.text("rounding_unit")).ok() == Kroner::parse(unit).ok()
     }
