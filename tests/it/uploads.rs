@@ -935,3 +935,26 @@ async fn the_command_line_imports_allocations_with_a_dry_run() {
     let audit = app.get(&format!("/api/v1/audit?round={round_id}")).await;
     assert!(audit.text().contains("upload"), "{}", audit.text());
 }
+
+#[tokio::test]
+async fn a_refused_preview_says_nothing_is_stored_and_offers_a_new_upload() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let round_id = app.round_id("Trøndelag 2026 (demo)").await;
+    let response = app
+        .upload(
+            &format!("/api/v1/rounds/{round_id}/uploads"),
+            "soknad-feil-orgnr.xlsx",
+            &common::fixture("soknad-feil-orgnr.xlsx"),
+            "application",
+        )
+        .await;
+    let id = response.json()["id"].as_i64().unwrap();
+    assert!(!response.json()["errors"].as_array().unwrap().is_empty());
+    let page = app.get(&format!("/uploads/{id}")).await.text();
+    assert!(page.contains("slik filen ble lest (lagres ikke)"), "{page}");
+    assert!(!page.contains("Søknaden som lagres"));
+    assert!(page.contains("Last opp en rettet fil"));
+    assert!(page.contains(&format!(r#"action="/rounds/{round_id}/uploads""#)));
+    assert!(!page.contains("Bekreft og lagre"));
+}

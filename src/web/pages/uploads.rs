@@ -73,6 +73,15 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    /// Where a corrected file goes: the statistics import, or the round's uploads.
+    fn upload_again_action(&self) -> Option<String> {
+        match (self.upload.preview.kind, &self.round) {
+            (crate::app::uploads::UploadKind::Statistics, _) => Some("/statistikk/import".into()),
+            (_, Some(round)) => Some(format!("/rounds/{}/uploads", round.id)),
+            (_, None) => None,
+        }
+    }
+
     /// The value columns of the statistics preview: the indicator's name.
     fn indicator_name(&self, code: &str) -> &'static str {
         crate::domain::statistics::indicator(code)
