@@ -620,12 +620,60 @@ pub async fn record_payment(
     application_id: i64,
     input: &MovementInput,
 ) -> AppResult<i64> {
-    check_officer(user, "registrere utbetalinger")?;
+    record_movement(store, user, application_id, input, Movement::Payment).await
+}
+
+/// An officer records money paid back: never more in all than the claim.
+pub async fn record_repayment(
+    store: &Store,
+    user: &Principal,
+    application_id: i64,
+    input: &MovementInput,
+) -> AppResult<i64> {
+    record_movement(store, user, application_id, input, Movement::Repayment).await
+}
+
+/// A payment or a repayment: the same steps, each kind with its own limit and words.
+async fn record_movement(
+    store: &Store,
+    user: &Principal,
+    application_id: i64,
+    input: &MovementInput,
+    kind: Movement,
+) -> AppResult<i64> {
+    let (what, action, field, verb) = match kind {
+        Movement::Payment => (
+            "registrere utbetalinger",
+            "payment.recorded",
+            "paid",
+            "Utbetalt",
+        ),
+        Movement::Repayment => (
+            "registrere tilbakebetalinger",
+            "repayment.recorded",
+            "repaid",
+            "Tilbakebetalt",
+        ),
+    };
+    check_officer(user, what)?;
     let actor = Actor::from(user);
     let fields = input.validate()?;
     let (mut locked, grant, _) = lock_grant(store, user, application_id).await?;
-    grant.state.check_payment(fields.amount)?;
-    if let Some(request_id) = input.request_id {
+    let before = match kind {
+        Movement::Payment => {
+            grant.state.check_payment(fields.amount)?;
+            grant.state.paid
+        }
+        Movement::Repayment => {
+            grant.state.check_repayment(fields.amount)?;
+            grant.state.repaid
+        }
+    };
+    let request_id = match kind {
+        Movement::Payment => input.request_id,
+        Movement::Repayment => None,
+    };
+    if let Some(request_id) = request_id {
         let request = stored::request_in(&mut locked.tx, request_id).await?;
         if request.application_id != application_id {
             return Err(AppError::not_found("anmodningen om utbetaling"));
@@ -633,26 +681,30 @@ pub async fn record_payment(
     }
     let id = stored::insert_movement(
         &mut locked.tx,
-        Movement::Payment,
+        kind,
         &NewMovement {
             application_id,
             date: fields.date,
             amount: fields.amount,
             reference: &fields.reference,
-            payment_request_id: input.request_id,
+            payment_request_id: request_id,
         },
         &actor,
     )
     .await?;
+    let direction = match kind {
+        Movement::Payment => "til",
+        Movement::Repayment => "fra",
+    };
     locked
         .tx
         .audit(
             event(
                 &actor,
-                "payment.recorded",
+                action,
                 &grant,
                 format!(
-                    "Utbetalt {} til {} ({}), ref. {}",
+                    "{verb} {} {direction} {} ({}), ref. {}",
                     fields.amount,
                     grant.applicant,
                     crate::domain::date::format_date(fields.date),
@@ -660,9 +712,9 @@ pub async fn record_payment(
                 ),
             )
             .change(
-                "paid",
-                Some(grant.state.paid.to_string()),
-                Some((grant.state.paid + fields.amount).to_string()),
+                field,
+                Some(before.to_string()),
+                Some((before + fields.amount).to_string()),
             ),
         )
         .await?;
@@ -1034,57 +1086,6 @@ pub async fn return_report(
     let notice = notice::report_returned(&locked.round.name, &grant.applicant, comment.trim());
     queue_notice(&mut locked.tx, &grant, notice, false, None).await?;
     Ok(locked.tx.commit().await?)
-}
-
-/// An officer records money paid back: never more in all than the claim.
-pub async fn record_repayment(
-    store: &Store,
-    user: &Principal,
-    application_id: i64,
-    input: &MovementInput,
-) -> AppResult<i64> {
-    check_officer(user, "registrere tilbakebetalinger")?;
-    let actor = Actor::from(user);
-    let fields = input.validate()?;
-    let (mut locked, grant, _) = lock_grant(store, user, application_id).await?;
-    grant.state.check_repayment(fields.amount)?;
-    let id = stored::insert_movement(
-        &mut locked.tx,
-        Movement::Repayment,
-        &NewMovement {
-            application_id,
-            date: fields.date,
-            amount: fields.amount,
-            reference: &fields.reference,
-            payment_request_id: None,
-        },
-        &actor,
-    )
-    .await?;
-    locked
-        .tx
-        .audit(
-            event(
-                &actor,
-                "repayment.recorded",
-                &grant,
-                format!(
-                    "Tilbakebetalt {} fra {} ({}), ref. {}",
-                    fields.amount,
-                    grant.applicant,
-                    crate::domain::date::format_date(fields.date),
-                    fields.reference
-                ),
-            )
-            .change(
-                "repaid",
-                Some(grant.state.repaid.to_string()),
-                Some((grant.state.repaid + fields.amount).to_string()),
-            ),
-        )
-        .await?;
-    locked.tx.commit().await?;
-    Ok(id)
 }
 
 /// Closes the follow-up when every grant is settled.
