@@ -146,6 +146,20 @@ async fn accepted_by_trondheim(d: &Decided) -> Client {
     trondheim
 }
 
+/// The actions of the round's audit log, newest first.
+async fn audit_actions(d: &Decided) -> Vec<String> {
+    let audit = d
+        .officer
+        .read(&format!("/api/v1/rounds/{}/audit", d.round_id))
+        .await;
+    audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
 async fn pay(officer: &Client, application_id: i64, amount: &str) -> TestResponse {
     officer
         .post(
@@ -565,16 +579,7 @@ async fn the_follow_up_reconciles_from_acceptance_to_repayment() {
     );
 
     // Every step is in the audit log.
-    let audit = d
-        .officer
-        .read(&format!("/api/v1/rounds/{}/audit", d.round_id))
-        .await;
-    let actions: Vec<&str> = audit["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = audit_actions(&d).await;
     for action in [
         "letter.issued",
         "letter.sent",
@@ -588,7 +593,10 @@ async fn the_follow_up_reconciles_from_acceptance_to_repayment() {
         "repayment.recorded",
         "round.completed",
     ] {
-        assert!(actions.contains(&action), "{action} missing: {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} missing: {actions:?}"
+        );
     }
 }
 
@@ -904,17 +912,8 @@ async fn a_refused_address_fails_for_good_and_an_officer_can_send_it_again() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(d.officer.read("/api/v1/outbox").await["pending"], 1);
-    let audit = d
-        .officer
-        .read(&format!("/api/v1/rounds/{}/audit", d.round_id))
-        .await;
-    let actions: Vec<&str> = audit["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"mail.sent") && actions.contains(&"mail.failed"));
+    let actions = audit_actions(&d).await;
+    assert!(actions.iter().any(|a| a == "mail.sent") && actions.iter().any(|a| a == "mail.failed"));
 }
 
 #[tokio::test]
