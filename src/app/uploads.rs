@@ -13,9 +13,7 @@ use crate::domain::application::{ApplicationFields, check_no_other_application};
 use crate::domain::application::{ApplicationInput, ApplicationStatus, BudgetLine};
 use crate::domain::audit::Actor;
 use crate::domain::audit::NewAuditEvent;
-use crate::domain::kommune::{
-    Kommunenummer, NumberAndName, Register, Successor, check_number_and_name, name_matches,
-};
+use crate::domain::kommune::{Kommunenummer, Register, name_matches};
 use crate::domain::org_number::OrgNumber;
 use crate::domain::round::Round;
 use crate::domain::round::RoundPhase;
@@ -35,6 +33,10 @@ use crate::store::uploads::{
 use crate::store::{self, ImportCounts, NewApplication, NewObservation, Store, Upload};
 
 use super::lock_round;
+
+mod identify;
+pub use identify::{ApplicantOption, ApplicantQuestion};
+use identify::{Identifier, Naming};
 
 /// Upload limits and the isolated reader.
 #[derive(Debug, Clone)]
@@ -197,6 +199,12 @@ pub struct Preview {
     /// Where the file was fetched from (SSB's API), when it was not uploaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// Rows whose applicant the preview could not settle: each asks the user to choose.
+    #[serde(default)]
+    pub questions: Vec<ApplicantQuestion>,
+    /// The applicants chosen on an earlier preview of the same file, by cell.
+    #[serde(default)]
+    pub applicant_choices: BTreeMap<String, String>,
 }
 
 impl Preview {
@@ -210,6 +218,8 @@ impl Preview {
             allocations: None,
             statistics: None,
             source_url: None,
+            questions: Vec::new(),
+            applicant_choices: BTreeMap::new(),
         }
     }
 
@@ -439,6 +449,20 @@ pub async fn receive_upload(
     round: &Round,
     file: &RoundFile<'_>,
 ) -> AppResult<Received> {
+    receive_choosing(store, settings, user, actor, round, file, &BTreeMap::new()).await
+}
+
+/// [`receive_upload`] with the applicants chosen for rows an earlier preview of the file
+/// asked about (cell → kommunenummer or `org:ID`).
+async fn receive_choosing(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    round: &Round,
+    file: &RoundFile<'_>,
+    choices: &BTreeMap<String, String>,
+) -> AppResult<Received> {
     let RoundFile {
         kind,
         filename,
@@ -455,6 +479,7 @@ pub async fn receive_upload(
         user.check_saksbehandler("importere tildelinger")?;
     }
     let mut preview = Preview::new(kind, None);
+    preview.applicant_choices = choices.clone();
     let workbook = read_file(
         settings,
         bytes,
@@ -463,14 +488,21 @@ pub async fn receive_upload(
     )
     .await;
     let register = store.register().await?;
+    let identifier = Identifier {
+        store,
+        register: &register,
+        year: round.year,
+        choices,
+    };
     let mut organisation_id = user.limited_to_organisation();
     let mut application_id = None;
     let mut base_version = None;
     if let Some(workbook) = workbook {
         match kind {
             UploadKind::Application => {
-                let p = application_preview(store, user, round, &register, &workbook, &mut preview)
-                    .await?;
+                let p =
+                    application_preview(store, user, round, &identifier, &workbook, &mut preview)
+                        .await?;
                 if user.limited_to_organisation().is_none() {
                     organisation_id = p
                         .applicant_ref
@@ -488,7 +520,7 @@ pub async fn receive_upload(
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
                 let p =
-                    allocations_preview(store, round, &register, &workbook, source, &mut preview)
+                    allocations_preview(store, round, &identifier, &workbook, source, &mut preview)
                         .await?;
                 preview.allocations = Some(p);
             }
@@ -526,6 +558,60 @@ pub async fn receive_upload(
     })
 }
 
+/// Reads a round upload again with an applicant chosen for rows its preview asked about
+/// (`choices`: the question's cell → kommunenummer or `org:ID`), added to those chosen
+/// before. The original stays as it was; the new preview is a new upload of the same
+/// file, and its id is answered.
+pub async fn choose_applicants(
+    store: &Store,
+    settings: &UploadSettings,
+    user: &Principal,
+    actor: &Actor,
+    upload_id: i64,
+    choices: &BTreeMap<String, String>,
+) -> AppResult<i64> {
+    user.check_saksbehandler("velge søker for en opplasting")?;
+    let upload = visible_upload(store, user, upload_id).await?;
+    let kind = UploadKind::parse(&upload.kind)?;
+    if kind == UploadKind::Statistics || upload.status == "confirmed" {
+        return Err(AppError::Conflict(
+            "Søker kan bare velges i en forhåndsvisning av en søknad eller en tildelingstabell som ikke er lagret.".into(),
+        ));
+    }
+    let earlier: Preview = serde_json::from_str(&upload.result)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+    let mut all = earlier.applicant_choices;
+    for (cell, value) in choices {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if !earlier.questions.iter().any(|q| &q.cell == cell) && !all.contains_key(cell) {
+            return Err(AppError::invalid(
+                &format!("choices[{cell}]"),
+                format!("Forhåndsvisningen spør ikke om søker i {cell}."),
+            ));
+        }
+        all.insert(cell.clone(), value.to_string());
+    }
+    if all.is_empty() {
+        return Err(AppError::invalid("choices", "Velg en søker."));
+    }
+    let round_id = round_of(&upload)?;
+    let round = store.round(round_id).await?;
+    let bytes = store.upload_content(upload.id).await?;
+    let historical_source = earlier.allocations.and_then(|a| a.historical_source);
+    let file = RoundFile {
+        kind,
+        filename: &upload.filename,
+        bytes: &bytes,
+        historical_source: historical_source.as_deref(),
+    };
+    receive_choosing(store, settings, user, actor, &round, &file, &all)
+        .await
+        .map(|r| r.id)
+}
+
 /// A file name fit for a header and a page: no path, no control characters.
 fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -545,96 +631,47 @@ async fn application_preview(
     store: &Store,
     user: &Principal,
     round: &Round,
-    register: &Register,
+    identifier: &Identifier<'_>,
     workbook: &Workbook,
     preview: &mut Preview,
 ) -> AppResult<ApplicationPreview> {
     let mut parsed = application::parse(workbook);
     let mut applicant_ref = None;
     let mut applicant_name = None;
-    let mut number = parsed.kommunenummer.clone();
+    let mut number = None;
     let applicant_cell = parsed.cells.get("applicant").cloned();
-    let problem_at =
-        |cell: &Option<(String, String)>, severity: Severity, message: String| Problem {
-            severity,
-            sheet: cell.as_ref().map(|c| c.0.clone()),
-            cell: cell.as_ref().map(|c| c.1.clone()),
-            message,
-        };
     match user.limited_to_organisation() {
         Some(org) => {
             let own = store.organisation_name(org).await?;
             applicant_ref = Some(format!("org:{org}"));
             applicant_name = Some(own.clone());
+            number = parsed.kommunenummer.clone();
             if let Some(typed) = &parsed.applicant_name
                 && !name_matches(&own, typed)
             {
-                parsed.problems.push(problem_at(
-                    &applicant_cell,
-                    Severity::Warning,
-                    format!("Skjemaet oppgir søker «{typed}», men du søker for {own}. Søknaden lagres for {own}."),
-                ));
+                parsed.problems.push(Problem {
+                    severity: Severity::Warning,
+                    sheet: applicant_cell.as_ref().map(|c| c.0.clone()),
+                    cell: applicant_cell.as_ref().map(|c| c.1.clone()),
+                    message: format!("Skjemaet oppgir søker «{typed}», men du søker for {own}. Søknaden lagres for {own}."),
+                });
             }
         }
         None => {
             let typed = parsed.applicant_name.clone().unwrap_or_default();
-            let number_cell = parsed.cells.get("kommunenummer").cloned();
-            let mut by_number = None;
-            let mut number_refused = false;
-            // A number and a name must agree; an earlier division's number is followed.
-            if let Some(n) = &number {
-                match check_number_and_name(register, n, &typed, round.year) {
-                    Ok(NumberAndName::Agrees(m)) => by_number = Some(m),
-                    Ok(NumberAndName::Followed { from, to }) => {
-                        parsed.problems.push(problem_at(
-                            &number_cell,
-                            Severity::Warning,
-                            format!(
-                                "Kommunenummer {} ({}) gjaldt ikke i {}; kommunen ble til {} {}, som brukes.",
-                                from.number, from.name, round.year, to.number, to.name
-                            ),
-                        ));
-                        by_number = Some(to);
-                    }
-                    Err(message) => {
-                        parsed
-                            .problems
-                            .push(problem_at(&number_cell, Severity::Error, message));
-                        number_refused = true;
-                    }
-                }
-            }
-            number = by_number.as_ref().map(|m| m.number.clone());
-            let by_name = register
-                .division_year_for(round.year)
-                .map(|y| register.municipalities(y))
-                .unwrap_or_default()
-                .into_iter()
-                .find(|m| !number_refused && !typed.is_empty() && name_matches(&m.name, &typed));
-            if let Some(m) = by_number.or(by_name) {
-                applicant_name = Some(m.name.clone());
-                applicant_ref = Some(m.number.to_string());
-                number = Some(m.number);
-            } else if let Some((id, name)) = store.find_organisation(None, &typed).await? {
-                applicant_ref = Some(format!("org:{id}"));
-                applicant_name = Some(name);
-            } else if number_refused {
-                // The contradiction is already named at the kommunenummer.
-            } else if !typed.is_empty() || parsed.kommunenummer.is_some() {
-                parsed.problems.push(problem_at(
-                    &applicant_cell,
-                    Severity::Error,
-                    format!(
-                        "«{typed}» er verken en kommune i {} eller en registrert organisasjon.",
-                        round.year
-                    ),
-                ));
-            } else {
-                parsed.problems.push(problem_at(
-                    &applicant_cell,
-                    Severity::Error,
-                    "Søker mangler. Fyll ut søker eller kommunenummer.".into(),
-                ));
+            let naming = Naming {
+                typed: &typed,
+                number: parsed.kommunenummer.as_ref(),
+                name_cell: applicant_cell.clone(),
+                number_cell: parsed.cells.get("kommunenummer").cloned(),
+            };
+            if let Some(found) = identifier
+                .identify(&naming, &mut parsed.problems, &mut preview.questions)
+                .await?
+            {
+                applicant_ref = Some(found.reference);
+                applicant_name = Some(found.name);
+                number = found.number;
             }
         }
     }
@@ -782,7 +819,7 @@ fn check_made_for(parsed: &mut application::ParsedApplication, round: &Round) {
 async fn allocations_preview(
     store: &Store,
     round: &Round,
-    register: &Register,
+    identifier: &Identifier<'_>,
     workbook: &Workbook,
     historical_source: Option<String>,
     preview: &mut Preview,
@@ -795,142 +832,70 @@ async fn allocations_preview(
     let parsed = allocations::parse(workbook);
     let mut problems = parsed.problems.clone();
     let existing = store.round_applications(round.id).await?;
-    let division = register.division_year_for(round.year).unwrap_or(round.year);
     let mut rows = Vec::new();
     let mut replaced = Kroner::ZERO;
     let mut seen: Vec<String> = Vec::new();
     for row in &parsed.rows {
         let (row_no, _) = split_cell(&row.cell);
-        let mut found: Option<(String, String, Option<Kommunenummer>)> = None;
         let number_at = row
             .number_cell
             .as_deref()
             .map(split_cell)
             .unwrap_or((row_no, 0));
-        let mut number_refused = false;
-        if let Some(n) = &row.kommunenummer {
-            match check_number_and_name(register, n, &row.applicant, round.year) {
-                Ok(NumberAndName::Agrees(m)) => {
-                    found = Some((m.number.to_string(), m.name.clone(), Some(m.number)));
-                }
-                Ok(NumberAndName::Followed { from, to }) => {
-                    problems.push(Problem::warning_at(
-                        &row.sheet,
-                        number_at.0,
-                        number_at.1,
-                        format!(
-                            "Kommunenummer {} ({}) gjaldt ikke i {}; kommunen ble til {} {}, og beløpet føres dit.",
-                            from.number, from.name, round.year, to.number, to.name
-                        ),
-                    ));
-                    found = Some((to.number.to_string(), to.name.clone(), Some(to.number)));
-                }
-                Err(message) => {
-                    number_refused = true;
-                    problems.push(Problem::error_at(
-                        &row.sheet,
-                        number_at.0,
-                        number_at.1,
-                        message,
-                    ));
-                }
+        let place = |(r, c): (u32, u32)| {
+            Some((
+                row.sheet.clone(),
+                format!("{}{}", crate::sheets::column_name(c), r + 1),
+            ))
+        };
+        let naming = Naming {
+            typed: &row.applicant,
+            number: row.kommunenummer.as_ref(),
+            name_cell: Some((row.sheet.clone(), row.applicant_cell.clone())),
+            number_cell: place(number_at),
+        };
+        let found = identifier
+            .identify(&naming, &mut problems, &mut preview.questions)
+            .await?
+            .map(|f| (f.reference, f.name, f.number));
+        // What is wrong with a row's applicant is named, and asked, by `identify`.
+        if let Some((reference, name, _)) = &found {
+            if seen.contains(reference) {
+                problems.push(Problem::error_at(
+                    &row.sheet,
+                    row_no,
+                    0,
+                    format!("{name} står flere ganger i tabellen."),
+                ));
             }
-        }
-        if found.is_none() && !number_refused {
-            let in_division = register.municipalities(division);
-            if let Some(m) = in_division
-                .iter()
-                .find(|m| name_matches(&m.name, &row.applicant))
+            seen.push(reference.clone());
+            let org_id = match reference.strip_prefix("org:") {
+                Some(id) => id.parse().ok(),
+                None => store
+                    .find_organisation(Kommunenummer::parse(reference).ok().as_ref(), "")
+                    .await?
+                    .map(|(id, _)| id),
+            };
+            if let Some(org) = org_id
+                && let Some(app) = existing
+                    .iter()
+                    .find(|a| a.organisation_id == org && a.status.is_claim())
             {
-                found = Some((m.number.to_string(), m.name.clone(), Some(m.number.clone())));
-            } else if let Some((id, name)) = store.find_organisation(None, &row.applicant).await? {
-                found = Some((format!("org:{id}"), name, None));
-            } else {
-                // An old name (Bjugn in a 2026 round) is followed through the register.
-                let older = register
-                    .division_years()
-                    .into_iter()
-                    .flat_map(|y| register.municipalities(y))
-                    .find(|m| name_matches(&m.name, &row.applicant));
-                if let Some(old) = older
-                    && let Successor::Became { municipality, .. }
-                    | Successor::Unchanged { municipality } =
-                        register.successor(&old.number, 2000, division)
-                {
-                    // The same number under another year's name is the same municipality.
-                    if old.number != municipality.number {
-                        problems.push(Problem::warning_at(
-                            &row.sheet,
-                            row_no,
-                            0,
-                            format!(
-                                "«{}» ({} {}) fantes ikke i {}; kommunen ble til {} {}, og beløpet føres dit.",
-                                row.applicant,
-                                old.number,
-                                old.name,
-                                round.year,
-                                municipality.number,
-                                municipality.name
-                            ),
-                        ));
-                    }
-                    found = Some((
-                        municipality.number.to_string(),
-                        municipality.name.clone(),
-                        Some(municipality.number),
-                    ));
-                }
-            }
-        }
-        match &found {
-            Some((reference, name, _)) => {
-                if seen.contains(reference) {
+                replaced = replaced + amount_of(app).unwrap_or_default();
+                let allowed = if historical {
+                    Ok(app.status)
+                } else {
+                    app.status.propose_amount()
+                };
+                if let Err(refusal) = allowed {
                     problems.push(Problem::error_at(
                         &row.sheet,
                         row_no,
                         0,
-                        format!("{name} står flere ganger i tabellen."),
+                        format!("{}: {refusal}", app.applicant),
                     ));
                 }
-                seen.push(reference.clone());
-                let org_id = match reference.strip_prefix("org:") {
-                    Some(id) => id.parse().ok(),
-                    None => store
-                        .find_organisation(Kommunenummer::parse(reference).ok().as_ref(), "")
-                        .await?
-                        .map(|(id, _)| id),
-                };
-                if let Some(org) = org_id
-                    && let Some(app) = existing
-                        .iter()
-                        .find(|a| a.organisation_id == org && a.status.is_claim())
-                {
-                    replaced = replaced + amount_of(app).unwrap_or_default();
-                    let allowed = if historical {
-                        Ok(app.status)
-                    } else {
-                        app.status.propose_amount()
-                    };
-                    if let Err(refusal) = allowed {
-                        problems.push(Problem::error_at(
-                            &row.sheet,
-                            row_no,
-                            0,
-                            format!("{}: {refusal}", app.applicant),
-                        ));
-                    }
-                }
             }
-            None if number_refused => {}
-            None => problems.push(Problem::error_at(
-                &row.sheet,
-                row_no,
-                0,
-                format!(
-                    "«{}» er verken en kommune i {} eller en registrert organisasjon.",
-                    row.applicant, round.year
-                ),
-            )),
         }
         rows.push(AllocationPreviewRow {
             sheet: row.sheet.clone(),
@@ -1022,7 +987,10 @@ pub async fn confirm(
     match upload.status.as_str() {
         "confirmed" => return Err(Refusal::UploadNotPreview { rejected: false }.into()),
         _ if upload.status != "preview" || !body.preview.errors.is_empty() => {
-            return Err(Refusal::UploadHasErrors.into());
+            return Err(Refusal::UploadHasErrors {
+                questions: body.preview.questions.len(),
+            }
+            .into());
         }
         _ => {}
     }

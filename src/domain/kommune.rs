@@ -576,6 +576,107 @@ fn without_kommune_suffix(typed: &str) -> &str {
     }
 }
 
+/// How far a typed name is from an official one, when it is close enough to suggest:
+/// a typo or two, a missing letter, the start of the name. `None` when it is not close.
+/// Both are folded (case, æøå spellings) and «kommune» after the name is left out.
+pub fn name_distance(official: &str, typed: &str) -> Option<usize> {
+    let typed = fold_name(without_kommune_suffix(typed));
+    if typed.chars().count() < 3 {
+        return None;
+    }
+    std::iter::once(official)
+        .chain(official.split(" - "))
+        .map(fold_name)
+        .filter_map(|official| {
+            let distance = edit_distance(&official, &typed);
+            // A longer name tolerates more slips; a short one only one.
+            let allowed = match typed.chars().count() {
+                0..=4 => 1,
+                5..=8 => 2,
+                _ => 3,
+            };
+            if distance <= allowed {
+                Some(distance)
+            } else if typed.chars().count() >= 4 && official.starts_with(&typed) {
+                Some(allowed + 1)
+            } else {
+                None
+            }
+        })
+        .min()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The municipalities of `year` a name that matches none could have meant, closest
+/// first, at most `limit`.
+pub fn similar_municipalities(
+    register: &Register,
+    typed: &str,
+    year: i32,
+    limit: usize,
+) -> Vec<Municipality> {
+    let mut close: Vec<(usize, Municipality)> = register
+        .division_year_for(year)
+        .map(|y| register.municipalities(y))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| Some((name_distance(&m.name, typed)?, m)))
+        .collect();
+    close.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    close.into_iter().take(limit).map(|(_, m)| m).collect()
+}
+
+/// The municipalities of `year` a kommunenummer and a name that contradict each other
+/// point to, for the user to choose between: what the number is (or became) and what
+/// the name is, or names like it.
+pub fn contradiction_candidates(
+    register: &Register,
+    number: &Kommunenummer,
+    typed: &str,
+    year: i32,
+) -> Vec<Municipality> {
+    let division = register.division_year_for(year).unwrap_or(year);
+    let mut candidates: Vec<Municipality> = Vec::new();
+    let mut add = |m: Municipality| {
+        if !candidates.iter().any(|c| c.number == m.number) {
+            candidates.push(m);
+        }
+    };
+    match register.lookup(number, year) {
+        Some(m) => add(m),
+        None => match register.successor(number, 2000, division) {
+            Successor::Unchanged { municipality } | Successor::Became { municipality, .. } => {
+                add(municipality)
+            }
+            Successor::Split { parts } => parts.into_iter().for_each(&mut add),
+            Successor::Unknown => {}
+        },
+    }
+    let in_division = register.municipalities(division);
+    match in_division.iter().find(|m| name_matches(&m.name, typed)) {
+        Some(m) => add(m.clone()),
+        None => similar_municipalities(register, typed, year, 3)
+            .into_iter()
+            .for_each(&mut add),
+    }
+    candidates
+}
+
 /// A row that gives both a kommunenummer and a name, read for a round of `year`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NumberAndName {
@@ -731,6 +832,49 @@ mod tests {
         assert_eq!(
             r.members_in_year(&[(m("5012", "Snillfjord"), 2019)], 2024),
             vec![m("5012", "Snillfjord")]
+        );
+    }
+
+    #[test]
+    fn close_names_are_suggested_and_far_ones_not() {
+        assert_eq!(name_distance("Holtålen", "Holtalen"), Some(0));
+        assert_eq!(name_distance("Holtålen", "Holtlen kommune"), Some(1));
+        assert_eq!(name_distance("Trondheim", "Trondhjem"), Some(2));
+        assert_eq!(name_distance("Midtre Gauldal", "Midtre"), Some(3));
+        assert_eq!(
+            name_distance("Porsanger - Porsáŋgu - Porsanki", "Porsangr"),
+            Some(1)
+        );
+        assert_eq!(name_distance("Oslo", "Bergen"), None);
+        assert_eq!(name_distance("Frosta", "Fr"), None);
+        let r = register();
+        assert_eq!(
+            similar_municipalities(&r, "Orlandet", 2026, 3),
+            vec![m("5057", "Ørland")]
+        );
+        assert_eq!(
+            similar_municipalities(&r, "Hitr", 2026, 3),
+            vec![m("5056", "Hitra")]
+        );
+        assert!(similar_municipalities(&r, "Bergen", 2026, 3).is_empty());
+    }
+
+    #[test]
+    fn a_contradiction_offers_what_the_number_and_the_name_point_to() {
+        let r = register();
+        assert_eq!(
+            contradiction_candidates(&r, &nr("5001"), "Hitra", 2026),
+            vec![m("5001", "Trondheim"), m("5056", "Hitra")]
+        );
+        // A split number offers its parts; a misspelt name the names like it.
+        assert_eq!(
+            contradiction_candidates(&r, &nr("5012"), "Trondhjem", 2026),
+            vec![
+                m("5055", "Heim"),
+                m("5056", "Hitra"),
+                m("5059", "Orkland"),
+                m("5001", "Trondheim")
+            ]
         );
     }
 

@@ -99,7 +99,8 @@ pub enum Refusal {
     /// Only a preview is confirmed: this one is stored already, or was rejected.
     UploadNotPreview { rejected: bool },
     /// A preview with errors is not confirmed.
-    UploadHasErrors,
+    /// The preview has errors; `questions` of them are rows whose applicant is asked.
+    UploadHasErrors { questions: usize },
     /// The application the preview would replace has been withdrawn since.
     PreviewTargetGone,
     /// An imported table would pass the pool.
@@ -365,9 +366,13 @@ impl fmt::Display for Refusal {
             UploadNotPreview { rejected: false } => {
                 write!(f, "Opplastingen er allerede bekreftet.")
             }
-            UploadHasErrors => write!(
+            UploadHasErrors { questions: 0 } => write!(
                 f,
                 "Opplastingen har feil og kan ikke bekreftes. Rett feilene i filen og last den opp på nytt."
+            ),
+            UploadHasErrors { questions } => write!(
+                f,
+                "Opplastingen har feil og kan ikke bekreftes: velg søker for {questions} rad(er) i forhåndsvisningen, og rett eventuelle andre feil i filen."
             ),
             PreviewTargetGone => write!(
                 f,

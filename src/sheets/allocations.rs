@@ -12,9 +12,12 @@ use crate::domain::kommune::Kommunenummer;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllocationRow {
     pub sheet: String,
-    /// `B7`.
+    /// Where the amount stood (`C7`).
     pub cell: String,
     pub applicant: String,
+    /// Where the applicant stood (`B7`).
+    #[serde(default)]
+    pub applicant_cell: String,
     pub kommunenummer: Option<Kommunenummer>,
     /// Where the kommunenummer stood (`A7`).
     pub number_cell: Option<String>,
@@ -176,6 +179,7 @@ pub fn parse(workbook: &Workbook) -> ParsedAllocations {
                     sheet: name.clone(),
                     cell: format!("{}{}", super::column_name(cols.amount), row + 1),
                     applicant,
+                    applicant_cell: format!("{}{}", super::column_name(cols.applicant), row + 1),
                     kommunenummer: number,
                     number_cell: cols
                         .number

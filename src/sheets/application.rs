@@ -124,7 +124,15 @@ impl ParsedApplication {
                 },
                 None => Problem::error_in(None, e.message.clone()),
             };
-            if !self.problems.contains(&problem) {
+            // One message per cell: where reading the cell already failed, the rule's
+            // view of the same value adds nothing.
+            let told = self.problems.iter().any(|p| {
+                p.severity == super::Severity::Error
+                    && p.cell.is_some()
+                    && p.sheet == problem.sheet
+                    && p.cell == problem.cell
+            });
+            if !told {
                 self.problems.push(problem);
             }
         }

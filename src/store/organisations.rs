@@ -17,6 +17,26 @@ pub struct ApplicantChoice {
     pub label: String,
 }
 
+/// An applicant that is not a municipality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherOrganisation {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+}
+
+impl OtherOrganisation {
+    /// What a form sends for it.
+    pub fn value(&self) -> String {
+        format!("org:{}", self.id)
+    }
+
+    /// `Fosen helse IKS (IKS)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.kind.to_uppercase())
+    }
+}
+
 /// The applicant an application is registered for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedApplicant {
@@ -133,16 +153,33 @@ impl Store {
                 label: format!("{} {}", m.number, m.name),
             })
             .collect();
-        let others: Vec<OrganisationRow> = self
+        choices.extend(
+            self.other_organisations()
+                .await?
+                .into_iter()
+                .map(|o| ApplicantChoice {
+                    value: o.value(),
+                    label: o.label(),
+                }),
+        );
+        Ok(choices)
+    }
+
+    /// The organisations that are not municipalities (IKS and the like), by name.
+    pub async fn other_organisations(&self) -> StoreResult<Vec<OtherOrganisation>> {
+        let rows: Vec<OrganisationRow> = self
             .fetch_all(sql(
                 "SELECT id, name, kind FROM organisations WHERE kind <> 'kommune' ORDER BY name",
             ))
             .await?;
-        choices.extend(others.into_iter().map(|o| ApplicantChoice {
-            value: format!("org:{}", o.id),
-            label: format!("{} ({})", o.name, o.kind.to_uppercase()),
-        }));
-        Ok(choices)
+        Ok(rows
+            .into_iter()
+            .map(|o| OtherOrganisation {
+                id: o.id,
+                name: o.name,
+                kind: o.kind,
+            })
+            .collect())
     }
 
     /// A collaboration's members as recorded, each with the division year its number is of.

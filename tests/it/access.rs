@@ -106,6 +106,8 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("POST", "/api/v1/statistics/uploads", OFFICER),
         ("POST", "/api/v1/uploads/{id}/variables", OFFICER),
         ("POST", "/uploads/{id}/variables", OFFICER),
+        ("POST", "/api/v1/uploads/{id}/applicants", OFFICER),
+        ("POST", "/uploads/{id}/applicants", OFFICER),
         ("POST", "/api/v1/statistics/ssb", OFFICER),
         ("GET", "/api/v1/rounds", ALL_ROLES),
         ("POST", "/api/v1/rounds", OFFICER),

@@ -271,3 +271,140 @@ async fn rows_hidden_by_a_filter_are_skipped_with_a_warning_naming_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_contradiction_or_an_unknown_name_asks_and_the_choice_is_stored() {
+    let app = officer().await;
+    let round = open_round(&app, "2024 spør", 2024).await;
+    let table = "Kommunenummer;Søker;Tildelt\r\n5021;Holtålen;100\r\n;Holtlen kommune;200\r\n;Trondhjem;300\r\n";
+    let body = preview(&app, round, table.as_bytes()).await;
+    let upload = body["id"].as_i64().unwrap();
+    let errors = messages(&body, "errors");
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].contains("Eller velg søker under."), "{errors:#?}");
+    assert!(errors[1].contains("Mente du 5026 Holtålen"), "{errors:#?}");
+    let questions = body["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 3, "{questions:#?}");
+    // The contradiction offers both readings, and says which is which.
+    let labels = |q: &Value| -> Vec<String> {
+        q["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(questions[0]["typed"], "5021 / Holtålen");
+    assert_eq!(
+        labels(&questions[0]),
+        ["5021 Oppdal (kommunenummeret)", "5026 Holtålen (navnet)"]
+    );
+    assert_eq!(labels(&questions[1])[0], "5026 Holtålen");
+    let trondhjem = &questions[2];
+    let cell = |q: &Value| q["cell"].as_str().unwrap().to_string();
+
+    // Nothing can be confirmed while the rows are unsettled.
+    let refused = app
+        .post_json(&format!("/api/v1/uploads/{upload}/confirm"), &json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert!(
+        refused.text().contains("velg søker for 3 rad(er)"),
+        "{}",
+        refused.text()
+    );
+
+    // A choice for a cell the preview did not ask about is refused, by name.
+    let wrong = app
+        .post_json(
+            &format!("/api/v1/uploads/{upload}/applicants"),
+            &json!({"choices": {"CSV!C2": "5026"}}),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text()
+    );
+    assert!(wrong.text().contains("CSV!C2"), "{}", wrong.text());
+
+    // Two answered through the API; the third stays a question.
+    let answered = app
+        .post_json(
+            &format!("/api/v1/uploads/{upload}/applicants"),
+            &json!({"choices": {cell(&questions[0]): "5021", cell(&questions[1]): "5026"}}),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::CREATED, "{}", answered.text());
+    let body = answered.json();
+    let second = body["id"].as_i64().unwrap();
+    assert_ne!(second, upload);
+    assert_eq!(
+        messages(&body, "errors").len(),
+        1,
+        "{:#?}",
+        messages(&body, "errors")
+    );
+    assert!(
+        messages(&body, "warnings")
+            .iter()
+            .any(|w| w
+                .contains("Søker valgt ved opplastingen: Oppdal (filen oppgir «5021 / Holtålen»)")),
+        "{:#?}",
+        messages(&body, "warnings")
+    );
+    assert_eq!(body["questions"].as_array().unwrap().len(), 1);
+
+    // The page form answers the last one and shows the new preview.
+    let page = app.get(&format!("/uploads/{second}")).await.text();
+    assert!(page.contains("Hvem søker?"), "{page}");
+    assert!(
+        page.contains(&format!(r#"action="/uploads/{second}/applicants""#)),
+        "{page}"
+    );
+    let form = app
+        .post_form(
+            &format!("/uploads/{second}/applicants"),
+            &[("celle", &cell(trondhjem)), ("soker", "5001")],
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.text());
+    let third_path = form.header("location").unwrap().to_string();
+    let third: i64 = third_path.rsplit('/').next().unwrap().parse().unwrap();
+    let body = app.get(&format!("/api/v1/uploads/{third}")).await.json();
+    assert!(
+        messages(&body, "errors").is_empty(),
+        "{:#?}",
+        messages(&body, "errors")
+    );
+    let numbers: Vec<&str> = body["allocations"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kommunenummer"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["5021", "5026", "5001"]);
+    let confirmed = app
+        .post_json(&format!("/api/v1/uploads/{third}/confirm"), &json!({}))
+        .await;
+    assert!(confirmed.status.is_success(), "{}", confirmed.text());
+
+    // A municipality cannot answer for the officer.
+    let mut municipality = TestApp::with_sample_data().await;
+    municipality.login("trondheim").await;
+    let refused = municipality
+        .post_json(
+            &format!("/api/v1/uploads/{upload}/applicants"),
+            &json!({"choices": {cell(&questions[0]): "5026"}}),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused.status,
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        ),
+        "{}",
+        refused.status
+    );
+}

@@ -958,3 +958,88 @@ async fn a_refused_preview_says_nothing_is_stored_and_offers_a_new_upload() {
     assert!(page.contains(&format!(r#"action="/rounds/{round_id}/uploads""#)));
     assert!(!page.contains("Bekreft og lagre"));
 }
+
+#[tokio::test]
+async fn every_error_of_a_workbook_is_shown_at_once_and_the_applicant_is_asked() {
+    let mut app = TestApp::with_sample_data().await;
+    app.login("saksbehandler").await;
+    let round_id = open_round(&app, "Trøndelag 2028", 2028, "5 000 000").await;
+    // Five mistakes on two sheets, and an applicant name nobody has.
+    let bytes = handmade(|soknad, budsjett| {
+        for (row, label, value) in [
+            (1, "Søker", "Holtlen kommune"),
+            (2, "Organisasjonsnummer", "123 456 789"),
+            (3, "Prosjekttittel", "Koordinatorløftet"),
+            (4, "Kontaktperson", "Kari Nordmann"),
+            (5, "E-post", "kari.nordmann(at)kommune.no"),
+        ] {
+            soknad.write_string(row, 0, label).unwrap();
+            soknad.write_string(row, 1, value).unwrap();
+        }
+        for (col, h) in [
+            "Kategori",
+            "Beskrivelse",
+            "Kostnad",
+            "Egenandel",
+            "Omsøkt beløp",
+        ]
+        .iter()
+        .enumerate()
+        {
+            budsjett.write_string(0, col as u16, *h).unwrap();
+        }
+        budsjett.write_string(1, 0, "Lønn").unwrap();
+        budsjett.write_string(1, 1, "Prosjektleder").unwrap();
+        budsjett.write_string(1, 2, "100 000").unwrap();
+        budsjett.write_string(1, 4, "12 000,5O").unwrap();
+        budsjett.write_string(2, 0, "Fest").unwrap();
+        budsjett.write_string(2, 1, "Avslutning").unwrap();
+        budsjett.write_string(2, 4, "5 000").unwrap();
+    });
+    let response = app
+        .upload(
+            &format!("/api/v1/rounds/{round_id}/uploads"),
+            "mange-feil.xlsx",
+            &bytes,
+            "application",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let body = response.json();
+    let errors = messages(&body, "errors");
+    let at = |prefix: &str| errors.iter().filter(|e| e.starts_with(prefix)).count();
+    assert_eq!(at("Søknad!B2:"), 1, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("Søknad!B2:") && e.contains("Mente du 5026 Holtålen")),
+        "{errors:#?}"
+    );
+    assert_eq!(at("Søknad!B3:"), 1, "{errors:#?}");
+    assert_eq!(at("Søknad!B6:"), 1, "{errors:#?}");
+    assert_eq!(at("Budsjett!E2:"), 1, "{errors:#?}");
+    assert_eq!(at("Budsjett!A3:"), 1, "{errors:#?}");
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    let questions = body["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 1);
+    assert_eq!(questions[0]["cell"], "Søknad!B2");
+
+    // Choosing the applicant leaves the file's own four errors, every one of them.
+    let id = body["id"].as_i64().unwrap();
+    let chosen = app
+        .post_json(
+            &format!("/api/v1/uploads/{id}/applicants"),
+            &json!({"choices": {"Søknad!B2": "5026"}}),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::CREATED, "{}", chosen.text());
+    let body = chosen.json();
+    assert_eq!(
+        messages(&body, "errors").len(),
+        4,
+        "{:#?}",
+        messages(&body, "errors")
+    );
+    assert_eq!(body["application"]["applicant_name"], "Holtålen");
+    assert!(body["questions"].as_array().unwrap().is_empty());
+}

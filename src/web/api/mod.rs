@@ -103,6 +103,7 @@ pub fn routes() -> Routes {
         .get("/statistics/municipalities", read, municipal_statistics)
         .post("/statistics/uploads", officer, statistics_upload)
         .post("/uploads/{id}/variables", officer, choose_variables)
+        .post("/uploads/{id}/applicants", officer, choose_applicants)
         .post("/statistics/ssb", officer, statistics_from_ssb)
         .get(
             "/rounds/{id}/template.xlsx",
@@ -589,6 +590,36 @@ async fn choose_variables(
     .await?;
     let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
     let readable = body.preview.statistics.is_some();
+    Ok(preview_response(new_id, body, readable))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplicantChoicesBody {
+    /// The question's cell → kommunenummer or `org:ID`.
+    choices: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /api/v1/uploads/{id}/applicants` `{"choices": {"Søknad!B4": "5026"}}`: the
+/// file read again with those applicants for the rows its preview asked about
+/// (`questions`); a new preview (201), the earlier one kept.
+async fn choose_applicants(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    ApiJson(body): ApiJson<ApplicantChoicesBody>,
+) -> AppResult<Response> {
+    let new_id = app::uploads::choose_applicants(
+        &state.store,
+        &state.uploads,
+        &user,
+        &Actor::from(&user),
+        id,
+        &body.choices,
+    )
+    .await?;
+    let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
+    let readable = body.preview.application.is_some() || body.preview.allocations.is_some();
     Ok(preview_response(new_id, body, readable))
 }
 

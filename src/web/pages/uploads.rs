@@ -12,6 +12,7 @@ use crate::app::visibility as scope;
 use crate::domain::audit::Actor;
 use crate::domain::round::Round;
 use crate::error::AppResult;
+use crate::store::ApplicantChoice;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::{FormFields, Id};
@@ -29,6 +30,11 @@ pub fn routes() -> Routes {
             "/uploads/{id}/variables",
             Access::Roles(roles::OFFICER),
             choose_variables,
+        )
+        .post(
+            "/uploads/{id}/applicants",
+            Access::Roles(roles::OFFICER),
+            choose_applicants,
         )
         .get("/uploads/{id}/file", who, original)
 }
@@ -70,6 +76,8 @@ struct ShowPage {
     /// `None` for statistics, which belong to no round.
     round: Option<Round>,
     upload: UploadBody,
+    /// Every applicant of the round's year, for the preview's questions.
+    applicants: Vec<ApplicantChoice>,
 }
 
 impl ShowPage {
@@ -113,10 +121,22 @@ async fn show(
     } else {
         "statistikk"
     };
+    let upload = UploadBody::new(&upload)?;
+    let applicants = match &round {
+        Some(round) if !upload.preview.questions.is_empty() => {
+            let register = state.store.register().await?;
+            state
+                .store
+                .applicant_choices(&register, round.year, round.region.as_deref())
+                .await?
+        }
+        _ => Vec::new(),
+    };
     Ok(render(&ShowPage {
         layout: Layout::new(&state, &user, section),
         round,
-        upload: UploadBody::new(&upload)?,
+        upload,
+        applicants,
     }))
 }
 
@@ -159,6 +179,31 @@ async fn choose_variables(
         .map(|(t, c)| (t.clone(), c.clone()))
         .collect();
     let new_id = crate::app::uploads::choose_variables(
+        &state.store,
+        &state.uploads,
+        &user,
+        &Actor::from(&user),
+        id,
+        &choices,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/uploads/{new_id}")).into_response())
+}
+
+/// The preview's questions: `celle` and `soker` in pairs, one per row asked about.
+async fn choose_applicants(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    Id(id): Id,
+    FormFields(fields): FormFields,
+) -> AppResult<Response> {
+    let cells = fields.iter().filter(|(k, _)| k == "celle").map(|(_, v)| v);
+    let chosen = fields.iter().filter(|(k, _)| k == "soker").map(|(_, v)| v);
+    let choices = cells
+        .zip(chosen)
+        .map(|(c, a)| (c.clone(), a.clone()))
+        .collect();
+    let new_id = crate::app::uploads::choose_applicants(
         &state.store,
         &state.uploads,
         &user,
