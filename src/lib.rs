@@ -13,6 +13,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod metrics;
 pub mod sample;
 pub mod security;
 pub mod sheets;

@@ -3,8 +3,12 @@ use clap::{Parser, Subcommand};
 
 use tracing_subscriber::EnvFilter;
 
+use tilskudd::app::maintenance;
 use tilskudd::app::uploads::UploadSettings;
-use tilskudd::config::{DatabaseConfig, ServeConfig, SsbConfig, UserAddConfig};
+use tilskudd::config::file::FileSettings;
+use tilskudd::config::{
+    DatabaseConfig, GlobalConfig, LogFormat, ServeConfig, SsbConfig, UserAddConfig,
+};
 use tilskudd::domain::audit::Actor;
 use tilskudd::domain::user::{UserInput, check_new_password};
 use tilskudd::error::AppError;
@@ -20,6 +24,8 @@ use tilskudd::{AppState, app};
 struct Cli {
     #[command(flatten)]
     database: DatabaseConfig,
+    #[command(flatten)]
+    global: GlobalConfig,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,9 +45,44 @@ enum Command {
     /// Write reports to files.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Back up the database (--database-url) into FILE, which must not exist. SQLite: an
+    /// online, consistent copy while the server runs. PostgreSQL: pg_dump --format=custom
+    /// (needs PostgreSQL's client tools). Uploaded originals are in the database and so
+    /// in the backup.
+    Backup { file: std::path::PathBuf },
+    /// Restore FILE (a backup of either kind) into the database at --database-url, which
+    /// must be new and empty. A SQLite backup may be restored into PostgreSQL as well.
+    Restore { file: std::path::PathBuf },
+    /// Copy every table from one database into a new, empty one (say SQLite to
+    /// PostgreSQL), keeping ids, one transaction per table; then compare the row count and
+    /// a checksum of every table. Stop the server first.
+    CopyData {
+        /// The database to copy, `sqlite://FILE` or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The empty database to fill (it is migrated first).
+        #[arg(long)]
+        to: String,
+        /// PostgreSQL schema of the source, if not the default.
+        #[arg(long)]
+        from_pg_schema: Option<String>,
+        /// PostgreSQL schema of the target, if not the default.
+        #[arg(long)]
+        to_pg_schema: Option<String>,
+    },
     /// Reads a workbook from standard input for the server, in a process of its own.
     #[command(hide = true)]
     InternalReadWorkbook { format: String },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the settings `serve` would run with (default < file < environment < flag;
+    /// secrets masked) and check them; exits 1 when one is unusable.
+    Check(ServeConfig),
 }
 
 #[derive(Subcommand)]
@@ -139,20 +180,66 @@ fn main() -> anyhow::Result<()> {
         tilskudd::sheets::read::child_main(&format)?;
         return Ok(());
     }
+    use clap::CommandFactory;
+    let args = args_with_default_command();
+    // Before the runtime starts: the file's settings go into the environment.
+    let file = tilskudd::config::file::apply(&args, &Cli::command())?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run())
+        .block_on(run(args, file))
 }
 
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
-        )
-        .init();
-    let cli = Cli::parse_from(args_with_default_command());
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        // The request's span (request id, route, user) goes into each of its lines.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+async fn run(args: Vec<std::ffi::OsString>, file: FileSettings) -> anyhow::Result<()> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_logging(cli.global.log_format);
+    if let Command::Config(ConfigCommand::Check(config)) = &cli.command {
+        return config_check(&matches, &file, config);
+    }
+    if let Some(path) = &file.path {
+        tracing::info!(file = %path.display(), settings = file.applied.len(), "innstillinger lest fra fil");
+    }
+    // Commands on whole databases connect (and migrate) as each needs.
+    let url = &cli.database.database_url;
+    let schema = cli.database.pg_schema.as_deref();
+    let outcome = match &cli.command {
+        Command::Backup { file } => Some(maintenance::backup(url, schema, file).await),
+        Command::Restore { file } => Some(maintenance::restore(url, schema, file).await),
+        Command::CopyData {
+            from,
+            to,
+            from_pg_schema,
+            to_pg_schema,
+        } => Some(
+            maintenance::copy_data(from, from_pg_schema.as_deref(), to, to_pg_schema.as_deref())
+                .await,
+        ),
+        _ => None,
+    };
+    if let Some(outcome) = outcome {
+        println!("{}", outcome?);
+        return Ok(());
+    }
     let store = Store::connect(
         &cli.database.database_url,
         cli.database.pg_schema.as_deref(),
@@ -161,7 +248,7 @@ async fn run() -> anyhow::Result<()> {
     .with_context(|| {
         format!(
             "kunne ikke koble til databasen {}",
-            redact(&cli.database.database_url)
+            maintenance::redacted(&cli.database.database_url)
         )
     })?;
     store
@@ -173,7 +260,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             println!(
                 "Databasen er migrert ({}).",
-                redact(&cli.database.database_url)
+                maintenance::redacted(&cli.database.database_url)
             );
             Ok(())
         }
@@ -223,7 +310,11 @@ async fn run() -> anyhow::Result<()> {
             };
             export_report(store, round, &query, table.as_deref(), &file).await
         }
-        Command::InternalReadWorkbook { .. } => Ok(()),
+        Command::InternalReadWorkbook { .. }
+        | Command::Config(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::CopyData { .. } => Ok(()),
     }
 }
 
@@ -272,6 +363,92 @@ async fn export_report(
         }
     );
     Ok(())
+}
+
+/// `tilskudd config check`: every setting `serve` would use, where it came from, and
+/// whether the ones that can be checked without the network are usable.
+fn config_check(
+    matches: &clap::ArgMatches,
+    file: &FileSettings,
+    config: &ServeConfig,
+) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    use clap::parser::ValueSource;
+    let check = matches
+        .subcommand_matches("config")
+        .and_then(|m| m.subcommand_matches("check"))
+        .context("config check")?;
+    let mut command = Cli::command();
+    command.build();
+    let check_command = command
+        .find_subcommand("config")
+        .and_then(|c| c.find_subcommand("check"))
+        .context("config check")?;
+    match &file.path {
+        Some(path) => println!("Innstillingsfil: {}", path.display()),
+        None => println!(
+            "Innstillingsfil: ingen (--config eller {})",
+            tilskudd::config::file::CONFIG_ENV
+        ),
+    }
+    println!("Rekkefølge: standard < fil < miljø < flagg\n");
+    let mut seen = std::collections::BTreeSet::new();
+    for arg in command.get_arguments().chain(check_command.get_arguments()) {
+        let id = arg.get_id().as_str();
+        if matches!(id, "help" | "version") || !seen.insert(id.to_string()) {
+            continue;
+        }
+        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+        let value = check
+            .get_raw(id)
+            .map(|values| {
+                values
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .map(|v| masked(id, &v));
+        let source = match (check.value_source(id), &env) {
+            (Some(ValueSource::CommandLine), _) => "flagg".to_string(),
+            (Some(ValueSource::EnvVariable), Some(env)) if file.applied.contains_key(env) => {
+                format!("fil ({})", file.applied[env])
+            }
+            (Some(ValueSource::EnvVariable), Some(env)) => format!("miljø ({env})"),
+            (Some(ValueSource::DefaultValue), _) => "standard".to_string(),
+            _ => "ikke satt".to_string(),
+        };
+        println!(
+            "{id:<24} = {:<40} {source}",
+            value.unwrap_or_else(|| "—".to_string())
+        );
+    }
+    for key in &file.overridden {
+        println!("\nMerk: «{key}» i filen gjelder ikke; miljøet setter den.");
+    }
+    // What serve would refuse at startup, refused here as well.
+    config.mail.settings()?;
+    if let Some(text) = &config.public_origin {
+        tilskudd::web::csrf::normalise_origin(text).with_context(|| {
+            format!("--public-origin {text:?} er ikke en opprinnelse som https://vert[:port]")
+        })?;
+    }
+    println!("\nInnstillingene kan brukes.");
+    Ok(())
+}
+
+/// A setting as `config check` prints it: tokens and secrets hidden, passwords in URLs
+/// masked.
+fn masked(id: &str, value: &str) -> String {
+    if ["token", "secret", "password"]
+        .iter()
+        .any(|w| id.contains(w))
+    {
+        return "*** (satt)".to_string();
+    }
+    if value.contains("://") {
+        return maintenance::redacted(value);
+    }
+    value.to_string()
 }
 
 /// No command means `serve`: `tilskudd --demo` is `tilskudd serve --demo`.
@@ -345,21 +522,86 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     let state = state
         .with_ssb(config.ssb.settings())
         .with_response_cache(config.response_cache_mb * 1024 * 1024)
-        .with_mail(mail.clone());
+        .with_mail(mail.clone())
+        .with_metrics_token(config.metrics_token.clone());
     if mail.mailer.is_none() {
         tracing::info!(
             "ingen e-posttjener er satt opp (--smtp-url, --mail-from): e-post registreres bare i utboksen"
         );
     }
-    tilskudd::app::outbox::spawn(store.clone(), mail);
+    let outbox = tilskudd::app::outbox::spawn(store.clone(), mail.clone());
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut server = tokio::spawn(
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    );
+    tokio::select! {
+        ended = &mut server => {
+            // The server ended without being asked: an error of the listener.
+            outbox.abort();
+            ended??;
+            return Ok(());
+        }
+        signal = terminate_signal() => {
+            let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
+            tracing::info!(signal, grace_seconds = grace.as_secs(), "avslutter: tar ikke imot nye forespørsler og lar de pågående bli ferdige");
+            let _ = stop.send(true);
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(ended) => ended??,
+                Err(_) => {
+                    server.abort();
+                    tracing::warn!(grace_seconds = grace.as_secs(), "forespørsler som fortsatt pågikk ble avbrutt");
+                }
+            }
+        }
+    }
+    // Mail the last requests queued goes out now rather than at the next start; what
+    // cannot be sent stays in the outbox for the next instance.
+    outbox.abort();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tilskudd::app::outbox::deliver_due(&store, &mail),
+    )
+    .await
+    {
+        Ok(Ok(sent)) if sent > 0 => tracing::info!(sent, "utboksen tømt før avslutning"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "utboksen kunne ikke tømmes før avslutning"),
+        Err(_) => tracing::warn!(
+            "utboksen ble ikke tømt innen 10 sekunder; resten sendes ved neste start"
+        ),
+    }
     store.close().await;
+    tracing::info!("avsluttet");
     Ok(())
+}
+
+/// Waits for SIGTERM (systemd, Kubernetes) or Ctrl-C; answers which.
+async fn terminate_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 /// `tilskudd user add`: the first admin of a fresh installation, or any user.
@@ -683,19 +925,5 @@ fn cli_flag(field: &str) -> &str {
         "roles" => "role",
         "display_name" => "name",
         other => other,
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }

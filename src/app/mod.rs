@@ -14,6 +14,7 @@ pub mod applications;
 pub mod assessment;
 pub mod decisions;
 pub mod followup;
+pub mod maintenance;
 pub mod organisations;
 pub mod outbox;
 pub mod rounds;

@@ -341,7 +341,7 @@ async fn read_file(
     };
     preview.format = Some(format.as_str().to_string());
     let result = match format {
-        Format::Csv => read::read_csv(bytes),
+        Format::Csv => counted(format, read::read_csv(bytes)),
         other => settings.isolation.read(bytes, other).await,
     };
     match result {
@@ -351,6 +351,16 @@ async fn read_file(
             None
         }
     }
+}
+
+/// Counts a file read in this process (the workbook reader counts its own).
+fn counted<T>(format: Format, result: Result<T, String>) -> Result<T, String> {
+    let outcome = match result {
+        Ok(_) => crate::metrics::ReadOutcome::Read,
+        Err(_) => crate::metrics::ReadOutcome::Refused,
+    };
+    crate::metrics::upload_read(format.as_str(), outcome);
+    result
 }
 
 /// Reads a statistics file: JSON-stat and PX into the long table, with each row's place
@@ -380,16 +390,16 @@ async fn read_statistics_file(
             } else {
                 (crate::sheets::px::read(bytes), "PX")
             };
-            cube.and_then(|c| crate::sheets::cube::to_grid(&c, sheet))
-                .map(|(grid, places)| {
-                    let workbook = Workbook {
-                        format: format.as_str().to_string(),
-                        sheets: vec![grid],
-                    };
-                    (workbook, Some(places))
-                })
+            let read = cube.and_then(|c| crate::sheets::cube::to_grid(&c, sheet));
+            counted(format, read).map(|(grid, places)| {
+                let workbook = Workbook {
+                    format: format.as_str().to_string(),
+                    sheets: vec![grid],
+                };
+                (workbook, Some(places))
+            })
         }
-        Format::Csv => read::read_csv(bytes).map(|w| (w, None)),
+        Format::Csv => counted(format, read::read_csv(bytes)).map(|w| (w, None)),
         other => settings
             .isolation
             .read(bytes, other)

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 
 use super::detect::Format;
 use super::{ReaderOutput, Workbook};
+use crate::metrics::ReadOutcome;
 
 /// How to start the reader, and how many may run at once.
 #[derive(Debug, Clone)]
@@ -45,18 +46,32 @@ impl Isolation {
 
     /// Reads the workbook in a child process. The error is a Norwegian sentence.
     pub async fn read(&self, bytes: &[u8], format: Format) -> Result<Workbook, String> {
+        let (result, outcome) = self.read_in_child(bytes, format).await;
+        crate::metrics::upload_read(format.as_str(), outcome);
+        result
+    }
+
+    async fn read_in_child(
+        &self,
+        bytes: &[u8],
+        format: Format,
+    ) -> (Result<Workbook, String>, ReadOutcome) {
         let unreadable = "Regnearket kunne ikke leses: filen er skadet, eller den krever mer minne eller tid enn tillatt.";
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| unreadable.to_string())?;
+        let Ok(_permit) = self.permits.acquire().await else {
+            return (Err(unreadable.into()), ReadOutcome::Unavailable);
+        };
         let mut child = match self.take_spare() {
             Some(child) => child,
-            None => self.start().map_err(|e| {
-                tracing::error!(error = %e, exe = ?self.executable, "could not start the workbook reader");
-                "Regnearket kunne ikke leses akkurat nå (intern feil). Prøv igjen senere.".to_string()
-            })?,
+            None => match self.start() {
+                Ok(child) => child,
+                Err(e) => {
+                    tracing::error!(error = %e, exe = ?self.executable, "could not start the workbook reader");
+                    return (
+                        Err("Regnearket kunne ikke leses akkurat nå (intern feil). Prøv igjen senere.".into()),
+                        ReadOutcome::Unavailable,
+                    );
+                }
+            },
         };
         // The next one loads while this one reads.
         self.keep_spare();
@@ -68,22 +83,23 @@ impl Isolation {
         }
         let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
             Ok(Ok(output)) => output,
-            Ok(Err(_)) => return Err(unreadable.into()),
+            Ok(Err(_)) => return (Err(unreadable.into()), ReadOutcome::Crashed),
             Err(_) => {
-                return Err(format!(
+                let message = format!(
                     "Regnearket tok for lang tid å lese (mer enn {} sekunder) og ble avbrutt.",
                     self.timeout.as_secs()
-                ));
+                );
+                return (Err(message), ReadOutcome::Timeout);
             }
         };
         if !output.status.success() {
             tracing::warn!(status = ?output.status, "workbook reader ended abnormally");
-            return Err(unreadable.into());
+            return (Err(unreadable.into()), ReadOutcome::Crashed);
         }
         match super::wire::decode(&output.stdout) {
-            Ok(ReaderOutput::Workbook(workbook)) => Ok(workbook),
-            Ok(ReaderOutput::Error(message)) => Err(message),
-            Err(_) => Err(unreadable.into()),
+            Ok(ReaderOutput::Workbook(workbook)) => (Ok(workbook), ReadOutcome::Read),
+            Ok(ReaderOutput::Error(message)) => (Err(message), ReadOutcome::Refused),
+            Err(_) => (Err(unreadable.into()), ReadOutcome::Crashed),
         }
     }
 }

@@ -28,6 +28,7 @@ mod report;
 pub mod rounds;
 pub mod scenarios;
 pub mod statistics;
+pub mod transfer;
 pub mod uploads;
 pub mod users;
 pub mod worklist;
@@ -62,6 +63,9 @@ pub use users::{ApiTokenSummary, Caller, LoginCandidate, LoginOutcome, UserSumma
 
 use crate::domain::audit::NewAuditEvent;
 pub use error::{StoreError, StoreResult};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The database and what is kept in memory of it. Cheap to clone: every clone shares the
 /// pool and the caches.
@@ -376,12 +380,50 @@ impl Store {
         }
     }
 
+    /// Brings the schema up to date. On PostgreSQL the migrator holds an advisory lock
+    /// while it works, so instances started at once migrate one after the other: the
+    /// second finds nothing left to do.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// The migrations this program carries that the database has not applied (for
+    /// `/readyz`): empty when the schema is current.
+    pub async fn pending_migrations(&self) -> StoreResult<Vec<i64>> {
+        let migrator = match &self.db {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Vec<(i64,)> = self
+            .fetch_all(sql("SELECT version FROM _sqlx_migrations WHERE success"))
+            .await?;
+        let applied: std::collections::BTreeSet<i64> = applied.into_iter().map(|(v,)| v).collect();
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    /// This instance's connections: open, idle, and the most it may open.
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        match &self.db {
+            Db::Sqlite(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+            Db::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        }
     }
 
     pub async fn begin(&self) -> StoreResult<Tx> {

@@ -168,6 +168,16 @@ impl Store {
         Ok(count)
     }
 
+    /// How many messages failed for good and wait for an officer (for `/metrics`).
+    pub async fn outbox_failed(&self) -> StoreResult<i64> {
+        let (count,): (i64,) = self
+            .fetch_one(sql(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE status = 'failed'",
+            ))
+            .await?;
+        Ok(count)
+    }
+
     /// The earliest time a pending message is due, for the worker's sleep.
     pub async fn next_mail_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let row: Option<(DateTime<Utc>,)> = self

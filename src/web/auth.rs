@@ -64,7 +64,7 @@ pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -100,6 +100,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     };
     let principal = caller.as_ref().map(|c| c.principal.clone());
     if let Some(caller) = caller {
+        super::observe::record_user(caller.principal.user_id);
         request.extensions_mut().insert(caller);
     }
     let mut response = next.run(request).await;

@@ -10,6 +10,7 @@ mod charts;
 pub mod csrf;
 mod extract;
 mod followup_files;
+mod observe;
 mod pages;
 pub mod report;
 mod response_cache;
@@ -27,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use auth::{Access, AuthSettings, RouteInfo};
 
@@ -48,6 +48,8 @@ pub struct AppState {
     pub response_cache: std::sync::Arc<response_cache::ResponseCache>,
     /// How the outbox is sent (the worker runs beside the server).
     pub mail: crate::app::outbox::MailSettings,
+    /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 impl AppState {
@@ -60,7 +62,13 @@ impl AppState {
             ssb: crate::app::ssb::SsbSettings::default(),
             response_cache: Default::default(),
             mail: crate::app::outbox::MailSettings::default(),
+            metrics_token: None,
         }
+    }
+
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|t| !t.is_empty()).map(std::sync::Arc::from);
+        self
     }
 
     pub fn with_mail(mut self, settings: crate::app::outbox::MailSettings) -> Self {
@@ -104,6 +112,8 @@ impl AppState {
 fn routes() -> Routes {
     Routes::default()
         .get("/healthz", Access::Public, healthz)
+        .get("/readyz", Access::Public, readyz)
+        .get("/metrics", Access::Public, metrics)
         .get("/static/{*path}", Access::Public, assets::serve)
         .get("/favicon.ico", Access::Public, assets::favicon)
         .merge(pages::routes())
@@ -159,7 +169,7 @@ pub fn app(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(observe::observe))
         .with_state(state)
 }
 
@@ -203,4 +213,60 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "databasen svarer ikke").into_response()
         }
     }
+}
+
+/// 200 when this instance can serve: the database answers and has every migration this
+/// program carries. A load balancer sends traffic only to ready instances; during an
+/// upgrade, instances of the new version are not ready until one of them has migrated.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let unavailable = |text: String| (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+    if let Err(err) = state.store.ping().await {
+        tracing::error!(error = ?err, "readiness: database does not answer");
+        return unavailable("ikke klar: databasen svarer ikke".into());
+    }
+    match state.store.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => "klar".into_response(),
+        Ok(pending) => unavailable(format!(
+            "ikke klar: {} migrering(er) er ikke kjørt ({})",
+            pending.len(),
+            pending
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(err) => {
+            tracing::error!(error = ?err, "readiness: migrations cannot be read");
+            unavailable("ikke klar: databasen er ikke migrert".into())
+        }
+    }
+}
+
+/// Prometheus metrics of this instance (see [`crate::metrics`]).
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.metrics_token {
+        let given = auth::bearer_token(&headers).unwrap_or_default();
+        // Digests are compared, so the time taken says nothing about the token.
+        if crate::security::token_hash(&given) != crate::security::token_hash(expected) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "metrikkene krever --metrics-token",
+            )
+                .into_response();
+        }
+    }
+    let (open, idle, max) = state.store.pool_use();
+    let gauges = crate::metrics::Gauges {
+        outbox_backlog: state.store.outbox_backlog().await.ok(),
+        outbox_failed: state.store.outbox_failed().await.ok(),
+        pool_open: i64::from(open),
+        pool_idle: i64::try_from(idle).unwrap_or(i64::MAX),
+        pool_max: i64::from(max),
+    };
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        crate::metrics::render(&gauges),
+    )
+        .into_response()
 }

@@ -29,6 +29,8 @@ const DECLARES: &[&str] = &["saksbehandler", "godkjenner"];
 fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
     vec![
         ("GET", "/healthz", PUBLIC),
+        ("GET", "/readyz", PUBLIC),
+        ("GET", "/metrics", PUBLIC),
         ("GET", "/static/{*path}", PUBLIC),
         ("GET", "/favicon.ico", PUBLIC),
         ("GET", "/", LOGGED_IN),

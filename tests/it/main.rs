@@ -15,6 +15,7 @@ mod followup;
 mod home;
 mod lifecycle;
 mod mail;
+mod operations;
 mod report;
 mod rounds;
 mod sample_round;

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod server;
 pub mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,6 +108,23 @@ pub async fn fresh_store() -> (Store, String, Option<String>, Option<tempfile::T
     fresh_copy(Template::Empty).await
 }
 
+/// A database nothing has touched (not even migrated), on the backend the environment
+/// chose: its URL, and the SQLite file's folder to keep while it is used.
+pub async fn untouched_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.is_empty() => {
+            let name = unique_name();
+            pg_execute(&url, &format!("CREATE DATABASE {name}")).await;
+            (with_database(&url, &name), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("untouched.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
 /// Which template a test's database is copied from.
 #[derive(Clone, Copy, PartialEq)]
 enum Template {
@@ -130,16 +148,21 @@ async fn fresh_copy(
                 .unwrap_or_else(|e| panic!("connect to the test database {name}: {e}"));
             (store, test_url, None, None)
         }
-        _ => {
-            let template = sqlite_template(template).await;
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("test.db");
-            std::fs::copy(template, &path).expect("copy the template database");
-            let url = format!("sqlite://{}", path.display());
-            let store = Store::connect(&url, None).await.expect("connect sqlite");
-            (store, url, None, Some(dir))
-        }
+        _ => sqlite_copy(template).await,
     }
+}
+
+/// A copy of the SQLite template, whatever the environment chose.
+async fn sqlite_copy(
+    template: Template,
+) -> (Store, String, Option<String>, Option<tempfile::TempDir>) {
+    let template = sqlite_template(template).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    std::fs::copy(template, &path).expect("copy the template database");
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::connect(&url, None).await.expect("connect sqlite");
+    (store, url, None, Some(dir))
 }
 
 // Templates: built once per test process, by whichever test asks first (on its own
@@ -463,6 +486,20 @@ impl TestApp {
     /// it loaded once for the whole test process).
     pub async fn with_sample_data() -> TestApp {
         TestApp::copied_from(Template::SampleData).await
+    }
+
+    /// The sample data on SQLite whatever the environment chose: the source of a move to
+    /// PostgreSQL.
+    pub async fn sqlite_with_sample_data() -> TestApp {
+        let (store, database_url, pg_schema, dir) = sqlite_copy(Template::SampleData).await;
+        TestApp {
+            router: app(test_state(store.clone(), false)),
+            store,
+            cookie: None,
+            database_url,
+            pg_schema,
+            _dir: dir.map(std::sync::Arc::new),
+        }
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {

@@ -1,4 +1,7 @@
-//! Configuration: command-line flags, each with an environment variable and a default.
+//! Configuration: command-line flags, each with an environment variable and a default,
+//! and a settings file beneath them ([`file`]): default < file < environment < flag.
+
+pub mod file;
 
 use std::net::SocketAddr;
 
@@ -15,6 +18,34 @@ pub struct DatabaseConfig {
     /// PostgreSQL only: keep every table in this schema (it must exist).
     #[arg(long, env = "TILSKUDD_PG_SCHEMA", global = true)]
     pub pg_schema: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines, for a terminal.
+    Text,
+    /// One JSON object per line (request id, user, route, status, latency), for a log
+    /// collector.
+    Json,
+}
+
+/// Settings every command shares besides the database.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalConfig {
+    /// A settings file (TOML, keys as the flags with underscores: `database_url = "…"`);
+    /// the environment and the flags override it.
+    #[arg(long, env = file::CONFIG_ENV, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// `text` or `json`.
+    #[arg(
+        long,
+        env = "TILSKUDD_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -43,6 +74,12 @@ pub struct ServeConfig {
     /// Memory for GET answers kept while nothing changes, in MB; 0 turns it off.
     #[arg(long, env = "TILSKUDD_RESPONSE_CACHE_MB", default_value_t = 32)]
     pub response_cache_mb: usize,
+    /// On SIGTERM: seconds to let running requests finish before they are cut off.
+    #[arg(long, env = "TILSKUDD_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "TILSKUDD_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
     #[command(flatten)]
     pub ssb: SsbConfig,
     #[command(flatten)]
