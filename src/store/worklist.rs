@@ -10,7 +10,11 @@ use super::{Store, StoreResult, sql};
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct RoundCounts {
     pub round_id: i64,
+    /// Drafts the applicants have not sent in yet.
+    pub drafts: i64,
     pub received: i64,
+    /// Sent-in applications with the officer's assessment recorded.
+    pub assessed: i64,
     pub in_review: i64,
     pub decided: i64,
     pub undeclared: i64,
@@ -45,17 +49,20 @@ pub struct OwnApplication {
 }
 
 impl Store {
-    /// Per round: applications received, in review and decided, and those of them the
-    /// user has not declared impartiality for.
+    /// Per round: drafts, applications received, assessed, in review and decided, and
+    /// those sent in that the user has not declared impartiality for.
     pub async fn round_counts(&self, user_id: i64) -> StoreResult<Vec<RoundCounts>> {
         self.fetch_all(
             sql("SELECT a.round_id, \
+                 CAST(SUM(CASE WHEN a.status = 'draft' THEN 1 ELSE 0 END) AS BIGINT) AS drafts, \
                  CAST(SUM(CASE WHEN a.status = 'submitted' THEN 1 ELSE 0 END) AS BIGINT) AS received, \
+                 CAST(SUM(CASE WHEN a.status <> 'draft' AND EXISTS (SELECT 1 FROM assessments s \
+                     WHERE s.application_id = a.id) THEN 1 ELSE 0 END) AS BIGINT) AS assessed, \
                  CAST(SUM(CASE WHEN a.status = 'in_review' THEN 1 ELSE 0 END) AS BIGINT) AS in_review, \
                  CAST(SUM(CASE WHEN a.status IN ('granted', 'rejected') THEN 1 ELSE 0 END) AS BIGINT) AS decided, \
-                 CAST(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM impartiality_declarations d \
+                 CAST(SUM(CASE WHEN a.status <> 'draft' AND NOT EXISTS (SELECT 1 FROM impartiality_declarations d \
                      WHERE d.application_id = a.id AND d.user_id = $1) THEN 1 ELSE 0 END) AS BIGINT) AS undeclared \
-                 FROM applications a WHERE a.status NOT IN ('draft', 'withdrawn') GROUP BY a.round_id")
+                 FROM applications a WHERE a.status <> 'withdrawn' GROUP BY a.round_id")
             .bind(user_id),
         )
         .await

@@ -23,6 +23,59 @@ async fn the_front_page_shows_each_role_what_waits() {
         "{html}"
     );
     assert!(!html.contains("Til godkjenning ("), "not an approver");
+    assert!(
+        html.contains(r#"<th scope="col" class="num">Utkast</th>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<th scope="col" class="num">Vurdert</th>"#),
+        "{html}"
+    );
+
+    // A municipality's draft counts as a draft, not as received, and asks no declaration.
+    let demo = app.new_open_round("Runde med utkast").await;
+    let officer_id: (i64,) = app
+        .store
+        .fetch_one(tilskudd::store::sql(
+            "SELECT id FROM users WHERE username = 'saksbehandler'",
+        ))
+        .await
+        .unwrap();
+    let counts_of = |all: Vec<tilskudd::store::worklist::RoundCounts>| {
+        all.into_iter()
+            .find(|c| c.round_id == demo)
+            .unwrap_or_default()
+    };
+    let before = counts_of(app.store.round_counts(officer_id.0).await.unwrap());
+    let draft = trondheim
+        .post(
+            &format!("/api/v1/rounds/{demo}/applications"),
+            &serde_json::json!({
+                "project_title": "Utkast som teller",
+                "budget_lines": [{"category": "Lønn", "description": "Koordinator", "applied": "1000", "own_contribution": "0"}]
+            }),
+        )
+        .await;
+    assert_status(&draft, StatusCode::CREATED, "draft");
+    let after = counts_of(app.store.round_counts(officer_id.0).await.unwrap());
+    assert_eq!(after.drafts, before.drafts + 1);
+    assert_eq!(after.received, before.received);
+    assert_eq!(after.undeclared, before.undeclared);
+    // Assessed: the sent-in applications with an assessment, in every round.
+    for counts in app.store.round_counts(officer_id.0).await.unwrap() {
+        let (assessed,): (i64,) = app
+            .store
+            .fetch_one(
+                tilskudd::store::sql(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM assessments s JOIN applications a ON a.id = s.application_id \
+                     WHERE a.round_id = $1 AND a.status NOT IN ('draft', 'withdrawn')",
+                )
+                .bind(counts.round_id),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts.assessed, assessed, "round {}", counts.round_id);
+    }
 
     // A proposal appears first on the approver's page.
     let created = officer
