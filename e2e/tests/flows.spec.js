@@ -70,8 +70,18 @@ test('saksbehandler: round → close → snapshot → two scenarios → compare 
     await expect(page.locator('h1')).toContainText('Formel e2e');
     await audit.check('scenario-formel');
 
+    // Alternatives 3 and 4, so that the widest comparison (four side by side) is walked.
+    for (const name of ['Forholdsmessig B e2e', 'Forholdsmessig C e2e']) {
+      await follow(page, page.getByRole('navigation', { name: 'Brødsmuler' }).getByRole('link', { name: DEMO_ROUND }), /\/rounds\/\d+$/);
+      await follow(page, page.getByRole('link', { name: 'Nytt alternativ' }), /\/scenarios\/new$/);
+      await page.locator('#felt-name').fill(name);
+      await page.locator('#metode-forholdsmessig').check();
+      await follow(page, page.getByRole('button', { name: 'Beregn og lagre' }), /\/scenarios\/\d+$/);
+      await expect(page.locator('h1')).toContainText(name);
+    }
+
     // Compare: first with one alternative ticked (the app should explain, on a page
-    // that answers 2xx and keeps the user's menu), then with both.
+    // that answers 2xx and keeps the user's menu), then with two, then with four.
     await follow(page, page.getByRole('navigation', { name: 'Brødsmuler' }).getByRole('link', { name: DEMO_ROUND }), /\/rounds\/\d+$/);
     await audit.check('round-two-scenarios');
     await page.getByRole('checkbox', { name: 'Sammenlign Forholdsmessig e2e' }).check();
@@ -83,6 +93,13 @@ test('saksbehandler: round → close → snapshot → two scenarios → compare 
     await follow(page, page.getByRole('button', { name: /Sammenlign valgte/ }), /\/scenarios\/compare\?/);
     await expect(page.locator('main')).toContainText('Formel e2e');
     await audit.check('compare');
+    await page.goto(roundUrl);
+    for (const name of ['Forholdsmessig e2e', 'Formel e2e', 'Forholdsmessig B e2e', 'Forholdsmessig C e2e']) {
+      await page.getByRole('checkbox', { name: `Sammenlign ${name}` }).check();
+    }
+    await follow(page, page.getByRole('button', { name: /Sammenlign valgte/ }), /\/scenarios\/compare\?/);
+    await expect(page.locator('main')).toContainText('Forholdsmessig C e2e');
+    await audit.check('compare-four');
 
     // Open one alternative from the comparison and propose it.
     await follow(page, page.locator('main').getByRole('link', { name: 'Forholdsmessig e2e' }).first(), /\/scenarios\/\d+$/);
