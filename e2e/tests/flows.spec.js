@@ -196,3 +196,38 @@ test('trondheim: download workbook → fill → upload → preview → confirm �
     await audit.check('round-after-submit');
   });
 });
+
+// ---------------------------------------------------------------------------- officer's import
+test('saksbehandler: allocation table → preview asks who applies → choose → confirm', async ({ page, baseURL }, testInfo) => {
+  const width = testInfo.project.use.viewport.width;
+  const roundName = `Tildelingsimport e2e ${width}`;
+  await createOpenRound(baseURL, roundName);
+
+  await runFlow(page, testInfo, 'saksbehandler-import', async (audit) => {
+    await login(page, audit, 'saksbehandler');
+    await page.goto('/rounds');
+    await follow(page, page.getByRole('link', { name: roundName, exact: true }), /\/rounds\/\d+$/);
+    // A number that contradicts its name, and a misspelt name, as Excel writes CSV.
+    const table = '\ufeffKommunenummer;Søker;Tildelt\r\n5021;Holtålen;100000\r\n;Trondhjem;200000\r\n';
+    const file = path.join(ARTIFACTS, `tildeling-uklar-${width}.csv`);
+    await fs.promises.mkdir(ARTIFACTS, { recursive: true });
+    await fs.promises.writeFile(file, table);
+    await page.locator('#felt-file').setInputFiles(file);
+    await page.locator('#felt-kind').selectOption('allocations');
+    await follow(page, page.getByRole('button', { name: 'Last opp' }), /\/uploads\/\d+$/);
+    await expect(page.getByRole('heading', { name: /Hvem søker\?/ })).toBeVisible();
+    await expect(page.locator('main')).toContainText('Mente du 5001 Trondheim');
+    await expect(page.getByRole('button', { name: 'Bekreft og lagre' })).toHaveCount(0);
+    await audit.check('import-asks');
+
+    // The suggestions come first in each list.
+    await page.locator('#felt-soker-1').selectOption('5026');
+    await page.locator('#felt-soker-2').selectOption('5001');
+    await follow(page, page.getByRole('button', { name: 'Les filen på nytt med valgt søker' }), /\/uploads\/\d+$/);
+    await expect(page.getByRole('heading', { name: /Hvem søker\?/ })).toHaveCount(0);
+    await expect(page.locator('main')).toContainText('Søker valgt ved opplastingen: Holtålen');
+    await audit.check('import-chosen');
+    await follow(page, page.getByRole('button', { name: 'Bekreft og lagre' }), /\/rounds\/\d+/);
+    await audit.check('import-confirmed');
+  });
+});
