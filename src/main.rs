@@ -563,12 +563,16 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     // Mail the last requests queued goes out now rather than at the next start; what
     // cannot be sent stays in the outbox for the next instance.
     outbox.abort();
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        tilskudd::app::outbox::deliver_due(&store, &mail),
-    )
-    .await
-    {
+    let flush = async {
+        let mut sent = 0;
+        loop {
+            match tilskudd::app::outbox::deliver_due(&store, &mail).await? {
+                0 => return Ok::<_, tilskudd::error::AppError>(sent),
+                n => sent += n,
+            }
+        }
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(10), flush).await {
         Ok(Ok(sent)) if sent > 0 => tracing::info!(sent, "utboksen tømt før avslutning"),
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "utboksen kunne ikke tømmes før avslutning"),

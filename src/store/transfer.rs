@@ -335,28 +335,24 @@ impl Store {
             "SELECT {columns} FROM {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
             quoted(&table.name)
         );
-        let mut out = Vec::new();
-        match &self.db {
-            Db::Sqlite(pool) => {
-                for row in sqlx::query(AssertSqlSafe(text)).fetch_all(pool).await? {
+        // Each backend's rows, decoded alike.
+        macro_rules! decoded {
+            ($pool:expr) => {{
+                let mut out = Vec::new();
+                for row in sqlx::query(AssertSqlSafe(text)).fetch_all($pool).await? {
                     let mut values = Vec::with_capacity(kinds.len());
                     for (i, kind) in kinds.iter().enumerate() {
                         values.push(read_value!(row, i, kind));
                     }
                     out.push(values);
                 }
-            }
-            Db::Postgres(pool) => {
-                for row in sqlx::query(AssertSqlSafe(text)).fetch_all(pool).await? {
-                    let mut values = Vec::with_capacity(kinds.len());
-                    for (i, kind) in kinds.iter().enumerate() {
-                        values.push(read_value!(row, i, kind));
-                    }
-                    out.push(values);
-                }
-            }
+                out
+            }};
         }
-        Ok(out)
+        Ok(match &self.db {
+            Db::Sqlite(pool) => decoded!(pool),
+            Db::Postgres(pool) => decoded!(pool),
+        })
     }
 
     /// The table's rows and checksum, its values read as `kinds` says.
@@ -565,11 +561,11 @@ async fn copy_table(
             quoted(&target.name)
         )
     };
-    let mut copied = 0u64;
-    let mut offset = 0;
-    match &to.db {
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
+    // The same batches on either backend's transaction.
+    macro_rules! copy_rows {
+        ($tx:expr) => {{
+            let mut copied = 0u64;
+            let mut offset = 0;
             loop {
                 let batch = from.read_rows(source, kinds, offset, BATCH_ROWS).await?;
                 if batch.is_empty() {
@@ -579,31 +575,25 @@ async fn copy_table(
                 for chunk in batch.chunks(per_statement) {
                     let values = chunk.iter().flatten().cloned();
                     bind_values!(sqlx::query(AssertSqlSafe(insert(chunk.len()))), values)
-                        .execute(&mut *tx)
+                        .execute(&mut *$tx)
                         .await
                         .map_err(|e| anyhow::anyhow!("tabellen {}: {e}", target.name))?;
                     copied += chunk.len() as u64;
                 }
             }
+            copied
+        }};
+    }
+    let copied = match &to.db {
+        Db::Sqlite(pool) => {
+            let mut tx = pool.begin().await?;
+            let copied = copy_rows!(tx);
             tx.commit().await?;
+            copied
         }
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
-            loop {
-                let batch = from.read_rows(source, kinds, offset, BATCH_ROWS).await?;
-                if batch.is_empty() {
-                    break;
-                }
-                offset += batch.len();
-                for chunk in batch.chunks(per_statement) {
-                    let values = chunk.iter().flatten().cloned();
-                    bind_values!(sqlx::query(AssertSqlSafe(insert(chunk.len()))), values)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("tabellen {}: {e}", target.name))?;
-                    copied += chunk.len() as u64;
-                }
-            }
+            let copied = copy_rows!(tx);
             if let Some(identity) = &target.identity {
                 // New rows continue after the copied ids.
                 let text = format!(
@@ -618,8 +608,9 @@ async fn copy_table(
                     .await?;
             }
             tx.commit().await?;
+            copied
         }
-    }
+    };
     Ok(copied)
 }
 

@@ -154,6 +154,19 @@ impl FormFields {
     pub fn optional(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_string)
     }
+
+    /// Fields repeated in pairs (`celle`, `soker`; `variabel`, `indikator`) as a map from
+    /// the first of each pair to the second.
+    pub fn pairs(&self, key: &str, value: &str) -> std::collections::BTreeMap<String, String> {
+        let named = |name: &str| {
+            self.0
+                .iter()
+                .filter(move |(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
+        named(key).into_iter().zip(named(value)).collect()
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for FormFields {

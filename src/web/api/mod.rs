@@ -563,10 +563,11 @@ async fn statistics_upload(
     Ok(preview_response(id, body, readable))
 }
 
+/// What a preview asked, answered: variable text → indicator code, or a question's cell
+/// → kommunenummer or `org:ID`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VariableChoicesBody {
-    /// Variable text → indicator code.
+struct ChoicesBody {
     choices: std::collections::BTreeMap<String, String>,
 }
 
@@ -577,7 +578,7 @@ async fn choose_variables(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    ApiJson(body): ApiJson<VariableChoicesBody>,
+    ApiJson(body): ApiJson<ChoicesBody>,
 ) -> AppResult<Response> {
     let new_id = app::uploads::choose_variables(
         &state.store,
@@ -593,13 +594,6 @@ async fn choose_variables(
     Ok(preview_response(new_id, body, readable))
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApplicantChoicesBody {
-    /// The question's cell → kommunenummer or `org:ID`.
-    choices: std::collections::BTreeMap<String, String>,
-}
-
 /// `POST /api/v1/uploads/{id}/applicants` `{"choices": {"Søknad!B4": "5026"}}`: the
 /// file read again with those applicants for the rows its preview asked about
 /// (`questions`); a new preview (201), the earlier one kept.
@@ -607,7 +601,7 @@ async fn choose_applicants(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    ApiJson(body): ApiJson<ApplicantChoicesBody>,
+    ApiJson(body): ApiJson<ChoicesBody>,
 ) -> AppResult<Response> {
     let new_id = app::uploads::choose_applicants(
         &state.store,

@@ -164,20 +164,9 @@ async fn choose_variables(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    FormFields(fields): FormFields,
+    form: FormFields,
 ) -> AppResult<Response> {
-    let texts = fields
-        .iter()
-        .filter(|(k, _)| k == "variabel")
-        .map(|(_, v)| v);
-    let codes = fields
-        .iter()
-        .filter(|(k, _)| k == "indikator")
-        .map(|(_, v)| v);
-    let choices = texts
-        .zip(codes)
-        .map(|(t, c)| (t.clone(), c.clone()))
-        .collect();
+    let choices = form.pairs("variabel", "indikator");
     let new_id = crate::app::uploads::choose_variables(
         &state.store,
         &state.uploads,
@@ -195,14 +184,9 @@ async fn choose_applicants(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    FormFields(fields): FormFields,
+    form: FormFields,
 ) -> AppResult<Response> {
-    let cells = fields.iter().filter(|(k, _)| k == "celle").map(|(_, v)| v);
-    let chosen = fields.iter().filter(|(k, _)| k == "soker").map(|(_, v)| v);
-    let choices = cells
-        .zip(chosen)
-        .map(|(c, a)| (c.clone(), a.clone()))
-        .collect();
+    let choices = form.pairs("celle", "soker");
     let new_id = crate::app::uploads::choose_applicants(
         &state.store,
         &state.uploads,
