@@ -208,6 +208,12 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// The preview kept with an upload.
+    fn stored(upload: &Upload) -> AppResult<Preview> {
+        serde_json::from_str(&upload.result)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))
+    }
+
     fn new(kind: UploadKind, format: Option<Format>) -> Self {
         Preview {
             kind,
@@ -267,8 +273,7 @@ pub struct UploadBody {
 
 impl UploadBody {
     pub fn new(upload: &Upload) -> AppResult<Self> {
-        let preview: Preview = serde_json::from_str(&upload.result)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+        let preview = Preview::stored(upload)?;
         Ok(UploadBody {
             id: upload.id,
             round_id: upload.round_id,
@@ -588,8 +593,7 @@ pub async fn choose_applicants(
             "Søker kan bare velges i en forhåndsvisning av en søknad eller en tildelingstabell som ikke er lagret.".into(),
         ));
     }
-    let earlier: Preview = serde_json::from_str(&upload.result)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+    let earlier = Preview::stored(&upload)?;
     let mut all = earlier.applicant_choices;
     for (cell, value) in choices {
         let value = value.trim();
@@ -1444,8 +1448,7 @@ pub async fn choose_variables(
             "Bare statistikkfiler har variabler å velge indikator for.".into(),
         ));
     }
-    let earlier: Preview = serde_json::from_str(&upload.result)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored preview: {e}")))?;
+    let earlier = Preview::stored(&upload)?;
     let mut all = earlier
         .statistics
         .map(|s| s.variable_choices)

@@ -349,7 +349,18 @@ impl TestApp {
             .with_env_filter("error")
             .with_test_writer()
             .try_init();
-        let (store, database_url, pg_schema, dir) = fresh_copy(template).await;
+        TestApp::on(fresh_copy(template).await)
+    }
+
+    /// An app on a database as `fresh_copy` answers it, not logged in.
+    fn on(
+        (store, database_url, pg_schema, dir): (
+            Store,
+            String,
+            Option<String>,
+            Option<tempfile::TempDir>,
+        ),
+    ) -> TestApp {
         TestApp {
             router: app(test_state(store.clone(), false)),
             store,
@@ -491,15 +502,7 @@ impl TestApp {
     /// The sample data on SQLite whatever the environment chose: the source of a move to
     /// PostgreSQL.
     pub async fn sqlite_with_sample_data() -> TestApp {
-        let (store, database_url, pg_schema, dir) = sqlite_copy(Template::SampleData).await;
-        TestApp {
-            router: app(test_state(store.clone(), false)),
-            store,
-            cookie: None,
-            database_url,
-            pg_schema,
-            _dir: dir.map(std::sync::Arc::new),
-        }
+        TestApp::on(sqlite_copy(Template::SampleData).await)
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
