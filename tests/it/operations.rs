@@ -624,3 +624,65 @@ async fn copy_data_moves_an_sqlite_database_and_checks_every_table() {
     );
     assert!(said(&again).contains("rounds ("), "{}", said(&again));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_take_200_concurrent_amount_writes_without_a_5xx() {
+    let mut first = TestApp::with_sample_data().await;
+    first.login("saksbehandler").await;
+    let mut second = first.another_instance(false).await;
+    second.cookie = first.cookie.clone();
+    let round = first.round_id("Trøndelag 2026 (demo)").await;
+    let applications: Vec<i64> =
+        first.get(&format!("/api/v1/rounds/{round}")).await.json()["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+    let instances = [std::sync::Arc::new(first), std::sync::Arc::new(second)];
+    let mut tasks = Vec::new();
+    for i in 0..200usize {
+        let app = std::sync::Arc::clone(&instances[i % 2]);
+        let id = applications[i % applications.len()];
+        tasks.push(tokio::spawn(async move {
+            // Read, then write: as two officers editing the same rows at once.
+            let current = app.get(&format!("/api/v1/applications/{id}")).await;
+            if current.status != StatusCode::OK {
+                return (current.status, current.text());
+            }
+            let version = current.json()["version"].as_i64().unwrap();
+            let written = app
+                .put_json(
+                    &format!("/api/v1/applications/{id}/allocation"),
+                    &json!({"amount": format!("{}", 10_000 + i * 10), "version": version, "reason": "Samtidig"}),
+                )
+                .await;
+            (written.status, written.text())
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(!status.is_server_error(), "{status}: {body}");
+        assert!(
+            matches!(status, StatusCode::OK | StatusCode::CONFLICT),
+            "{status}: {body}"
+        );
+        ok += usize::from(status == StatusCode::OK);
+    }
+    // Every application took at least its first write; later ones may meet a newer version.
+    assert!(ok >= applications.len(), "{ok} writes went through");
+    // Both instances are still whole, and agree.
+    for app in &instances {
+        assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    }
+    let a = instances[0]
+        .get(&format!("/api/v1/rounds/{round}"))
+        .await
+        .json();
+    let b = instances[1]
+        .get(&format!("/api/v1/rounds/{round}"))
+        .await
+        .json();
+    assert_eq!(a["proposed_total"], b["proposed_total"]);
+}
