@@ -32,7 +32,12 @@ fn new_request_id() -> String {
             .unwrap_or_default();
         return format!("{nanos:x}");
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 pub async fn observe(mut request: Request, next: Next) -> Response {
@@ -44,11 +49,9 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         .filter(|v| acceptable(v))
         .map(str::to_string)
         .unwrap_or_else(new_request_id);
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "(ingen rute)".to_string());
+    // A cheap clone (shared text); the template, never the path, names the route.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("(ingen rute)", MatchedPath::as_str);
     let method = request.method().clone();
     if let Ok(value) = HeaderValue::from_str(&id) {
         request.headers_mut().insert(REQUEST_ID, value);
@@ -71,7 +74,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
             tracing::info!(status = status.as_u16(), latency_ms, "answered");
         }
     });
-    crate::metrics::request_answered(method.as_str(), &route, status.as_u16(), elapsed);
+    crate::metrics::request_answered(method.as_str(), route, status.as_u16(), elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
