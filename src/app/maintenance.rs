@@ -62,15 +62,13 @@ pub async fn backup(url: &str, pg_schema: Option<&str>, file: &Path) -> anyhow::
             )
         }
         Backend::Postgres => {
-            let mut command = tokio::process::Command::new("pg_dump");
+            let mut command = pg_tool("pg_dump", url);
             command
                 .arg("--format=custom")
                 .arg("--no-owner")
                 .arg("--no-privileges")
                 .arg("--file")
-                .arg(file)
-                .arg("--dbname")
-                .arg(url);
+                .arg(file);
             if let Some(schema) = pg_schema {
                 command.arg("--schema").arg(schema);
             }
@@ -83,6 +81,59 @@ pub async fn backup(url: &str, pg_schema: Option<&str>, file: &Path) -> anyhow::
     };
     store.close().await;
     Ok(summary)
+}
+
+/// A PostgreSQL tool for the database at `url`. The URL's password goes by
+/// `PGPASSWORD`, not on the command line, where any user of the machine could read it.
+fn pg_tool(program: &str, url: &str) -> tokio::process::Command {
+    let (url, password) = without_password(url);
+    let mut command = tokio::process::Command::new(program);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    command.arg("--dbname").arg(url);
+    command
+}
+
+/// The URL without its password, and the password (percent-decoded).
+fn without_password(url: &str) -> (String, Option<String>) {
+    let (Some(scheme_end), Some(at)) = (url.find("://"), url.rfind('@')) else {
+        return (url.to_string(), None);
+    };
+    if at < scheme_end {
+        return (url.to_string(), None);
+    }
+    let credentials = &url[scheme_end + 3..at];
+    match credentials.split_once(':') {
+        Some((user, password)) => (
+            format!("{}{user}{}", &url[..scheme_end + 3], &url[at..]),
+            Some(percent_decoded(password)),
+        ),
+        None => (url.to_string(), None),
+    }
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn sqlite_url(path: &Path) -> String {
@@ -141,14 +192,12 @@ pub async fn restore(url: &str, pg_schema: Option<&str>, file: &Path) -> anyhow:
                     tables.len()
                 );
             }
-            let mut command = tokio::process::Command::new("pg_restore");
+            let mut command = pg_tool("pg_restore", url);
             command
                 .arg("--no-owner")
                 .arg("--no-privileges")
                 .arg("--exit-on-error")
                 .arg("--single-transaction")
-                .arg("--dbname")
-                .arg(url)
                 .arg(file);
             run_tool(command, "pg_restore").await?;
             // An older backup is brought up to this version.
@@ -275,15 +324,12 @@ async fn audit(store: &Store, action: &'static str, summary: String) -> anyhow::
 
 /// A URL without its password, for messages and the audit log.
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    match without_password(url) {
+        (bare, Some(_)) => match bare.rfind('@') {
+            Some(at) => format!("{}:***{}", &bare[..at], &bare[at..]),
+            None => bare,
+        },
+        (bare, None) => bare,
     }
 }
 
@@ -299,6 +345,23 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tools_get_the_password_apart_from_the_url() {
+        assert_eq!(
+            without_password(
+                "postgres://tilskudd:h%40mmel%C3%A6g@db:5432/tilskudd?sslmode=require"
+            ),
+            (
+                "postgres://tilskudd@db:5432/tilskudd?sslmode=require".to_string(),
+                Some("h@mmelæg".to_string())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://tilskudd@db/tilskudd"),
+            ("postgres://tilskudd@db/tilskudd".to_string(), None)
+        );
+    }
 
     #[test]
     fn passwords_are_taken_out_of_urls() {
