@@ -507,6 +507,10 @@ async fn receive_choosing(
         store,
         register: &register,
         year: round.year,
+        county: round
+            .region
+            .as_deref()
+            .and_then(|r| crate::domain::county::county_code(round.year, r)),
         choices,
     };
     let mut organisation_id = user.limited_to_organisation();

@@ -81,6 +81,8 @@ pub struct Identifier<'a> {
     pub store: &'a Store,
     pub register: &'a Register,
     pub year: i32,
+    /// The county code of the round's region: its municipalities are suggested first.
+    pub county: Option<&'static str>,
     pub choices: &'a BTreeMap<String, String>,
 }
 
@@ -239,15 +241,20 @@ impl Identifier<'_> {
 
     /// Municipalities and organisations with names like `typed`, closest first.
     async fn similar(&self, typed: &str) -> AppResult<Vec<ApplicantOption>> {
-        let mut close: Vec<(usize, ApplicantOption)> =
-            similar_municipalities(self.register, typed, self.year, SUGGESTIONS)
+        // (distance, outside the round's county, option): the round's own municipalities
+        // before equally close names elsewhere in the country.
+        let mut close: Vec<(usize, bool, ApplicantOption)> =
+            similar_municipalities(self.register, typed, self.year, usize::MAX)
                 .into_iter()
                 .filter_map(|m| {
+                    let number = m.number.to_string();
+                    let elsewhere = self.county.is_some_and(|c| !number.starts_with(c));
                     Some((
                         name_distance(&m.name, typed)?,
+                        elsewhere,
                         ApplicantOption {
-                            value: m.number.to_string(),
-                            label: format!("{} {}", m.number, m.name),
+                            label: format!("{number} {}", m.name),
+                            value: number,
                         },
                     ))
                 })
@@ -256,6 +263,7 @@ impl Identifier<'_> {
             if let Some(distance) = name_distance(&org.name, typed) {
                 close.push((
                     distance,
+                    false,
                     ApplicantOption {
                         value: org.value(),
                         label: org.label(),
@@ -263,11 +271,20 @@ impl Identifier<'_> {
                 ));
             }
         }
-        close.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.label.cmp(&b.1.label)));
+        close.sort_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| a.2.label.cmp(&b.2.label))
+        });
+        // A name close to one of the round's own is not also offered as farther names
+        // elsewhere in the country (Holtålen, not Horten, for «Holtlen» in Trøndelag).
+        if let Some(&(best, false, _)) = close.first() {
+            close.retain(|(distance, elsewhere, _)| !elsewhere || *distance <= best);
+        }
         Ok(close
             .into_iter()
             .take(SUGGESTIONS)
-            .map(|(_, o)| o)
+            .map(|(_, _, o)| o)
             .collect())
     }
 
