@@ -44,6 +44,15 @@ pub async fn backup(url: &str, pg_schema: Option<&str>, file: &Path) -> anyhow::
     if file.exists() {
         bail!("{} finnes allerede; velg et nytt filnavn.", file.display());
     }
+    // Connecting would create a missing SQLite file, and back up an empty database.
+    if let Some(path) = sqlite_path(url)
+        && !path.exists()
+    {
+        bail!(
+            "databasen {} finnes ikke; sjekk --database-url.",
+            path.display()
+        );
+    }
     let store = Store::connect(url, pg_schema).await?;
     let summary = match store.backend() {
         Backend::Sqlite => {
@@ -134,6 +143,14 @@ fn percent_decoded(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The file of a `sqlite:` URL (without its options).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let file = rest.split('?').next().unwrap_or(rest);
+    (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
 }
 
 fn sqlite_url(path: &Path) -> String {
@@ -361,6 +378,19 @@ mod tests {
             without_password("postgres://tilskudd@db/tilskudd"),
             ("postgres://tilskudd@db/tilskudd".to_string(), None)
         );
+    }
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/tilskudd/t.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/tilskudd/t.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite://tilskudd.db"),
+            Some(PathBuf::from("tilskudd.db"))
+        );
+        assert_eq!(sqlite_path("postgres://db/t"), None);
     }
 
     #[test]

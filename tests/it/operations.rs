@@ -507,6 +507,15 @@ async fn a_backup_taken_while_the_server_writes_restores_with_the_originals() {
     assert!(output.status.success(), "{}", said(&output));
     let made = writing.await.unwrap();
     assert_eq!(made, 40);
+    // A database that is not there is not backed up as an empty one.
+    let missing = cli(
+        &app,
+        &["backup", &format!("{file_text}.2")],
+        "sqlite:///finnes/ikke.db",
+    )
+    .await;
+    assert!(!missing.status.success());
+    assert!(said(&missing).contains("finnes ikke"), "{}", said(&missing));
     // A second backup never overwrites the first.
     let again = cli(&app, &["backup", file_text], &app.database_url).await;
     assert!(!again.status.success());
