@@ -48,17 +48,21 @@ enum Command {
     /// Settings.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Back up the database (--database-url) into FILE, which must not exist. SQLite: an
-    /// online, consistent copy while the server runs. PostgreSQL: pg_dump --format=custom
-    /// (needs PostgreSQL's client tools). Uploaded originals are in the database and so
-    /// in the backup.
+    /// Back up the database (--database-url) into FILE, which must not exist.
+    ///
+    /// SQLite: an online, consistent copy while the server runs. PostgreSQL: pg_dump
+    /// --format=custom (needs PostgreSQL's client tools). Uploaded originals are in the
+    /// database and so in the backup.
     Backup { file: std::path::PathBuf },
-    /// Restore FILE (a backup of either kind) into the database at --database-url, which
-    /// must be new and empty. A SQLite backup may be restored into PostgreSQL as well.
+    /// Restore FILE (a backup) into the new, empty database at --database-url.
+    ///
+    /// A SQLite backup is copied table by table and checked, into SQLite or PostgreSQL; a
+    /// pg_dump archive is handed to pg_restore.
     Restore { file: std::path::PathBuf },
-    /// Copy every table from one database into a new, empty one (say SQLite to
-    /// PostgreSQL), keeping ids, one transaction per table; then compare the row count and
-    /// a checksum of every table. Stop the server first.
+    /// Copy every table into a new, empty database (say SQLite to PostgreSQL).
+    ///
+    /// Ids are kept, one transaction per table; then the row count and a checksum of
+    /// every table are compared. Stop the server first.
     CopyData {
         /// The database to copy, `sqlite://FILE` or `postgres://…`.
         #[arg(long)]
@@ -190,10 +194,22 @@ fn main() -> anyhow::Result<()> {
         .block_on(run(args, file))
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to standard output for the server, and to standard error for the other
+/// commands, whose standard output is their answer (a report, a table, the settings).
+fn init_logging(format: LogFormat, to_stdout: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let writer =
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+            if to_stdout {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(std::io::stderr())
+            }
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         // The request's span (request id, route, user) goes into each of its lines.
@@ -212,7 +228,10 @@ async fn run(args: Vec<std::ffi::OsString>, file: FileSettings) -> anyhow::Resul
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    init_logging(cli.global.log_format);
+    init_logging(
+        cli.global.log_format,
+        matches!(cli.command, Command::Serve(_)),
+    );
     if let Command::Config(ConfigCommand::Check(config)) = &cli.command {
         return config_check(&matches, &file, config);
     }
