@@ -436,7 +436,14 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
-                (TxInner::Sqlite(pool.begin().await?), Some(turn))
+                // IMMEDIATE: the write lock is taken (or waited for) before the first
+                // read, so a transaction that reads and then writes never finds its
+                // snapshot outdated by a writer of another connection or process
+                // (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+                (
+                    TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                    Some(turn),
+                )
             }
             Db::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
         };
