@@ -131,6 +131,11 @@ enum ImportCommand {
         /// proposals for the round's own decision (four eyes).
         #[arg(long)]
         historical_source: Option<String>,
+        /// The applicant of a row the preview asks about, as on the preview page:
+        /// `--applicant "CSV!B2=5026"` (a kommunenummer or org:ID). May be given more
+        /// than once.
+        #[arg(long = "applicant", value_name = "CELLE=SØKER")]
+        applicants: Vec<String>,
         file: std::path::PathBuf,
     },
     /// Import statistics from an SSB/KPR file (CSV, .xlsx, .xls, .ods, JSON-stat 2 or PX;
@@ -289,8 +294,20 @@ async fn run(args: Vec<std::ffi::OsString>, file: FileSettings) -> anyhow::Resul
             round,
             dry_run,
             historical_source,
+            applicants,
             file,
-        }) => import_allocations(store, round, dry_run, historical_source.as_deref(), &file).await,
+        }) => {
+            let choices = pairs(&applicants, "--applicant", "CELLE=SØKER", "\"CSV!B2=5026\"")?;
+            import_allocations(
+                store,
+                round,
+                dry_run,
+                historical_source.as_deref(),
+                &choices,
+                &file,
+            )
+            .await
+        }
         Command::Import(ImportCommand::Statistics {
             indicator,
             variables,
@@ -697,6 +714,7 @@ async fn import_allocations(
     round_id: i64,
     dry_run: bool,
     historical_source: Option<&str>,
+    applicants: &std::collections::BTreeMap<String, String>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     use tilskudd::app::uploads::{self, UploadKind};
@@ -728,7 +746,34 @@ async fn import_allocations(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    // The same use case as the preview page's «Hvem søker?»: only cells asked about.
+    let id = if applicants.is_empty() {
+        id
+    } else {
+        uploads::choose_applicants(&store, &settings, &officer, &actor, id, applicants)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", field_messages(&e)))?
+    };
     let (upload, body) = print_problems(&store, id).await?;
+    for q in &body.preview.questions {
+        let options = q
+            .options
+            .iter()
+            .map(|o| o.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "spørsmål: {}: «{}»: velg med --applicant \"{}=KOMMUNENUMMER\" (eller org:ID){}",
+            q.cell,
+            q.typed,
+            q.cell,
+            if options.is_empty() {
+                String::new()
+            } else {
+                format!("; forslag: {options}")
+            }
+        );
+    }
     let Some(table) = &body.preview.allocations else {
         anyhow::bail!("filen kunne ikke leses (opplasting {id} er tatt vare på)");
     };
@@ -763,6 +808,23 @@ async fn import_allocations(
     Ok(())
 }
 
+/// Repeated `KEY=VALUE` flags as a map (split at the last `=`).
+fn pairs(
+    given: &[String],
+    flag: &str,
+    shape: &str,
+    example: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut map = std::collections::BTreeMap::new();
+    for pair in given {
+        let Some((key, value)) = pair.rsplit_once('=') else {
+            anyhow::bail!("{flag} {pair:?}: skriv {shape}, for eksempel {example}");
+        };
+        map.insert(key.trim().to_string(), value.trim().to_string());
+    }
+    Ok(map)
+}
+
 /// The command line acts as an officer.
 fn command_line_officer() -> tilskudd::domain::user::Principal {
     tilskudd::domain::user::Principal {
@@ -794,15 +856,12 @@ async fn import_statistics(
     dry_run: bool,
     source: StatisticsSource,
 ) -> anyhow::Result<()> {
-    let mut choices = std::collections::BTreeMap::new();
-    for pair in variables {
-        let Some((text, code)) = pair.rsplit_once('=') else {
-            anyhow::bail!(
-                "--variable {pair:?}: skriv TEKST=INDIKATOR, for eksempel \"Brukere av hjemmetjenester=mottakere\""
-            );
-        };
-        choices.insert(text.trim().to_string(), code.trim().to_string());
-    }
+    let choices = pairs(
+        variables,
+        "--variable",
+        "TEKST=INDIKATOR",
+        "\"Brukere av hjemmetjenester=mottakere\"",
+    )?;
     use tilskudd::app::uploads::{self, Confirmed};
     let settings = UploadSettings::default();
     let actor = Actor::system("kommandolinjen (tilskudd import statistics)");

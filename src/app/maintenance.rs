@@ -252,7 +252,10 @@ pub async fn copy_data(
     to_schema: Option<&str>,
 ) -> anyhow::Result<String> {
     let source = Store::connect(from, from_schema).await?;
-    let pending = source.pending_migrations().await.unwrap_or_default();
+    // A database without tilskudd's migrations is not one to copy from.
+    let pending = source.pending_migrations().await.map_err(|e| {
+        anyhow::anyhow!("kilden er ikke en tilskudd-database (ingen migreringer funnet): {e}")
+    })?;
     if !pending.is_empty() {
         bail!(
             "kilden mangler {} migrering(er); kjør «tilskudd migrate --database-url …» mot den først.",

@@ -408,3 +408,92 @@ async fn a_contradiction_or_an_unknown_name_asks_and_the_choice_is_stored() {
         refused.status
     );
 }
+
+#[tokio::test]
+async fn the_command_line_answers_the_same_questions_with_applicant() {
+    let app = officer().await;
+    let round = open_round(&app, "2024 spør på kommandolinjen", 2024)
+        .await
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tildeling.csv");
+    std::fs::write(
+        &file,
+        "Kommunenummer;Søker;Tildelt\r\n5021;Holtålen;100\r\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let said = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let asked = app.cli(&["import", "allocations", "--round", &round, file]);
+    assert!(!asked.status.success(), "{}", said(&asked));
+    assert!(
+        said(&asked).contains(
+            "spørsmål: CSV!B2: «5021 / Holtålen»: velg med --applicant \"CSV!B2=KOMMUNENUMMER\""
+        ),
+        "{}",
+        said(&asked)
+    );
+    assert!(
+        said(&asked).contains("5026 Holtålen (navnet)"),
+        "{}",
+        said(&asked)
+    );
+
+    // A cell not asked about is refused by name, as through the API.
+    let wrong = app.cli(&[
+        "import",
+        "allocations",
+        "--round",
+        &round,
+        "--applicant",
+        "CSV!C2=5026",
+        file,
+    ]);
+    assert!(!wrong.status.success());
+    assert!(said(&wrong).contains("CSV!C2"), "{}", said(&wrong));
+    let malformed = app.cli(&[
+        "import",
+        "allocations",
+        "--round",
+        &round,
+        "--applicant",
+        "CSV!B2",
+        file,
+    ]);
+    assert!(
+        said(&malformed).contains("skriv CELLE=SØKER"),
+        "{}",
+        said(&malformed)
+    );
+
+    let stored = app.cli(&[
+        "import",
+        "allocations",
+        "--round",
+        &round,
+        "--applicant",
+        "CSV!B2=5026",
+        file,
+    ]);
+    assert!(stored.status.success(), "{}", said(&stored));
+    assert!(
+        said(&stored).contains("Søker valgt ved opplastingen: Holtålen"),
+        "{}",
+        said(&stored)
+    );
+    let body = app.get(&format!("/api/v1/rounds/{round}")).await.json();
+    let holtalen = body["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["applicant"] == "Holtålen")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(holtalen["proposed"], "100");
+}
