@@ -64,13 +64,13 @@ fn read_rows<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> anyhow::Re
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct DivisionCsv {
     kommunenummer: String,
     navn: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ChangeCsv {
     gammelt_nummer: String,
     gammelt_navn: String,
@@ -79,7 +79,7 @@ struct ChangeCsv {
     gjelder_fra: NaiveDate,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct OrganisationCsv {
     organisasjon: String,
     #[serde(rename = "type")]
@@ -88,13 +88,13 @@ struct OrganisationCsv {
     kommunenummer: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AllocationCsv {
     soker: String,
     tildelt_2019: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct DemoApplicationCsv {
     kommunenummer: String,
     soker: String,
@@ -104,7 +104,7 @@ struct DemoApplicationCsv {
     beskrivelse: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct DemoBudgetCsv {
     kommunenummer: String,
     kategori: String,
@@ -460,19 +460,19 @@ async fn load_statistics(tx: &mut Tx) -> anyhow::Result<usize> {
     )
     .await?;
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct Coordinator {
         aar: i32,
         mottakere: String,
         andel_med_koordinator_prosent: String,
     }
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct Plan {
         aar: i32,
         mottakere: String,
         andel_med_individuell_plan_prosent: String,
     }
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct Need {
         bistandsbehov: String,
         mottakere: String,
@@ -553,7 +553,7 @@ const SYNTHETIC_COLUMNS: [&str; 7] = [
     "andel_individuell_plan_prosent",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SyntheticCsv {
     kommunenummer: String,
     navn: String,

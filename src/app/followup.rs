@@ -108,7 +108,7 @@ async fn queue_notice(
 // ---- terms and letter texts ----
 
 /// The round's follow-up terms and letter texts as an officer edits them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TermsView {
     #[serde(flatten)]
     pub terms: FollowupTerms,
@@ -192,7 +192,7 @@ fn check_not_completed(round: &Round) -> AppResult<()> {
 }
 
 /// The letter texts as sent: `None` keeps a text as it is, an empty text restores the default.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct TemplatesInput {
     #[serde(default)]
     pub grant: Option<String>,
@@ -252,7 +252,7 @@ pub async fn set_templates(
 // ---- letters ----
 
 /// A letter as shown: issued (frozen), or a draft from the round's current text.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LetterView {
     pub application_id: i64,
     pub kind: LetterKind,
@@ -396,7 +396,7 @@ pub async fn set_letter_note(
 }
 
 /// What issuing or sending the letters of a round did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct LettersOutcome {
     pub issued: usize,
     pub queued: usize,
@@ -556,7 +556,7 @@ pub async fn answer(
 // ---- payments ----
 
 /// A payment or a repayment as typed or sent.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct MovementInput {
     #[serde(default)]
     pub date: Option<String>,
@@ -723,7 +723,7 @@ async fn record_movement(
 }
 
 /// A request for payment as sent.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct RequestInput {
     #[serde(
         default,
@@ -1126,7 +1126,7 @@ pub async fn complete(store: &Store, user: &Principal, round_id: i64) -> AppResu
 // ---- the overview ----
 
 /// One grant in the follow-up overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FollowupRow {
     pub application_id: i64,
     pub applicant: String,
@@ -1142,7 +1142,7 @@ pub struct FollowupRow {
     pub settled: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FollowupOverview {
     pub round_id: i64,
     pub phase: RoundPhase,
@@ -1153,7 +1153,7 @@ pub struct FollowupOverview {
     pub reconciles: Reconciliation,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct Reconciliation {
     /// granted = paid + outstanding
     pub granted_is_paid_plus_outstanding: bool,
@@ -1215,7 +1215,7 @@ pub async fn overview(
 }
 
 /// Everything about one grant's follow-up, for its page and the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GrantDetail {
     #[serde(flatten)]
     pub row: FollowupRow,

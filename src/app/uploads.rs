@@ -54,7 +54,7 @@ impl Default for UploadSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UploadKind {
     Application,
@@ -88,7 +88,7 @@ impl UploadKind {
 }
 
 /// A problem as the API and the preview page show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProblemOut {
     pub sheet: Option<String>,
     pub cell: Option<String>,
@@ -96,7 +96,7 @@ pub struct ProblemOut {
 }
 
 /// The application an upload would store.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationPreview {
     /// The applicant as it will be stored (`org:ID` or a kommunenummer).
     pub applicant_ref: Option<String>,
@@ -117,7 +117,7 @@ pub struct ApplicationPreview {
     pub org_number: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationPreviewRow {
     pub sheet: String,
     pub cell: String,
@@ -128,7 +128,7 @@ pub struct AllocationPreviewRow {
     pub amount: Kroner,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationsPreview {
     pub rows: Vec<AllocationPreviewRow>,
     pub total: Kroner,
@@ -143,7 +143,7 @@ pub struct AllocationsPreview {
 }
 
 /// One observation a statistics upload would store, and what it does to the stored one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatisticsRow {
     /// `CSV!C7`.
     pub cell: String,
@@ -164,7 +164,7 @@ pub struct StatisticsRow {
     pub old: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatisticsPreview {
     pub layout: Option<String>,
     /// The indicators in the file, by code.
@@ -186,7 +186,7 @@ pub struct StatisticsPreview {
 const CHANGED_SAMPLE: usize = 20;
 
 /// What an upload would store, and what is wrong with it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Preview {
     pub kind: UploadKind,
     pub format: Option<String>,
@@ -257,7 +257,7 @@ impl Preview {
 }
 
 /// The stored upload with its preview, as the API answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UploadBody {
     pub id: i64,
     /// `None` for statistics uploads.
@@ -291,7 +291,7 @@ impl UploadBody {
     /// Only for a preview this program has just written: what serialising
     /// [`UploadBody::new`] gives, byte for byte.
     pub fn fresh_json(upload: &Upload, stored_preview: &str) -> AppResult<Vec<u8>> {
-        #[derive(Serialize)]
+        #[derive(Serialize, schemars::JsonSchema)]
         struct Head<'a> {
             id: i64,
             round_id: Option<i64>,

@@ -84,7 +84,7 @@ const NBSP: char = '\u{a0}';
 const LINE_CAPACITY: usize = 128;
 
 /// Indicator values of one applicant, from a statistics snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Indicators {
     #[serde(default)]
     pub inhabitants: Option<Decimal>,
@@ -96,7 +96,7 @@ pub struct Indicators {
     pub coordinator_coverage_percent: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Claim {
     /// The application's id; unique within one allocation.
     pub id: i64,
@@ -116,7 +116,7 @@ pub struct Claim {
 }
 
 /// The formula's parameters, in kroner; none may be negative.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormulaParameters {
     pub base_amount: Decimal,
     pub per_inhabitant: Decimal,
@@ -128,7 +128,7 @@ pub struct FormulaParameters {
 
 /// How the pool is shared; stored as JSON with a `method` tag
 /// (`{"method":"rangert","cut_last":true}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Method {
     Manuell,
@@ -161,7 +161,7 @@ impl Method {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationInput {
     pub pool: Kroner,
     /// The rounding unit: a whole number of kroner, in practice 1, 10, 100 or 1 000 kr.
@@ -170,7 +170,7 @@ pub struct AllocationInput {
     pub claims: Vec<Claim>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClaimResult {
     pub id: i64,
     pub amount: Kroner,
@@ -181,7 +181,7 @@ pub struct ClaimResult {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationResult {
     /// In the order of the input claims.
     pub claims: Vec<ClaimResult>,
@@ -1085,7 +1085,7 @@ pub fn missing_figures(f: &FormulaParameters, ind: &Indicators) -> Vec<&'static 
 }
 
 /// One claim of a formula allocation that lacks figures the formula uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MissingFigures {
     pub id: i64,
     pub missing: Vec<String>,

@@ -11,7 +11,7 @@ use super::validation::{
     text_or_integer,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     /// Being written by the applicant; not yet seen by the officers.
@@ -184,7 +184,7 @@ pub const BUDGET_CATEGORIES: [&str; 5] = [
     "Annet",
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BudgetLineInput {
     #[serde(default)]
     pub category: String,
@@ -205,7 +205,7 @@ impl BudgetLineInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BudgetLine {
     pub category: String,
     pub description: String,
@@ -222,7 +222,7 @@ impl BudgetLine {
 }
 
 /// What a person typed into the application form or sent in the API body.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationInput {
     /// A kommunenummer, the name of a municipality or organisation, or `org:ID`.
     #[serde(default)]
@@ -388,7 +388,7 @@ impl ApplicationInput {
 }
 
 /// An officer's allocated amount for one application, with the version the officer saw.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationInput {
     #[serde(default, deserialize_with = "text_or_integer")]
     pub amount: String,
@@ -584,7 +584,7 @@ mod tests {
 }
 
 /// One application as a row of the round's table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApplicationSummary {
     pub id: i64,
     pub round_id: i64,
@@ -606,7 +606,7 @@ pub struct ApplicationSummary {
 }
 
 /// An application with everything the Søknad page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Application {
     #[serde(flatten)]
     pub summary: ApplicationSummary,

@@ -25,7 +25,7 @@ const MAX_COMMENT_CHARS: usize = 5000;
 const TOTAL_DECIMALS: u32 = 2;
 
 /// One criterion of a round (e.g. «Forankring i kommunens planverk», weight 2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Criterion {
     pub id: i64,
     pub name: String,
@@ -89,7 +89,7 @@ fn parse_decimal(text: &str, max_decimals: u32) -> Result<Decimal, String> {
 }
 
 /// A criterion as typed into the form or sent to the API.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CriterionInput {
     #[serde(default)]
     pub name: String,
@@ -135,7 +135,7 @@ impl CriterionInput {
 }
 
 /// One criterion's score as typed or sent.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScoreInput {
     pub criterion_id: i64,
     #[serde(default, deserialize_with = "text_or_integer")]
@@ -152,7 +152,7 @@ impl ScoreInput {
 }
 
 /// An assessment of one application as typed or sent (`PUT …/assessment`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AssessmentInput {
     #[serde(default)]
     pub scores: Vec<ScoreInput>,
@@ -288,7 +288,7 @@ impl AssessmentInput {
 
 /// A declaration of (im)partiality as typed or sent: `{"conflict": false}` or
 /// `{"conflict": true, "reason": "…"}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeclarationInput {
     #[serde(default)]
     pub conflict: Option<bool>,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Who does something: a logged-in user, or the system itself (sample data, CLI).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Actor {
     pub user_id: Option<i64>,
     pub name: String,
@@ -33,7 +33,7 @@ impl From<&super::user::Principal> for Actor {
 
 /// A change about to be recorded; the store adds the time and writes it in the same
 /// transaction as the change itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NewAuditEvent {
     pub actor: Actor,
     /// A stable code, e.g. `round.created`, `application.allocation_set`.

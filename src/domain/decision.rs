@@ -11,7 +11,7 @@ use super::refusal::Refusal;
 use super::scenario::ScenarioSpec;
 use super::validation::FieldErrors;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionStatus {
     /// Waiting for a godkjenner.
@@ -56,7 +56,7 @@ impl DecisionStatus {
 }
 
 /// One applicant as it was when the decision was proposed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FrozenApplicant {
     pub application_id: i64,
     pub applicant: String,
@@ -64,7 +64,7 @@ pub struct FrozenApplicant {
 }
 
 /// The statistics snapshot a formula used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FrozenSnapshot {
     pub id: i64,
     pub name: String,
@@ -74,7 +74,7 @@ pub struct FrozenSnapshot {
 /// Everything a decision rests on, stored as it was (JSON in `decisions.frozen`): the
 /// scenario's parameters, the engine's input (with every indicator value it used) and
 /// its result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FrozenDecision {
     pub scenario_id: i64,
     pub scenario_version: i64,

@@ -30,7 +30,9 @@ pub const REMINDER_DAYS_BEFORE_REPORT: u64 = 60;
 pub const APPEAL_WEEKS: u32 = 3;
 
 /// How and when a grant is paid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentPlan {
     /// Everything when the grant is accepted.
@@ -76,7 +78,7 @@ impl PaymentPlan {
 }
 
 /// The round's rules for what follows the decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FollowupTerms {
     /// The grant must be accepted by this day (inclusive).
     pub acceptance_deadline: Option<NaiveDate>,
@@ -111,7 +113,7 @@ impl Default for FollowupTerms {
 }
 
 /// The follow-up terms as typed in the form or sent in the API body.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FollowupTermsInput {
     #[serde(default)]
     pub acceptance_deadline: Option<String>,
@@ -243,7 +245,9 @@ impl FollowupTermsInput {
 }
 
 /// Where the recipient's final report stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     #[default]
@@ -772,14 +776,14 @@ pub fn repayment_claim(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RepaymentClaim {
     pub amount: Kroner,
     pub due: NaiveDate,
 }
 
 /// Something late, for the follow-up page's «forfalt» list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Overdue {
     Repayment { due: NaiveDate },
@@ -825,7 +829,7 @@ impl Reminder {
 }
 
 /// One line of the final report: what was spent on one budget line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpentLine {
     pub category: String,
     #[serde(default)]
@@ -834,7 +838,7 @@ pub struct SpentLine {
 }
 
 /// The recipient's final report (sluttrapport).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FinalReport {
     pub lines: Vec<SpentLine>,
     pub narrative: String,
@@ -848,14 +852,14 @@ impl FinalReport {
 }
 
 /// What was spent as sent: one amount, or one per budget line.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SpentInput {
     Total(#[serde(deserialize_with = "text_or_integer")] String),
     Lines(Vec<SpentLineInput>),
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpentLineInput {
     #[serde(default)]
     pub category: String,
@@ -866,7 +870,7 @@ pub struct SpentLineInput {
 }
 
 /// The final report as typed or sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FinalReportInput {
     pub spent: SpentInput,
     #[serde(default)]
@@ -952,7 +956,7 @@ fn parse_spent(errors: &mut FieldErrors, field: &str, label: &str, text: &str) -
 }
 
 /// One grant in the follow-up overview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FollowupLine {
     pub granted: Kroner,
     pub paid: Kroner,
@@ -1010,7 +1014,7 @@ impl FollowupLine {
 }
 
 /// The sums over a round, and whether they reconcile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, schemars::JsonSchema)]
 pub struct FollowupTotals {
     pub granted: Kroner,
     pub paid: Kroner,

@@ -13,7 +13,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Exactly four digits, leading zero kept (0301 Oslo).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Kommunenummer(String);
 
@@ -73,14 +75,14 @@ impl From<Kommunenummer> for String {
 }
 
 /// A municipality as it was in one division (inndeling).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Municipality {
     pub number: Kommunenummer,
     pub name: String,
 }
 
 /// One row of SSB's code changes: `old` became (part of) `new` on `effective`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CodeChange {
     pub old_number: Kommunenummer,
     pub old_name: String,
@@ -90,7 +92,7 @@ pub struct CodeChange {
 }
 
 /// Where a number of one year is found in a later division.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Successor {
     /// The same number still exists (perhaps with a new name).
@@ -119,7 +121,7 @@ impl Successor {
 }
 
 /// A municipality of an earlier year that is (part of) one of a later division.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Predecessor {
     pub number: Kommunenummer,
     pub name: String,
@@ -135,7 +137,7 @@ pub struct Register {
 }
 
 /// One line of a municipality's history, for the register page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
     pub effective: NaiveDate,
     pub from: Vec<Municipality>,
@@ -143,7 +145,7 @@ pub struct HistoryEntry {
     pub kind: ChangeKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Renamed,

@@ -12,7 +12,7 @@ use super::validation::FieldErrors;
 use super::words::kroner_in_words;
 
 /// A letter ready to print: every text already filled in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Letter {
     /// Document title (PDF metadata and the page heading), e.g. "Tilskuddsbrev".
     pub title: String,
@@ -30,7 +30,7 @@ pub struct Letter {
     pub signature: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "content", rename_all = "snake_case")]
 pub enum LetterBlock {
     /// A section heading (bold).
@@ -64,7 +64,7 @@ impl Letter {
 }
 
 /// A grant (the amount is above zero) or a rejection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LetterKind {
     Grant,

@@ -573,6 +573,21 @@ impl Serialize for Kroner {
     }
 }
 
+/// In the API an amount is decimal text in kroner: `"13914871"`, `"125000.50"`.
+impl schemars::JsonSchema for Kroner {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Kroner".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$",
+            "description": "Beløp i kroner som desimaltekst, høyst to desimaler (øre)."
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Kroner {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;

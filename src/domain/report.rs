@@ -17,7 +17,7 @@ use super::kommune::{Kommunenummer, Predecessor, Register, Successor};
 use super::statistics::{self, SYNTHETIC_LABEL, Symbol, Value};
 
 /// A round whose grants the report counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ReportRound {
     pub id: i64,
     pub name: String,
@@ -64,7 +64,7 @@ pub struct ReportInput<'a> {
 }
 
 /// One coverage indicator of one municipality over the report's years.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Coverage {
     /// One value per year of [`Report::years`].
     pub by_year: Vec<Value>,
@@ -79,7 +79,7 @@ pub struct Coverage {
     pub change_pp: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MunicipalityRow {
     pub kommunenummer: String,
     pub name: String,
@@ -101,14 +101,14 @@ pub struct MunicipalityRow {
 }
 
 /// A grant that cannot be put on one municipality of the chosen division.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct UnattributedGrant {
     pub applicant: String,
     pub amount: Kroner,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NationalYear {
     pub year: i32,
     pub recipients: Value,
@@ -117,7 +117,7 @@ pub struct NationalYear {
 }
 
 /// How figures of earlier years were put on the chosen division.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MappingLine {
     pub kommunenummer: String,
     pub name: String,
@@ -128,7 +128,7 @@ pub struct MappingLine {
 }
 
 /// A municipality split between several of the chosen division: its figures stay apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SplitLine {
     pub kommunenummer: String,
     pub name: String,
@@ -136,7 +136,7 @@ pub struct SplitLine {
     pub became: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ScatterPoint {
     pub kommunenummer: String,
     pub name: String,
@@ -146,7 +146,7 @@ pub struct ScatterPoint {
     pub change_pp: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Correlation {
     /// What is correlated with funding per recipient.
     pub against: String,
@@ -157,7 +157,7 @@ pub struct Correlation {
     pub spearman: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub division_year: i32,
     /// The grant year: the (first) round's year. «Before» is the year before it.

@@ -26,7 +26,7 @@ pub const DEFAULT_SCHEME: &str = "Styrking av habilitering og rehabilitering i k
 /// Issuing the letters starts the follow-up (acceptance, payments, reports); after that
 /// the amounts are bound by the letters and no amendment is made here. The round is
 /// completed when every grant is settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundPhase {
     /// Being prepared; not visible to municipalities.
@@ -324,7 +324,7 @@ pub const ROUNDING_UNITS: [i64; 4] = [1, 10, 100, 1000];
 
 /// What a person typed into the round form or sent in the API body; every field as text
 /// so that a mistake can be shown back exactly as typed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoundInput {
     #[serde(default)]
     pub name: String,
@@ -473,7 +473,7 @@ pub fn parse_rounding_unit(text: &str) -> Result<Kroner, String> {
 }
 
 /// The key figures of a round, derived from its pool and its applications.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RoundTotals {
     /// The round's own `pool`; not repeated when the totals are written beside the round.
     #[serde(skip)]
@@ -721,7 +721,7 @@ mod tests {
 }
 
 /// A round as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Round {
     pub id: i64,
     pub scheme: String,
@@ -795,7 +795,7 @@ impl Round {
 }
 
 /// A round with its key figures, for lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RoundOverview {
     pub round: Round,
     pub totals: RoundTotals,

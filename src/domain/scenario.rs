@@ -41,13 +41,13 @@ pub const METHODS: [(&str, &str); 5] = [
 ];
 
 /// An amount in a JSON map: text or a whole number, like every amount in the API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct AmountText(#[serde(deserialize_with = "text_or_integer")] pub String);
 
 /// A scenario as sent by the API (and built from the form): every value as text so that a
 /// mistake can be named and shown back.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioInput {
     #[serde(default)]
@@ -61,7 +61,7 @@ pub struct ScenarioInput {
     pub parameters: ScenarioParameters,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioParameters {
     // formel
@@ -94,7 +94,7 @@ pub struct ScenarioParameters {
 }
 
 /// A validated scenario; stored as JSON in `scenarios.parameters`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioSpec {
     pub name: String,
     pub method: Method,
@@ -443,13 +443,13 @@ pub struct ComparedScenario<'a> {
 }
 
 /// One applicant's line in the comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ComparisonLine {
     pub application_id: i64,
     pub cells: Vec<ComparisonCell>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ComparisonCell {
     pub scenario_id: i64,
     /// `None` when the application was not part of this scenario (added later).
@@ -461,13 +461,15 @@ pub struct ComparisonCell {
 }
 
 /// A signed difference from the baseline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Difference {
     /// Kroner, signed, as a decimal string.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
     pub kroner: Decimal,
     /// Percent of the baseline amount with one decimal; `None` when the baseline is 0 kr.
     #[serde(with = "rust_decimal::serde::str_option")]
+    #[schemars(with = "Option<String>")]
     pub percent: Option<Decimal>,
 }
 
@@ -609,7 +611,7 @@ pub struct ScenarioOutcome<'a> {
 }
 
 /// A scenario's column heading in the comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ComparedHead {
     pub id: i64,
     pub name: String,
@@ -622,7 +624,7 @@ pub struct ComparedHead {
     pub unallocated_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ComparisonRow {
     pub application_id: i64,
     pub applicant: String,
@@ -631,7 +633,7 @@ pub struct ComparisonRow {
     pub cells: Vec<ComparisonCell>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub round_id: i64,
     pub pool: Kroner,

@@ -31,7 +31,7 @@ pub const SYNTHETIC_LABEL: &str = "syntetiske demotall";
 /// What a reader is told wherever synthetic per-municipality figures are shown.
 pub const SYNTHETIC_WARNING: &str = "Kildene gir bare nasjonale tall. Tallene per kommune som er merket «syntetiske demotall» er oppdiktet for å vise fordelingsformelen og rapportene. De er ikke offisiell statistikk og må ikke brukes som det.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     /// A count of people (`antall`).
@@ -144,6 +144,21 @@ impl Serialize for Symbol {
     }
 }
 
+/// SSB's symbols for a figure that is not there.
+impl schemars::JsonSchema for Symbol {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Symbol".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": Symbol::ALL.map(Symbol::as_str),
+            "description": "SSBs symbol for et tall som mangler: `..` mangler, `.` ikke aktuelt, `:` skjult, `-` null."
+        })
+    }
+}
+
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -151,7 +166,7 @@ impl fmt::Display for Symbol {
 }
 
 /// A cell of a statistics table: a number, or a symbol saying why there is none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     Number(Decimal),

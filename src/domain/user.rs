@@ -5,7 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use super::validation::{FieldErrors, optional_text, required_text};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Users, organisations and the register.
@@ -55,7 +67,7 @@ impl Role {
 }
 
 /// Who is making a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Principal {
     pub user_id: i64,
     pub username: String,
@@ -204,7 +216,7 @@ pub fn check_new_password(username: &str, password: &str) -> Result<(), String> 
 }
 
 /// What an admin typed into the user form or sent in the API body.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserInput {
     #[serde(default)]
     pub username: String,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 /// One problem with one input field. `field` is the API name (`pool`, `lines[2].applied`),
 /// `message` is Norwegian and names the field in words a user recognises.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -181,7 +181,7 @@ pub fn optional_text_or_integer<'de, D>(deserializer: D) -> Result<Option<String
 where
     D: serde::Deserializer<'de>,
 {
-    #[derive(serde::Deserialize)]
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
     struct Wrap(#[serde(deserialize_with = "text_or_integer")] String);
     let value: Option<Wrap> = serde::Deserialize::deserialize(deserializer)?;
     Ok(value.map(|w| w.0))

@@ -9,7 +9,7 @@ use super::{CellValue, Grid, Problem, Workbook};
 use crate::domain::Kroner;
 use crate::domain::kommune::Kommunenummer;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationRow {
     pub sheet: String,
     /// Where the amount stood (`C7`).
@@ -24,7 +24,7 @@ pub struct AllocationRow {
     pub amount: Kroner,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParsedAllocations {
     pub rows: Vec<AllocationRow>,
     pub total: Kroner,

@@ -22,7 +22,7 @@ use crate::domain::money::DecimalMark;
 use crate::domain::validation::FieldErrors;
 
 /// What the workbook says, before the applicant is matched to the register.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParsedApplication {
     pub input: ApplicationInput,
     pub applicant_name: Option<String>,
@@ -54,7 +54,7 @@ pub struct TextAmounts {
 /// The budget table's columns and each line's row: the cell of a line's field
 /// (`budget_lines[3].applied` → `Budsjett!E7`) is worked out when a message needs it,
 /// instead of a map entry per field of 10 000 lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BudgetCells {
     pub sheet: String,
     pub category: u32,

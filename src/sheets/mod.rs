@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 /// One cell's value as read from a file. Numbers are kept as the decimal text of the
 /// stored value (the shortest form that reads back to the same number), never as a float.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "t", content = "v")]
 pub enum CellValue {
     Text(String),
@@ -81,10 +81,12 @@ impl CellValue {
 }
 
 /// One sheet as a sparse table; rows and columns count from 0.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Grid {
     pub name: String,
+    /// `[row, column, value]` for each cell that has a value.
     #[serde(with = "cell_list")]
+    #[schemars(with = "Vec<(u32, u32, CellValue)>")]
     pub cells: BTreeMap<(u32, u32), CellValue>,
     /// Rows and columns the file hides (a filter, or hidden by hand); see [`hidden`].
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
@@ -121,7 +123,7 @@ mod cell_list {
 }
 
 /// What the reader process writes to its standard output.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReaderOutput {
     Workbook(Workbook),
@@ -208,7 +210,7 @@ impl Grid {
 }
 
 /// A whole workbook as read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Workbook {
     pub format: String,
     pub sheets: Vec<Grid>,
@@ -245,7 +247,7 @@ pub fn column_name(col: u32) -> String {
     name
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -253,7 +255,7 @@ pub enum Severity {
 }
 
 /// One problem found in an upload, named by sheet and cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Problem {
     pub severity: Severity,
     pub sheet: Option<String>,

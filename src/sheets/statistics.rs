@@ -28,7 +28,7 @@ use crate::domain::statistics::{
     self as stats, COUNTRY, Indicator, Observation, Symbol, Unit, Value,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     Long,

@@ -42,7 +42,7 @@ impl CriterionRow {
 }
 
 /// One criterion with one application's score on it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CriterionScore {
     #[serde(flatten)]
     pub criterion: Criterion,
@@ -54,7 +54,7 @@ pub struct CriterionScore {
 
 /// An application's assessment: every criterion of its round with the score given (if
 /// any), the weighted total once all are scored, and the recommendation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ApplicationAssessment {
     pub application_id: i64,
     pub criteria: Vec<CriterionScore>,
@@ -66,7 +66,7 @@ pub struct ApplicationAssessment {
 }
 
 /// An officer's declaration of impartiality (habilitetserklæring) for one application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Declaration {
     pub user_id: i64,
     pub user_name: String,

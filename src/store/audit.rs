@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Store, Tx, sql};
 use crate::domain::audit::NewAuditEvent;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct AuditEvent {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,

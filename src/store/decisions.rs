@@ -12,7 +12,7 @@ use crate::domain::audit::Actor;
 use crate::domain::decision::{DecisionStatus, FrozenDecision};
 
 /// A decision with what it rests on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Decision {
     pub id: i64,
     pub round_id: i64,

@@ -454,7 +454,7 @@ pub async fn insert_acceptance(
 }
 
 /// A payment, request or repayment as listed for an application.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Payment {
     pub id: i64,
     pub date: NaiveDate,
@@ -611,7 +611,7 @@ struct RoundPaymentRow {
 }
 
 /// A request for payment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct PaymentRequest {
     pub id: i64,
     pub application_id: i64,
@@ -805,7 +805,7 @@ impl super::Store {
 // ---- final reports ----
 
 /// The final report as stored, with its review.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct StoredReport {
     pub id: i64,
     pub status: ReportStatus,

@@ -10,7 +10,7 @@ use crate::domain::county;
 use crate::domain::kommune::{Kommunenummer, Municipality, Register, name_matches};
 
 /// One entry of the applicant choice list on the application form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApplicantChoice {
     /// What the form sends: a kommunenummer or `org:ID`.
     pub value: String,

@@ -48,7 +48,7 @@ pub async fn enqueue(tx: &mut Tx, mail: &NewMail<'_>) -> StoreResult<bool> {
 }
 
 /// A message as the outbox holds it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct OutboxMessage {
     pub id: i64,
     pub created_at: DateTime<Utc>,

@@ -20,7 +20,7 @@ use crate::domain::scenario::{ClaimSource, ScenarioSpec};
 use crate::domain::statistics as stats;
 
 /// A named, frozen copy of the statistics.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct SnapshotSummary {
     pub id: i64,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct SnapshotSummary {
 }
 
 /// A scenario as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StoredScenario {
     pub id: i64,
     pub round_id: i64,

@@ -23,7 +23,7 @@ pub struct NewObservation {
     pub synthetic: bool,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct ObservationRow {
     pub indicator_code: String,
     pub indicator_name: String,
@@ -38,7 +38,7 @@ pub struct ObservationRow {
 }
 
 /// An indicator with where its figures come from.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct IndicatorRow {
     pub code: String,
     pub name: String,
@@ -135,7 +135,9 @@ impl Store {
 
 /// What a statistics import does: observations new to the database, stored ones that
 /// get another value, and those that stay as they are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ImportCounts {
     pub new: usize,
     pub changed: usize,

@@ -30,7 +30,7 @@ pub struct NewUpload<'a> {
     pub source_url: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Upload {
     pub id: i64,
     pub round_id: Option<i64>,
@@ -62,7 +62,7 @@ impl Upload {
 }
 
 /// One stored version of an application.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct ApplicationVersion {
     pub version_no: i64,
     pub upload_id: Option<i64>,

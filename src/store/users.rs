@@ -10,7 +10,7 @@ use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::user::{Principal, Role, UserFields};
 
 /// A user as the admin pages and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UserSummary {
     pub id: i64,
     pub username: String,
@@ -51,7 +51,7 @@ pub struct LoginCandidate {
 }
 
 /// A personal API token, without its secret.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct ApiTokenSummary {
     pub id: i64,
     pub name: String,

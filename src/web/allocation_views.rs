@@ -12,9 +12,9 @@ use crate::domain::allocation::{
 use crate::domain::application::ApplicationSummary;
 use crate::domain::decision::{DecisionStatus, FrozenApplicant, FrozenSnapshot};
 use crate::domain::scenario::{Comparison, ScenarioOutcome, ScenarioSpec, parameters_text};
-use axum::response::Response;
 
 use crate::app::visibility as scope;
+use crate::domain::assessment::Criterion;
 use crate::domain::scenario::parse_compare_ids;
 use crate::domain::user::{Principal, Role};
 use crate::error::{AppError, AppResult};
@@ -23,6 +23,7 @@ use crate::store::{
     ApplicationAssessment, Decision, Declaration, StoredScenario, frozen_applicants,
 };
 use crate::web::AppState;
+use crate::web::openapi::{Download, Xlsx};
 
 /// Date and time in Norway, as officers read it.
 pub fn local_time(t: DateTime<Utc>) -> String {
@@ -32,7 +33,7 @@ pub fn local_time(t: DateTime<Utc>) -> String {
 }
 
 /// One applicant's amount in a scenario or a decision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AllocationLine {
     pub application_id: i64,
     pub applicant: String,
@@ -102,7 +103,7 @@ fn parameters_json(spec: &ScenarioSpec) -> Value {
 
 /// An applicant whose figures the formula lacks: `missing` names each figure
 /// (`innbyggertall`, `antall mottakere`, `koordinatordekning`), `text` all of them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MissingFiguresLine {
     pub application_id: i64,
     pub applicant: String,
@@ -132,7 +133,7 @@ fn missing_lines(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScenarioBody {
     pub id: i64,
     pub round_id: i64,
@@ -215,7 +216,7 @@ pub fn comparison(
     Comparison::new(round_id, pool, &outcomes, applications)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DecisionBody {
     pub id: i64,
     pub round_id: i64,
@@ -345,19 +346,24 @@ pub async fn comparison_for(
 }
 
 /// The comparison as an Excel workbook download.
-pub async fn comparison_xlsx(state: &AppState, comparison: &Comparison) -> AppResult<Response> {
+pub async fn comparison_xlsx(
+    state: &AppState,
+    comparison: &Comparison,
+) -> AppResult<Download<Xlsx>> {
     let round = state.store.round(comparison.round_id).await?;
     let bytes = comparison_workbook(&round, comparison)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("comparison workbook: {e}")))?;
-    let filename = format!("sammenligning-runde-{}.xlsx", round.id);
-    Ok(crate::web::responses::xlsx_response(bytes, &filename))
+    Ok(Download::new(
+        bytes,
+        format!("sammenligning-runde-{}.xlsx", round.id),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
 // Assessment, as the pages and the API show it
 
 /// An application's assessment as the API writes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AssessmentBody {
     #[serde(flatten)]
     pub assessment: ApplicationAssessment,
@@ -391,18 +397,34 @@ pub async fn assessment_body(
     })
 }
 
+/// A round's criteria and their weights' sum.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CriteriaBody {
+    pub round_id: i64,
+    pub total_weight: rust_decimal::Decimal,
+    pub criteria: Vec<Criterion>,
+}
+
+/// One criterion and its round.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CriterionBody {
+    pub round_id: i64,
+    #[serde(flatten)]
+    pub criterion: Criterion,
+}
+
 /// The round's criteria as the API writes them.
 pub async fn criteria_body(
     state: &AppState,
     user: &Principal,
     round_id: i64,
-) -> AppResult<serde_json::Value> {
+) -> AppResult<CriteriaBody> {
     scope::round(&state.store, user, round_id).await?;
     let criteria = state.store.criteria(round_id).await?;
     let total: rust_decimal::Decimal = criteria.iter().map(|c| c.weight).sum();
-    Ok(serde_json::json!({
-        "round_id": round_id,
-        "total_weight": total.normalize(),
-        "criteria": criteria,
-    }))
+    Ok(CriteriaBody {
+        round_id,
+        total_weight: total.normalize(),
+        criteria,
+    })
 }

@@ -234,6 +234,8 @@ pub struct RouteInfo {
     pub method: Method,
     pub path: String,
     pub access: Access,
+    /// How the route appears in the API's document (API routes only).
+    pub operation: Option<super::openapi::OperationFn>,
 }
 
 /// Builds a router in which every route states who may use it. The table of routes
@@ -260,7 +262,7 @@ macro_rules! route_methods {
                 H: Handler<T, AppState>,
                 T: 'static,
             {
-                self.add(Method::$method, path, access, on(axum::routing::MethodFilter::$method, handler))
+                self.add(Method::$method, path, access, on(axum::routing::MethodFilter::$method, handler), None)
             }
         )*
     };
@@ -269,12 +271,13 @@ macro_rules! route_methods {
 impl Routes {
     route_methods!(get => GET, post => POST, put => PUT, delete => DELETE);
 
-    fn add(
+    pub(super) fn add(
         mut self,
         method: Method,
         path: &'static str,
         access: Access,
         method_router: MethodRouter<AppState>,
+        operation: Option<super::openapi::OperationFn>,
     ) -> Self {
         let guarded = method_router.layer(middleware::from_fn(move |req: Request, next: Next| {
             check_access(access, req, next)
@@ -284,6 +287,7 @@ impl Routes {
             method,
             path: path.to_string(),
             access,
+            operation,
         });
         self
     }
@@ -295,7 +299,8 @@ impl Routes {
     }
 
     /// Prefixes every path (for nesting the API under `/api/v1`).
-    pub fn nest(mut self, prefix: &'static str, other: Routes) -> Self {
+    pub fn nest(mut self, prefix: &'static str, other: impl Into<Routes>) -> Self {
+        let other = other.into();
         self.router = self.router.nest(prefix, other.router);
         self.table.extend(other.table.into_iter().map(|mut r| {
             r.path = format!("{prefix}{}", r.path);
@@ -334,6 +339,17 @@ pub(super) fn came_over_https(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("proto=https"));
     forwarded_proto || forwarded
+}
+
+/// The client's address for login throttling, as an extractor (see [`client_address`]).
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
 }
 
 /// The client's address for login throttling: the TCP peer when the server knows it.

@@ -281,3 +281,75 @@ pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<
     serde_path_to_error::deserialize(value)
         .map_err(|err| json_field_error(&err.path().to_string(), &err.into_inner().to_string()))
 }
+
+/// A JSON body that may be left out: no body (or only whitespace) is `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::new(body), state)
+            .await
+            .map_err(|_| {
+                AppError::BadRequest(
+                    "Kunne ikke lese forespørselen (for stor eller avbrutt).".into(),
+                )
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let ApiJson(value) = ApiJson::from_request(request, state).await?;
+        Ok(OptionalJson(value))
+    }
+}
+
+/// The query string as `T`; a parameter of the wrong kind is a 422 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                AppError::invalid(
+                    &path,
+                    format!("Parameteren «{path}» i adressen har ugyldig verdi."),
+                )
+            })
+    }
+}
+
+/// A multipart form with a file; `F` describes its fields for the API's document.
+pub struct FileForm<F>(
+    pub axum::extract::Multipart,
+    pub std::marker::PhantomData<F>,
+);
+
+impl<S: Send + Sync, F> FromRequest<S> for FileForm<F> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(|multipart| FileForm(multipart, std::marker::PhantomData))
+            .map_err(|e| {
+                AppError::BadRequest(format!(
+                    "Forespørselen må være et multipart-skjema med filen i «file» ({}).",
+                    e.body_text()
+                ))
+            })
+    }
+}

@@ -1,10 +1,7 @@
 //! Downloads of the follow-up: a letter as PDF, a round's letters as ZIP, the payment
 //! file for the accounting system (CSV), and attachments as sent.
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-
-use super::responses::{attachment, csv_response};
+use super::openapi::{AnyFile, Csv, Download, Pdf, Zip};
 use crate::app::followup::LetterView;
 use crate::documents::{pdf::letter_pdf, zip_files};
 use crate::domain::round::Round;
@@ -33,7 +30,7 @@ fn pdf_error(e: impl std::fmt::Display) -> AppError {
 }
 
 /// The letter as PDF: an issued one as issued; a draft marked as a draft.
-pub fn letter_pdf_response(view: &LetterView) -> AppResult<Response> {
+pub fn letter_pdf_response(view: &LetterView) -> AppResult<Download<Pdf>> {
     let mut letter = view.letter.clone();
     if !view.issued {
         letter.title = format!("UTKAST – {}", letter.title);
@@ -50,18 +47,11 @@ pub fn letter_pdf_response(view: &LetterView) -> AppResult<Response> {
         &applicant,
         view.application_id,
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, attachment(&name)),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(Download::new(bytes, name))
 }
 
 /// Every issued letter of the round, one PDF each, in one ZIP file.
-pub fn letters_zip(round: &Round, letters: &[IssuedLetter]) -> AppResult<Response> {
+pub fn letters_zip(round: &Round, letters: &[IssuedLetter]) -> AppResult<Download<Zip>> {
     let mut entries = Vec::with_capacity(letters.len());
     for issued in letters {
         let bytes = letter_pdf(&issued.letter, issued.issued_at).map_err(pdf_error)?;
@@ -74,14 +64,7 @@ pub fn letters_zip(round: &Round, letters: &[IssuedLetter]) -> AppResult<Respons
     let zip = zip_files(&entries)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("ZIP-filen kunne ikke lages: {e}")))?;
     let name = format!("brev-{}-{}.zip", round.year, file_part(&round.name));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (header::CONTENT_DISPOSITION, attachment(&name)),
-        ],
-        zip,
-    )
-        .into_response())
+    Ok(Download::new(zip, name))
 }
 
 /// The columns of the payment file, as the README documents them.
@@ -101,7 +84,7 @@ pub const PAYMENT_COLUMNS: [&str; 10] = [
 /// The payments of a round for the agency's accounting system: UTF-8 with BOM,
 /// semicolons, CRLF, ISO dates, amounts with a decimal point and two decimals (a
 /// machine-readable file, not a spreadsheet view), text guarded against formulas.
-pub fn payments_csv(round: &Round, payments: &[RoundPayment]) -> Response {
+pub fn payments_csv(round: &Round, payments: &[RoundPayment]) -> Download<Csv> {
     let mut text = String::from(BOM);
     text.push_str(&PAYMENT_COLUMNS.join(";"));
     text.push_str("\r\n");
@@ -122,10 +105,12 @@ pub fn payments_csv(round: &Round, payments: &[RoundPayment]) -> Response {
         text.push_str(&fields.join(";"));
         text.push_str("\r\n");
     }
-    csv_response(
-        text,
-        &format!("utbetalinger-{}-{}.csv", round.year, file_part(&round.name)),
-    )
+    let mut file = Download::new(
+        text.into_bytes(),
+        format!("utbetalinger-{}-{}.csv", round.year, file_part(&round.name)),
+    );
+    file.content_type = Some("text/csv; charset=utf-8".into());
+    file
 }
 
 /// The content type an attachment is served with: what it said, where that is a kind of
@@ -152,18 +137,10 @@ fn served_content_type(said: &str) -> String {
 }
 
 /// An attachment as it was sent.
-pub fn document_response(document: Document) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                served_content_type(&document.content_type),
-            ),
-            (header::CONTENT_DISPOSITION, attachment(&document.filename)),
-        ],
-        document.content,
-    )
-        .into_response()
+pub fn document_response(document: Document) -> Download<AnyFile> {
+    let mut file = Download::new(document.content, document.filename);
+    file.content_type = Some(served_content_type(&document.content_type));
+    file
 }
 
 #[cfg(test)]

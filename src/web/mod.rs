@@ -11,6 +11,7 @@ pub mod csrf;
 mod extract;
 mod followup_files;
 mod observe;
+mod openapi;
 mod pages;
 pub mod report;
 mod response_cache;
@@ -117,7 +118,14 @@ fn routes() -> Routes {
         .get("/static/{*path}", Access::Public, assets::serve)
         .get("/favicon.ico", Access::Public, assets::favicon)
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .nest(
+            openapi::API_PREFIX,
+            api::routes().merge(openapi::ApiRoutes::default().get(
+                "/openapi.json",
+                Access::Public,
+                openapi::serve,
+            )),
+        )
 }
 
 /// The table of every route and who may use it; the access test walks it.

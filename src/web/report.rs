@@ -13,7 +13,7 @@ use crate::store::SnapshotSummary;
 
 /// The report's choices, as query parameters. Norwegian names on pages, English
 /// aliases for the API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReportQuery {
     /// Division year (`2024`); empty for the newest.
     #[serde(default, alias = "division")]

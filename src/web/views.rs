@@ -14,7 +14,7 @@ use crate::domain::validation::FieldErrors;
 use crate::store::AuditFilter;
 
 /// Where an applicant's kommunenummer of the round's year is today.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Today {
     Unchanged,
@@ -63,7 +63,7 @@ impl Today {
 }
 
 /// One application as a row of the round's table and of the API's round body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ApplicationRow {
     pub id: i64,
     pub applicant: String,
@@ -188,7 +188,7 @@ pub fn sort_rows(rows: &mut [ApplicationRow], key: SortKey, descending: bool) {
 }
 
 /// A round with its key figures, as the API writes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RoundBody {
     #[serde(flatten)]
     pub round: Round,
@@ -222,7 +222,7 @@ impl RoundBody {
 }
 
 /// An application as the API writes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ApplicationBody {
     #[serde(flatten)]
     pub row: ApplicationRow,
@@ -236,7 +236,7 @@ pub struct ApplicationBody {
     pub members: Vec<Municipality>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BudgetLineBody {
     pub category: String,
     pub description: String,
@@ -245,7 +245,7 @@ pub struct BudgetLineBody {
     pub applied: Kroner,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BudgetTotals {
     pub cost: Kroner,
     pub own_contribution: Kroner,
@@ -285,7 +285,7 @@ impl ApplicationBody {
 }
 
 /// One municipality number with its names per division and its recorded changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MunicipalityEntry {
     pub kommunenummer: String,
     pub name: String,
@@ -294,7 +294,7 @@ pub struct MunicipalityEntry {
     pub history: Vec<HistoryLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HistoryLine {
     pub effective: String,
     pub kind: &'static str,
@@ -365,7 +365,7 @@ pub fn search_municipalities(register: &Register, query: &str) -> Vec<Municipali
 }
 
 /// The filter as typed in the form or the query string (all optional).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct AuditQuery {
     #[serde(default)]
     pub user: Option<String>,

@@ -96,6 +96,7 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
             APPLICANT_OR_OFFICER,
         ),
         ("POST", "/api/v1/rounds/{id}/uploads", APPLICANT_OR_OFFICER),
+        ("GET", "/api/v1/openapi.json", PUBLIC),
         ("GET", "/api/v1/uploads/{id}", APPLICANT_OR_OFFICER),
         ("POST", "/api/v1/uploads/{id}/confirm", APPLICANT_OR_OFFICER),
         ("GET", "/api/v1/uploads/{id}/file", APPLICANT_OR_OFFICER),

@@ -15,6 +15,7 @@ mod followup;
 mod home;
 mod lifecycle;
 mod mail;
+mod openapi;
 mod operations;
 mod report;
 mod rounds;

@@ -19,7 +19,7 @@ use crate::store::Store;
 const SUGGESTIONS: usize = 4;
 
 /// A question the preview asks instead of picking an applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicantQuestion {
     /// The cell that names the applicant (`Søknad!B4`): the answer is sent under it.
     pub cell: String,
@@ -30,7 +30,7 @@ pub struct ApplicantQuestion {
     pub options: Vec<ApplicantOption>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicantOption {
     /// A kommunenummer or `org:ID`, as a choice is sent.
     pub value: String,

@@ -1,11 +1,10 @@
 //! The API's sessions, the caller's own account and tokens, and user administration.
 
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::parse_version;
 use crate::app::accounts::create_user_with_one_time_password;
@@ -16,14 +15,14 @@ use crate::security::new_token;
 use crate::store::{ApiTokenSummary, UserSummary};
 use crate::web::AppState;
 use crate::web::auth::{
-    Access, CurrentUser, Routes, clear_session_cookie, client_address, log_in, roles,
-    session_cookie,
+    Access, ClientAddress, CurrentUser, clear_session_cookie, log_in, roles, session_cookie,
 };
 use crate::web::extract::{ApiJson, Id};
+use crate::web::openapi::{ApiRoutes, Created, NoContent, WithCookie};
 
-pub fn routes() -> Routes {
+pub fn routes() -> ApiRoutes {
     let admin = Access::Roles(roles::ADMIN);
-    Routes::default()
+    ApiRoutes::default()
         .post("/session", Access::Public, create_session)
         .delete("/session", Access::Authenticated, delete_session)
         .get("/me", Access::Authenticated, me)
@@ -40,7 +39,7 @@ pub fn routes() -> Routes {
         .post("/users/{id}/password", admin, reset_password)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Credentials {
     #[serde(default)]
     username: String,
@@ -48,26 +47,38 @@ struct Credentials {
     password: String,
 }
 
-fn me_body(user: &crate::domain::user::Principal) -> serde_json::Value {
-    json!({
-        "id": user.user_id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": user.roles,
-        "organisation_id": user.organisation_id,
-        "must_change_password": user.must_change_password,
-    })
+/// The logged-in user.
+#[derive(Serialize, JsonSchema)]
+struct MeBody {
+    id: i64,
+    username: String,
+    display_name: String,
+    roles: Vec<crate::domain::user::Role>,
+    organisation_id: Option<i64>,
+    /// A one-time password must be changed (`PUT /me/password`) before anything else.
+    must_change_password: bool,
+}
+
+impl MeBody {
+    fn of(user: &crate::domain::user::Principal) -> Self {
+        MeBody {
+            id: user.user_id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            roles: user.roles.clone(),
+            organisation_id: user.organisation_id,
+            must_change_password: user.must_change_password,
+        }
+    }
 }
 
 /// `POST /api/v1/session` with `{"username", "password"}`: logs in and sets the cookie.
-async fn create_session(State(state): State<AppState>, request: Request) -> AppResult<Response> {
-    let address = client_address(request.extensions());
-    let headers = request.headers().clone();
-    let ApiJson(credentials) =
-        <ApiJson<Credentials> as axum::extract::FromRequest<AppState>>::from_request(
-            request, &state,
-        )
-        .await?;
+async fn create_session(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> AppResult<WithCookie<Json<MeBody>>> {
     let (principal, token) = log_in(
         &state,
         &credentials.username,
@@ -75,36 +86,33 @@ async fn create_session(State(state): State<AppState>, request: Request) -> AppR
         &address,
     )
     .await?;
-    let mut response = Json(me_body(&principal)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(&token, &headers, &state.auth),
-    );
-    Ok(response)
+    Ok(WithCookie {
+        cookie: session_cookie(&token, &headers, &state.auth),
+        answer: Json(MeBody::of(&principal)),
+    })
 }
 
 async fn delete_session(
     State(state): State<AppState>,
     CurrentUser(user, session): CurrentUser,
-) -> AppResult<Response> {
+) -> AppResult<WithCookie<NoContent>> {
     if let Some(hash) = session {
         state
             .store
             .delete_session(&hash, &Actor::from(&user))
             .await?;
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, clear_session_cookie());
-    Ok(response)
+    Ok(WithCookie {
+        cookie: clear_session_cookie(),
+        answer: NoContent,
+    })
 }
 
-async fn me(CurrentUser(user, _): CurrentUser) -> Json<serde_json::Value> {
-    Json(me_body(&user))
+async fn me(CurrentUser(user, _): CurrentUser) -> Json<MeBody> {
+    Json(MeBody::of(&user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct PasswordChange {
     #[serde(default)]
     current_password: String,
@@ -119,7 +127,7 @@ async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user, session): CurrentUser,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> AppResult<StatusCode> {
+) -> AppResult<NoContent> {
     let change = crate::app::accounts::PasswordChange {
         current: &body.current_password,
         new: &body.new_password,
@@ -128,7 +136,7 @@ async fn change_password(
     };
     crate::app::accounts::change_own_password(&state.store, &user, session.as_deref(), &change)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 async fn list_tokens(
@@ -138,7 +146,7 @@ async fn list_tokens(
     Ok(Json(state.store.api_tokens(user.user_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct NewToken {
     #[serde(default)]
     name: String,
@@ -149,7 +157,7 @@ async fn create_token(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     ApiJson(body): ApiJson<NewToken>,
-) -> AppResult<Response> {
+) -> AppResult<Created<NewTokenBody>> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid(
@@ -162,23 +170,42 @@ async fn create_token(
         .store
         .create_api_token(user.user_id, name, &hash, &Actor::from(&user))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "name": name, "token": token })),
-    )
-        .into_response())
+    Ok(Created::at(
+        format!("/api/v1/me/tokens/{id}"),
+        NewTokenBody {
+            id,
+            name: name.to_string(),
+            token,
+        },
+    ))
+}
+
+/// A new token; the only time its secret is shown.
+#[derive(Serialize, JsonSchema)]
+struct NewTokenBody {
+    id: i64,
+    name: String,
+    /// The secret, for `Authorization: Bearer …`.
+    token: String,
+}
+
+/// A user and the one-time password they log in with first; the only time it is shown.
+#[derive(Serialize, JsonSchema)]
+struct UserWithPassword {
+    user: UserSummary,
+    one_time_password: String,
 }
 
 async fn revoke_token(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<StatusCode> {
+) -> AppResult<NoContent> {
     state
         .store
         .revoke_api_token(user.user_id, id, &Actor::from(&user))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 async fn list_users(State(state): State<AppState>) -> AppResult<Json<Vec<UserSummary>>> {
@@ -194,19 +221,20 @@ async fn create_user(
     State(state): State<AppState>,
     CurrentUser(me, _): CurrentUser,
     ApiJson(input): ApiJson<UserInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<UserWithPassword>> {
     let (id, password) =
         create_user_with_one_time_password(&state.store, &input, &Actor::from(&me)).await?;
     let user = state.store.user(id).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/users/{id}"))],
-        Json(json!({ "user": user, "one_time_password": password })),
-    )
-        .into_response())
+    Ok(Created::at(
+        format!("/api/v1/users/{id}"),
+        UserWithPassword {
+            user,
+            one_time_password: password,
+        },
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct UserUpdate {
     #[serde(flatten)]
     input: UserInput,
@@ -253,9 +281,12 @@ async fn reset_password(
     State(state): State<AppState>,
     CurrentUser(me, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<UserWithPassword>> {
     let password =
         crate::app::accounts::reset_password(&state.store, id, &Actor::from(&me)).await?;
     let user = state.store.user(id).await?;
-    Ok(Json(json!({ "user": user, "one_time_password": password })))
+    Ok(Json(UserWithPassword {
+        user,
+        one_time_password: password,
+    }))
 }

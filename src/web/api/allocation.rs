@@ -1,28 +1,27 @@
 //! Scenarios, their comparison, decisions and statistics snapshots in the JSON API.
 
 use axum::Json;
-use axum::extract::{FromRequest, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 
-use super::created;
 use crate::domain::audit::Actor;
 use crate::domain::scenario::Comparison;
 use crate::domain::scenario::ScenarioInput;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::SnapshotSummary;
 use crate::web::AppState;
 use crate::web::allocation_views::{
     DecisionBody, ScenarioBody, comparison_for, comparison_xlsx, scenario_body,
 };
-use crate::web::auth::{Access, CurrentUser, Routes, roles};
-use crate::web::extract::{ApiJson, Id};
+use crate::web::auth::{Access, CurrentUser, roles};
+use crate::web::extract::{ApiJson, Id, OptionalJson};
+use crate::web::openapi::{ApiRoutes, Created, Download, NoContent, Xlsx};
 
-pub fn routes() -> Routes {
+pub fn routes() -> ApiRoutes {
     let office = Access::Roles(roles::OFFICE);
     let officer = Access::Roles(roles::OFFICER);
     let approver = Access::Roles(roles::APPROVER);
-    Routes::default()
+    ApiRoutes::default()
         .get("/rounds/{id}/scenarios", office, list_scenarios)
         .post("/rounds/{id}/scenarios", officer, create_scenario)
         .get("/rounds/{id}/scenarios/compare", office, compare)
@@ -57,12 +56,12 @@ async fn create_scenario(
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
     ApiJson(input): ApiJson<ScenarioInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<ScenarioBody>> {
     let spec = input.validate()?;
     let id =
         crate::app::scenarios::create(&state.store, round_id, &spec, &Actor::from(&user)).await?;
     let body = scenario_body(&state, state.store.scenario(id).await?).await?;
-    Ok(created(format!("/api/v1/scenarios/{id}"), body))
+    Ok(Created::at(format!("/api/v1/scenarios/{id}"), body))
 }
 
 async fn get_scenario(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<ScenarioBody>> {
@@ -75,9 +74,9 @@ async fn delete_scenario(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<NoContent> {
     crate::app::scenarios::delete(&state.store, id, &Actor::from(&user)).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    Ok(NoContent)
 }
 
 async fn recompute(
@@ -105,48 +104,31 @@ async fn compare_xlsx(
     State(state): State<AppState>,
     Id(round_id): Id,
     RawQuery(query): RawQuery,
-) -> AppResult<Response> {
+) -> AppResult<Download<Xlsx>> {
     let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
     comparison_xlsx(&state, &comparison).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ProposeBody {
     #[serde(default)]
     reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ReviewBody {
     #[serde(default)]
     comment: Option<String>,
 }
 
-/// An optional JSON body: none at all is the same as `{}`.
-async fn optional_body<T: serde::de::DeserializeOwned + Default>(
-    request: axum::extract::Request,
-) -> AppResult<T> {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| {
-        AppError::BadRequest("Kunne ikke lese forespørselen (for stor eller avbrutt).".into())
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-    let ApiJson(body) = ApiJson::<T>::from_request(request, &()).await?;
-    Ok(body)
-}
-
 async fn propose(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(scenario_id): Id,
-    request: axum::extract::Request,
-) -> AppResult<Response> {
-    let body: ProposeBody = optional_body(request).await?;
+    OptionalJson(body): OptionalJson<ProposeBody>,
+) -> AppResult<Created<DecisionBody>> {
     let id = crate::app::decisions::propose(
         &state.store,
         scenario_id,
@@ -155,16 +137,15 @@ async fn propose(
     )
     .await?;
     let decision = DecisionBody::new(&state.store.decision(id).await?);
-    Ok(created(format!("/api/v1/decisions/{id}"), decision))
+    Ok(Created::at(format!("/api/v1/decisions/{id}"), decision))
 }
 
 async fn approve(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    request: axum::extract::Request,
+    OptionalJson(body): OptionalJson<ReviewBody>,
 ) -> AppResult<Json<DecisionBody>> {
-    let body: ReviewBody = optional_body(request).await?;
     crate::app::decisions::approve(
         &state.store,
         id,
@@ -179,9 +160,8 @@ async fn return_decision(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    request: axum::extract::Request,
+    OptionalJson(body): OptionalJson<ReviewBody>,
 ) -> AppResult<Json<DecisionBody>> {
-    let body: ReviewBody = optional_body(request).await?;
     crate::app::decisions::return_decision(
         &state.store,
         id,
@@ -216,7 +196,7 @@ async fn list_snapshots(State(state): State<AppState>) -> AppResult<Json<Vec<Sna
     Ok(Json(state.store.snapshots().await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SnapshotBody {
     #[serde(default)]
@@ -229,7 +209,7 @@ async fn create_snapshot(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     ApiJson(body): ApiJson<SnapshotBody>,
-) -> AppResult<Response> {
+) -> AppResult<Created<SnapshotSummary>> {
     let id = crate::app::scenarios::create_snapshot(
         &state.store,
         &body.name,
@@ -237,7 +217,7 @@ async fn create_snapshot(
         &Actor::from(&user),
     )
     .await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/statistics/snapshots/{id}"),
         state.store.snapshot(id).await?,
     ))

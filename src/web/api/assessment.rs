@@ -3,24 +3,23 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
-use super::created;
 use crate::app::visibility as scope;
 use crate::domain::assessment::{AssessmentInput, CriterionInput, DeclarationInput};
 use crate::domain::audit::Actor;
 use crate::error::AppResult;
 use crate::web::AppState;
-use crate::web::allocation_views::{AssessmentBody, assessment_body, criteria_body};
-use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::allocation_views::{
+    AssessmentBody, CriteriaBody, CriterionBody, assessment_body, criteria_body,
+};
+use crate::web::auth::{Access, CurrentUser, roles};
 use crate::web::extract::{ApiJson, Id};
+use crate::web::openapi::{ApiRoutes, Created, NoContent};
 
-pub fn routes() -> Routes {
+pub fn routes() -> ApiRoutes {
     let office = Access::Roles(roles::OFFICE);
     let officer = Access::Roles(roles::OFFICER);
-    Routes::default()
+    ApiRoutes::default()
         .get("/rounds/{id}/criteria", office, list_criteria)
         .post("/rounds/{id}/criteria", officer, add_criterion)
         .put("/criteria/{id}", officer, update_criterion)
@@ -43,15 +42,16 @@ async fn list_criteria(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<CriteriaBody>> {
     Ok(Json(criteria_body(&state, &user, round_id).await?))
 }
 
-async fn criterion_body(state: &AppState, id: i64) -> AppResult<serde_json::Value> {
+async fn criterion_body(state: &AppState, id: i64) -> AppResult<CriterionBody> {
     let (round_id, criterion) = state.store.criterion(id).await?;
-    let mut value = serde_json::to_value(criterion).unwrap_or_default();
-    value["round_id"] = json!(round_id);
-    Ok(value)
+    Ok(CriterionBody {
+        round_id,
+        criterion,
+    })
 }
 
 async fn add_criterion(
@@ -59,13 +59,13 @@ async fn add_criterion(
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
     ApiJson(input): ApiJson<CriterionInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<CriterionBody>> {
     scope::round(&state.store, &user, round_id).await?;
     let fields = input.validate()?;
     let id =
         crate::app::assessment::add_criterion(&state.store, round_id, &fields, &Actor::from(&user))
             .await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/criteria/{id}"),
         criterion_body(&state, id).await?,
     ))
@@ -76,7 +76,7 @@ async fn update_criterion(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(input): ApiJson<CriterionInput>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<CriterionBody>> {
     state.store.criterion(id).await?;
     let fields = input.validate()?;
     crate::app::assessment::update_criterion(&state.store, id, &fields, &Actor::from(&user))
@@ -88,9 +88,9 @@ async fn delete_criterion(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<NoContent> {
     crate::app::assessment::delete_criterion(&state.store, id, &Actor::from(&user)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(NoContent)
 }
 
 async fn get_assessment(
@@ -124,7 +124,7 @@ async fn declare(
     Ok(Json(assessment_body(&state, &user, id).await?))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct LiftBody {
     #[serde(default)]
     reason: Option<String>,

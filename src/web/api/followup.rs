@@ -3,13 +3,10 @@
 //! follow-up overview, the payment file for the accounting system, and the outbox.
 
 use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
+use axum::extract::State;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use super::created;
 use crate::app::followup::{
     self, FollowupOverview, GrantDetail, LetterView, LettersOutcome, MovementInput, ReportSource,
     RequestInput, TemplatesInput, TermsView,
@@ -18,18 +15,18 @@ use crate::app::visibility as scope;
 use crate::domain::followup::{FinalReportInput, FollowupTermsInput};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
-use crate::web::auth::{Access, CurrentUser, Routes, roles};
-use crate::web::extract::{ApiJson, Id, JsonOrForm};
+use crate::web::auth::{Access, CurrentUser, roles};
+use crate::web::extract::{ApiJson, ApiQuery, Id, JsonOrForm};
 use crate::web::followup_files;
-use crate::web::responses::xlsx_response;
+use crate::web::openapi::{AnyFile, ApiRoutes, Created, Csv, Download, NoContent, Pdf, Xlsx, Zip};
 
-pub fn routes() -> Routes {
+pub fn routes() -> ApiRoutes {
     let read = Access::Roles(roles::ALL);
     let office = Access::Roles(roles::OFFICE);
     let officer = Access::Roles(roles::OFFICER);
     let applicant = Access::Roles(roles::APPLICANT);
     let either = Access::Roles(roles::APPLICANT_OR_OFFICER);
-    Routes::default()
+    ApiRoutes::default()
         .get("/rounds/{id}/followup", read, overview)
         .get("/rounds/{id}/followup-terms", office, get_terms)
         .put("/rounds/{id}/followup-terms", officer, put_terms)
@@ -143,7 +140,7 @@ async fn issue(
     Ok(Json(outcome))
 }
 
-async fn letters_zip(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+async fn letters_zip(State(state): State<AppState>, Id(id): Id) -> AppResult<Download<Zip>> {
     let round = state.store.round(id).await?;
     let letters = state.store.issued_letters(id).await?;
     if letters.is_empty() {
@@ -154,7 +151,7 @@ async fn letters_zip(State(state): State<AppState>, Id(id): Id) -> AppResult<Res
     followup_files::letters_zip(&round, &letters)
 }
 
-async fn payments_csv(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+async fn payments_csv(State(state): State<AppState>, Id(id): Id) -> AppResult<Download<Csv>> {
     let round = state.store.round(id).await?;
     let payments = state.store.round_payments(id).await?;
     Ok(followup_files::payments_csv(&round, &payments))
@@ -164,9 +161,19 @@ async fn complete(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<Completed>> {
     followup::complete(&state.store, &user, id).await?;
-    Ok(Json(json!({"round_id": id, "phase": "completed"})))
+    Ok(Json(Completed {
+        round_id: id,
+        phase: crate::domain::round::RoundPhase::Completed,
+    }))
+}
+
+/// The round is completed.
+#[derive(Serialize, JsonSchema)]
+struct Completed {
+    round_id: i64,
+    phase: crate::domain::round::RoundPhase,
 }
 
 async fn grant_detail(
@@ -185,7 +192,7 @@ async fn get_letter(
     Ok(Json(followup::letter(&state.store, &user, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct NoteBody {
     #[serde(default)]
     note: Option<String>,
@@ -207,12 +214,12 @@ async fn letter_pdf(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<Download<Pdf>> {
     let view = followup::letter(&state.store, &user, id).await?;
     followup_files::letter_pdf_response(&view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AcceptanceBody {
     accepted: bool,
@@ -226,7 +233,7 @@ async fn acceptance(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(body): ApiJson<AcceptanceBody>,
-) -> AppResult<Response> {
+) -> AppResult<Created<GrantDetail>> {
     followup::answer(
         &state.store,
         &user,
@@ -236,7 +243,7 @@ async fn acceptance(
     )
     .await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/applications/{id}/followup"),
         detail,
     ))
@@ -248,10 +255,10 @@ async fn payment(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(input): ApiJson<MovementInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<GrantDetail>> {
     let payment_id = followup::record_payment(&state.store, &user, id, &input).await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/applications/{id}/followup#payment-{payment_id}"),
         detail,
     ))
@@ -264,7 +271,7 @@ async fn payment_request(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     form: JsonOrForm<RequestInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<GrantDetail>> {
     let request_id = followup::request_payment(
         &state.store,
         &user,
@@ -274,13 +281,13 @@ async fn payment_request(
     )
     .await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/applications/{id}/followup#request-{request_id}"),
         detail,
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct CommentBody {
     #[serde(default)]
     comment: Option<String>,
@@ -292,9 +299,9 @@ async fn decide_request(
     Id(id): Id,
     ApiJson(body): ApiJson<CommentBody>,
     approve: bool,
-) -> AppResult<StatusCode> {
+) -> AppResult<NoContent> {
     followup::decide_request(&state.store, &user, id, approve, body.comment.as_deref()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 /// `POST /api/v1/applications/{id}/final-report`: JSON `{"spent","narrative",
@@ -306,12 +313,12 @@ async fn final_report(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     form: JsonOrForm<serde_json::Value>,
-) -> AppResult<Response> {
+) -> AppResult<Created<GrantDetail>> {
     let source = report_source(form)?;
     let report_id =
         followup::submit_report(&state.store, &state.uploads, &user, id, source).await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/applications/{id}/followup#report-{report_id}"),
         detail,
     ))
@@ -338,9 +345,9 @@ async fn report_template(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<Download<Xlsx>> {
     let (name, bytes) = followup::report_template(&state.store, &user, id).await?;
-    Ok(xlsx_response(bytes, &name))
+    Ok(Download::new(bytes, name))
 }
 
 async fn approve_report(
@@ -375,10 +382,10 @@ async fn repayment(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(input): ApiJson<MovementInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<GrantDetail>> {
     let repayment_id = followup::record_repayment(&state.store, &user, id, &input).await?;
     let detail = followup::grant_detail(&state.store, &user, id).await?;
-    Ok(created(
+    Ok(Created::at(
         format!("/api/v1/applications/{id}/followup#repayment-{repayment_id}"),
         detail,
     ))
@@ -388,36 +395,45 @@ async fn document(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<Download<AnyFile>> {
     let document = followup::document(&state.store, &user, id).await?;
     Ok(followup_files::document_response(document))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct OutboxQuery {
     #[serde(default)]
     round: Option<i64>,
 }
 
+/// The outbox: whether mail can be sent, what waits, and the latest messages.
+#[derive(Serialize, JsonSchema)]
+struct OutboxBody {
+    smtp_configured: bool,
+    /// Messages waiting to be sent.
+    pending: i64,
+    messages: Vec<crate::store::outbox::OutboxMessage>,
+}
+
 async fn outbox(
     State(state): State<AppState>,
-    Query(query): Query<OutboxQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+    ApiQuery(query): ApiQuery<OutboxQuery>,
+) -> AppResult<Json<OutboxBody>> {
     let messages = state.store.outbox(query.round, 500).await?;
     let backlog = state.store.outbox_backlog().await?;
-    Ok(Json(json!({
-        "smtp_configured": state.mail_configured(),
-        "pending": backlog,
-        "messages": messages,
-    })))
+    Ok(Json(OutboxBody {
+        smtp_configured: state.mail_configured(),
+        pending: backlog,
+        messages,
+    }))
 }
 
 async fn retry_mail(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<StatusCode> {
+) -> AppResult<NoContent> {
     crate::app::outbox::retry(&state.store, &user, id).await?;
     state.wake_outbox();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

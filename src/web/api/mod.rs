@@ -8,16 +8,20 @@ mod assessment;
 mod followup;
 mod report;
 
+use aide::generate::GenContext;
+use aide::openapi::Operation;
+use aide::operation::OperationOutput;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::auth::{Access, CurrentUser, Routes, roles};
-use super::extract::{ApiJson, Id};
+use super::auth::{Access, CurrentUser, roles};
+use super::extract::{ApiJson, ApiQuery, FileForm, Id};
+use super::openapi::{AnyFile, ApiRoutes, BinaryFile, Created, Download, Xlsx};
 use super::views::AuditQuery;
 use super::views::{ApplicationBody, ApplicationRow, RoundBody};
 use crate::app;
@@ -31,12 +35,12 @@ use crate::error::{AppError, AppResult};
 use crate::store::AuditFilter;
 use crate::web::views::search_municipalities;
 
-pub fn routes() -> Routes {
+pub fn routes() -> ApiRoutes {
     let read = Access::Roles(roles::ALL);
     let officer = Access::Roles(roles::OFFICER);
     let applicant = Access::Roles(roles::APPLICANT);
     let audit = Access::Roles(roles::AUDIT);
-    Routes::default()
+    ApiRoutes::default()
         .get("/rounds", read, list_rounds)
         .post("/rounds", officer, create_round)
         .get("/rounds/{id}", read, get_round)
@@ -178,15 +182,6 @@ async fn get_round(
     Ok(Json(round_body(&state, &user, id).await?))
 }
 
-fn created(location: String, body: impl serde::Serialize) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
-    )
-        .into_response()
-}
-
 /// The phase a new round starts in, as sent.
 pub(super) fn new_round_phase(text: Option<&str>) -> AppResult<RoundPhase> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
@@ -206,15 +201,16 @@ async fn create_round(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     ApiJson(input): ApiJson<RoundInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<RoundBody>> {
     let phase = new_round_phase(input.phase.as_deref())?;
     let fields = input.validate()?;
     let id = app::rounds::create(&state.store, &fields, phase, &Actor::from(&user)).await?;
     let body = round_body(&state, &user, id).await?;
-    Ok(created(format!("/api/v1/rounds/{id}"), body))
+    Ok(Created::at(format!("/api/v1/rounds/{id}"), body))
 }
 
-#[derive(Deserialize)]
+/// A round's fields and the version they were read at.
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RoundUpdate {
     #[serde(flatten)]
     input: RoundInput,
@@ -246,7 +242,7 @@ async fn update_round(
     Ok(Json(round_body(&state, &user, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ReasonBody {
     #[serde(default)]
     reason: Option<String>,
@@ -280,7 +276,7 @@ async fn create_application(
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
     ApiJson(mut input): ApiJson<ApplicationInput>,
-) -> AppResult<Response> {
+) -> AppResult<Created<ApplicationBody>> {
     // The round must be visible before the body's problems are worth reporting.
     scope::round(&state.store, &user, round_id).await?;
     input.applicant = app::applications::applicant_for(&user, &input.applicant);
@@ -288,10 +284,10 @@ async fn create_application(
     let register = state.store.register().await?;
     let id = app::applications::create(&state.store, &register, &user, round_id, &fields).await?;
     let body = application_body(&state, &user, id).await?;
-    Ok(created(format!("/api/v1/applications/{id}"), body))
+    Ok(Created::at(format!("/api/v1/applications/{id}"), body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ApplicationUpdate {
     #[serde(flatten)]
     input: ApplicationInput,
@@ -316,7 +312,7 @@ async fn update_application(
     Ok(Json(application_body(&state, &user, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct VersionBody {
     #[serde(
         default,
@@ -371,51 +367,83 @@ async fn set_allocation(
     }
 }
 
-async fn round_audit(
-    State(state): State<AppState>,
-    Id(id): Id,
-) -> AppResult<Json<serde_json::Value>> {
+/// A round's audit events, oldest first.
+#[derive(Serialize, JsonSchema)]
+struct RoundAudit {
+    round_id: i64,
+    events: Vec<crate::store::AuditEvent>,
+}
+
+/// Audit events matching a filter.
+#[derive(Serialize, JsonSchema)]
+struct AuditEvents {
+    events: Vec<crate::store::AuditEvent>,
+}
+
+async fn round_audit(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<RoundAudit>> {
     state.store.round(id).await?;
     let filter = AuditFilter {
         round_id: Some(id),
         ..Default::default()
     };
     let events = state.store.audit_events(&filter).await?;
-    Ok(Json(json!({ "round_id": id, "events": events })))
+    Ok(Json(RoundAudit {
+        round_id: id,
+        events,
+    }))
 }
 
 async fn audit_log(
     State(state): State<AppState>,
-    Query(query): Query<AuditQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> AppResult<Json<AuditEvents>> {
     let filter = query.to_filter()?;
     let events = state.store.audit_events(&filter).await?;
-    Ok(Json(json!({ "events": events })))
+    Ok(Json(AuditEvents { events }))
 }
 
-#[derive(Deserialize)]
+/// `q`: part of a name or a number.
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SearchQuery {
     #[serde(default)]
     q: String,
 }
 
+/// Municipalities matching a search.
+#[derive(Serialize, JsonSchema)]
+struct MunicipalitySearch {
+    query: String,
+    municipalities: Vec<crate::web::views::MunicipalityEntry>,
+}
+
 async fn municipalities(
     State(state): State<AppState>,
-    Query(query): Query<SearchQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> AppResult<Json<MunicipalitySearch>> {
     let register = state.store.register().await?;
-    let results = search_municipalities(&register, &query.q);
-    Ok(Json(json!({ "query": query.q, "municipalities": results })))
+    let municipalities = search_municipalities(&register, &query.q);
+    Ok(Json(MunicipalitySearch {
+        query: query.q,
+        municipalities,
+    }))
 }
 
-async fn national_statistics(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
+/// The national figures (region `0000`).
+#[derive(Serialize, JsonSchema)]
+struct NationalStatistics {
+    region: &'static str,
+    observations: Vec<crate::store::ObservationRow>,
+}
+
+async fn national_statistics(State(state): State<AppState>) -> AppResult<Json<NationalStatistics>> {
     let observations = state.store.observations_for_region("0000").await?;
-    Ok(Json(
-        json!({ "region": "0000", "observations": observations }),
-    ))
+    Ok(Json(NationalStatistics {
+        region: "0000",
+        observations,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct MunicipalStatisticsQuery {
     #[serde(default)]
     year: Option<String>,
@@ -424,7 +452,7 @@ struct MunicipalStatisticsQuery {
 }
 
 /// An observation as the API gives it: synthetic figures carry `"note": "syntetiske demotall"`.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, schemars::JsonSchema)]
 struct MunicipalObservation {
     #[serde(flatten)]
     row: crate::store::ObservationRow,
@@ -437,8 +465,8 @@ struct MunicipalObservation {
 /// `synthetic: true` and `note: "syntetiske demotall"`.
 async fn municipal_statistics(
     State(state): State<AppState>,
-    Query(query): Query<MunicipalStatisticsQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+    ApiQuery(query): ApiQuery<MunicipalStatisticsQuery>,
+) -> AppResult<Json<MunicipalStatistics>> {
     let mut errors = crate::domain::validation::FieldErrors::new();
     let year = match query
         .year
@@ -486,28 +514,61 @@ async fn municipal_statistics(
         })
         .collect();
     let any_synthetic = observations.iter().any(|o| o.row.synthetic);
-    Ok(Json(json!({
-        "year": year,
-        "kommunenummer": region.as_ref().map(|k| k.as_str()),
-        "synthetic": any_synthetic,
-        "note": any_synthetic.then_some(
+    Ok(Json(MunicipalStatistics {
+        year,
+        kommunenummer: region.as_ref().map(|k| k.as_str().to_string()),
+        synthetic: any_synthetic,
+        note: any_synthetic.then_some(
             "Tall merket syntetiske demotall er oppdiktet for demonstrasjon; kildene gir bare nasjonale tall."
         ),
-        "observations": observations,
-    })))
+        observations,
+    }))
+}
+
+/// Observations for municipalities, as filtered.
+#[derive(Serialize, JsonSchema)]
+struct MunicipalStatistics {
+    year: Option<i32>,
+    kommunenummer: Option<String>,
+    /// Some of the figures are synthetic demonstration figures.
+    synthetic: bool,
+    note: Option<&'static str>,
+    observations: Vec<MunicipalObservation>,
 }
 
 async fn template(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<Download<Xlsx>> {
     let round = scope::round(&state.store, &user, id).await?.round;
     let bytes = app::uploads::template_for(&state.store, &user, &round).await?;
-    Ok(super::responses::xlsx_response(
+    Ok(Download::new(
         bytes,
-        &super::responses::template_filename(&round),
+        super::responses::template_filename(&round),
     ))
+}
+
+/// The fields of an upload to a round.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct RoundUploadFields {
+    /// The file: .xlsx, .xls, .ods or .csv.
+    file: BinaryFile,
+    /// `application` (default) or `allocations` (an allocation table).
+    kind: Option<String>,
+    /// For an allocation table decided elsewhere: where it was decided and published.
+    historical_source: Option<String>,
+}
+
+/// The fields of a statistics upload.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct StatisticsUploadFields {
+    /// The file: .xlsx, .xls, .ods, .csv or SSB's PX/CSV.
+    file: BinaryFile,
+    /// The indicator the figures are (empty: read from the headings).
+    indicator: Option<String>,
 }
 
 /// `POST /api/v1/rounds/{id}/uploads` (multipart `file`, `kind`): the preview. A file
@@ -516,8 +577,8 @@ async fn upload(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
-    multipart: axum::extract::Multipart,
-) -> AppResult<Response> {
+    FileForm(multipart, _): FileForm<RoundUploadFields>,
+) -> AppResult<UploadPreview> {
     let round = scope::round(&state.store, &user, round_id).await?.round;
     let form = super::upload_form::read_upload_form(multipart).await?;
     let received = app::uploads::receive_upload(
@@ -532,21 +593,13 @@ async fn upload(
     let id = received.id;
     if !received.readable {
         let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
-        return Ok(preview_response(id, body, false));
+        return Ok(UploadPreview::new(id, body, false));
     }
     // The preview as just stored, not read back, parsed and written again: it is most
     // of the body.
     let upload = state.store.upload_head(id).await?;
     let json = app::uploads::UploadBody::fresh_json(&upload, &received.preview_json)?;
-    Ok((
-        StatusCode::CREATED,
-        [
-            (header::LOCATION, format!("/api/v1/uploads/{id}")),
-            (header::CONTENT_TYPE, "application/json".to_string()),
-        ],
-        json,
-    )
-        .into_response())
+    Ok(UploadPreview::Written { id, json })
 }
 
 /// `POST /api/v1/statistics/uploads` (multipart `file`, optional `indicator`): the
@@ -555,17 +608,18 @@ async fn upload(
 async fn statistics_upload(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
-    multipart: axum::extract::Multipart,
-) -> AppResult<Response> {
+    FileForm(multipart, _): FileForm<StatisticsUploadFields>,
+) -> AppResult<UploadPreview> {
     let id = super::upload_form::receive_statistics_form(&state, &user, multipart).await?;
     let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     let readable = body.preview.statistics.is_some();
-    Ok(preview_response(id, body, readable))
+    Ok(UploadPreview::new(id, body, readable))
 }
 
 /// What a preview asked, answered: variable text → indicator code, or a question's cell
 /// → kommunenummer or `org:ID`.
-#[derive(serde::Deserialize)]
+/// What a preview asked, answered.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ChoicesBody {
     choices: std::collections::BTreeMap<String, String>,
@@ -579,7 +633,7 @@ async fn choose_variables(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(body): ApiJson<ChoicesBody>,
-) -> AppResult<Response> {
+) -> AppResult<UploadPreview> {
     let new_id = app::uploads::choose_variables(
         &state.store,
         &state.uploads,
@@ -591,7 +645,7 @@ async fn choose_variables(
     .await?;
     let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
     let readable = body.preview.statistics.is_some();
-    Ok(preview_response(new_id, body, readable))
+    Ok(UploadPreview::new(new_id, body, readable))
 }
 
 /// `POST /api/v1/uploads/{id}/applicants` `{"choices": {"Søknad!B4": "5026"}}`: the
@@ -602,7 +656,7 @@ async fn choose_applicants(
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
     ApiJson(body): ApiJson<ChoicesBody>,
-) -> AppResult<Response> {
+) -> AppResult<UploadPreview> {
     let new_id = app::uploads::choose_applicants(
         &state.store,
         &state.uploads,
@@ -614,10 +668,10 @@ async fn choose_applicants(
     .await?;
     let body = app::uploads::UploadBody::new(&state.store.upload(new_id).await?)?;
     let readable = body.preview.application.is_some() || body.preview.allocations.is_some();
-    Ok(preview_response(new_id, body, readable))
+    Ok(UploadPreview::new(new_id, body, readable))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SsbBody {
     table: String,
     from_year: i64,
@@ -632,7 +686,7 @@ async fn statistics_from_ssb(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     ApiJson(body): ApiJson<SsbBody>,
-) -> AppResult<Response> {
+) -> AppResult<UploadPreview> {
     let query = app::ssb::SsbQuery::new(&body.table, body.from_year, body.to_year)?;
     let id = app::ssb::fetch_statistics(
         &state.store,
@@ -645,24 +699,92 @@ async fn statistics_from_ssb(
     .await?;
     let body = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
     let readable = body.preview.statistics.is_some();
-    Ok(preview_response(id, body, readable))
+    Ok(UploadPreview::new(id, body, readable))
 }
 
 /// A new upload's preview: 201, or 422 with the first error as `message` when the file
 /// could not be read at all (it is kept all the same).
-fn preview_response(id: i64, body: app::uploads::UploadBody, readable: bool) -> Response {
-    if readable {
-        return created(format!("/api/v1/uploads/{id}"), body);
+enum UploadPreview {
+    /// The preview's JSON as just written (see `UploadBody::fresh_json`).
+    Written {
+        id: i64,
+        json: Vec<u8>,
+    },
+    Readable {
+        id: i64,
+        body: app::uploads::UploadBody,
+    },
+    Unreadable(UnreadableUpload),
+}
+
+/// An upload that could not be read at all: kept, with the first error as `message`.
+#[derive(Serialize, JsonSchema)]
+struct UnreadableUpload {
+    message: String,
+    #[serde(flatten)]
+    upload: app::uploads::UploadBody,
+}
+
+impl UploadPreview {
+    fn new(id: i64, body: app::uploads::UploadBody, readable: bool) -> Self {
+        if readable {
+            return UploadPreview::Readable { id, body };
+        }
+        let message = body
+            .preview
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| "Filen kunne ikke leses.".into());
+        UploadPreview::Unreadable(UnreadableUpload {
+            message,
+            upload: body,
+        })
     }
-    let message = body
-        .preview
-        .errors
-        .first()
-        .map(|e| e.message.clone())
-        .unwrap_or_else(|| "Filen kunne ikke leses.".into());
-    let mut value = serde_json::to_value(&body).unwrap_or_default();
-    value["message"] = json!(message);
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(value)).into_response()
+}
+
+impl IntoResponse for UploadPreview {
+    fn into_response(self) -> Response {
+        match self {
+            UploadPreview::Written { id, json } => (
+                StatusCode::CREATED,
+                [
+                    (header::LOCATION, format!("/api/v1/uploads/{id}")),
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                ],
+                json,
+            )
+                .into_response(),
+            UploadPreview::Readable { id, body } => {
+                Created::at(format!("/api/v1/uploads/{id}"), body).into_response()
+            }
+            UploadPreview::Unreadable(body) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+            }
+        }
+    }
+}
+
+impl OperationOutput for UploadPreview {
+    type Inner = app::uploads::UploadBody;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let mut answers = Created::<app::uploads::UploadBody>::inferred_responses(ctx, operation);
+        let unreadable = ctx.schema.subschema_for::<UnreadableUpload>();
+        let invalid = ctx.schema.subschema_for::<crate::error::ErrorBody>();
+        answers.push((
+            Some(422),
+            super::openapi::json_response(
+                "Filen kunne ikke leses (den er tatt vare på, og `message` sier hvorfor), \
+                 eller et felt i skjemaet er ugyldig.",
+                schemars::json_schema!({"anyOf": [unreadable, invalid]}),
+            ),
+        ));
+        answers
+    }
 }
 
 async fn get_upload(
@@ -678,43 +800,56 @@ async fn confirm_upload(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<ConfirmedUpload>> {
     let upload = app::uploads::visible_upload(&state.store, &user, id).await?;
     let stored = app::uploads::confirm(&state.store, &user, &Actor::from(&user), &upload).await?;
-    let upload = state.store.upload(id).await?;
-    let mut value =
-        serde_json::to_value(app::uploads::UploadBody::new(&upload)?).unwrap_or_default();
+    let upload = app::uploads::UploadBody::new(&state.store.upload(id).await?)?;
+    let mut confirmed = ConfirmedUpload {
+        upload,
+        application: None,
+        imported: None,
+    };
     match stored {
         app::uploads::Confirmed::Application(app) => {
-            value["application"] =
-                serde_json::to_value(application_body(&state, &user, app).await?)
-                    .unwrap_or_default();
+            confirmed.application = Some(application_body(&state, &user, app).await?);
         }
-        app::uploads::Confirmed::Allocations(n) => value["imported"] = json!(n),
-        app::uploads::Confirmed::Statistics(counts) => value["imported"] = json!(counts),
+        app::uploads::Confirmed::Allocations(n) => {
+            confirmed.imported = Some(Imported::Allocations(n));
+        }
+        app::uploads::Confirmed::Statistics(counts) => {
+            confirmed.imported = Some(Imported::Statistics(counts));
+        }
     }
-    Ok(Json(value))
+    Ok(Json(confirmed))
+}
+
+/// A confirmed upload: the application it stored, or what it imported.
+#[derive(Serialize, JsonSchema)]
+struct ConfirmedUpload {
+    #[serde(flatten)]
+    upload: app::uploads::UploadBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<ApplicationBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imported: Option<Imported>,
+}
+
+/// How many allocations, or the statistics' counts.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+enum Imported {
+    Allocations(usize),
+    Statistics(crate::store::ImportCounts),
 }
 
 async fn upload_file(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-) -> AppResult<Response> {
+) -> AppResult<Download<AnyFile>> {
     let upload = app::uploads::visible_upload(&state.store, &user, id).await?;
     let bytes = state.store.upload_content(id).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                super::upload_form::content_type(upload.format.as_deref()).to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                super::responses::attachment(&upload.filename),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let mut file = Download::new(bytes, upload.filename);
+    file.content_type = Some(super::upload_form::content_type(upload.format.as_deref()).into());
+    Ok(file)
 }

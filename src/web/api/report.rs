@@ -1,21 +1,22 @@
 //! `GET /api/v1/rounds/{id}/report`: the funding-vs-coverage report as data.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Serialize;
 
 use crate::domain::report::Report;
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
-use crate::web::auth::{Access, Routes, roles};
-use crate::web::extract::Id;
+use crate::web::auth::{Access, roles};
+use crate::web::extract::{ApiQuery, Id};
+use crate::web::openapi::ApiRoutes;
 use crate::web::report::{ReportQuery, load};
 
-pub fn routes() -> Routes {
-    Routes::default().get("/rounds/{id}/report", Access::Roles(roles::OFFICE), report)
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::default().get("/rounds/{id}/report", Access::Roles(roles::OFFICE), report)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ReportBody {
     round_id: i64,
     title: String,
@@ -32,7 +33,7 @@ struct ReportBody {
 async fn report(
     State(state): State<AppState>,
     Id(round_id): Id,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> AppResult<Json<ReportBody>> {
     let loaded = load(&state, round_id, &query).await?;
     if !loaded.problems.is_empty() {

@@ -58,7 +58,7 @@ struct LoginPage {
     demo_users: Vec<(&'static str, &'static str)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LoginQuery {
     neste: Option<String>,
 }
@@ -199,7 +199,7 @@ async fn account_page_for(state: &AppState, user: &Principal) -> AppResult<Accou
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AccountQuery {
     passord_endret: Option<String>,
 }

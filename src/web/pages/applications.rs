@@ -196,7 +196,7 @@ fn budget_changes(before: &serde_json::Value, after: &serde_json::Value) -> Vec<
     out
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ShowQuery {
     lagret: Option<String>,
     sendt: Option<String>,

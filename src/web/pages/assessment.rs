@@ -151,7 +151,7 @@ async fn criteria_view(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CriteriaQuery {
     lagret: Option<String>,
     slettet: Option<String>,

@@ -114,7 +114,7 @@ impl OverviewPage {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct Notice {
     #[serde(default)]
     melding: Option<String>,

@@ -25,7 +25,7 @@ struct Page {
     division_years: Vec<i32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SearchQuery {
     #[serde(default)]
     q: String,

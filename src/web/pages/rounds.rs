@@ -116,7 +116,7 @@ impl ShowPage {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SortQuery {
     sort: Option<String>,
     dir: Option<String>,

@@ -443,7 +443,9 @@ async fn compare_xlsx(
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let comparison = comparison_for(&state, round_id, query.as_deref()).await?;
-    crate::web::allocation_views::comparison_xlsx(&state, &comparison).await
+    crate::web::allocation_views::comparison_xlsx(&state, &comparison)
+        .await
+        .map(IntoResponse::into_response)
 }
 
 // ------------------------------------------------------------------ decisions

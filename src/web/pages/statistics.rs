@@ -144,7 +144,7 @@ impl Page {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct StatisticsQuery {
     #[serde(default)]
     aar: String,
