@@ -463,6 +463,7 @@ fn config_check(
     }
     // What serve would refuse at startup, refused here as well.
     config.mail.settings()?;
+    config.oidc.settings()?;
     if let Some(text) = &config.public_origin {
         tilskudd::web::csrf::normalise_origin(text).with_context(|| {
             format!("--public-origin {text:?} er ikke en opprinnelse som https://vert[:port]")
@@ -538,6 +539,7 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         None => None,
     };
     let mail = config.mail.settings()?;
+    let sso = config.oidc.settings()?;
     store.follow_changes();
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -559,7 +561,8 @@ async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         .with_ssb(config.ssb.settings())
         .with_response_cache(config.response_cache_mb * 1024 * 1024)
         .with_mail(mail.clone())
-        .with_metrics_token(config.metrics_token.clone());
+        .with_metrics_token(config.metrics_token.clone())
+        .with_sso(sso);
     if mail.mailer.is_none() {
         tracing::info!(
             "ingen e-posttjener er satt opp (--smtp-url, --mail-from): e-post registreres bare i utboksen"
@@ -652,6 +655,7 @@ async fn add_user(store: &Store, config: UserAddConfig) -> anyhow::Result<()> {
         email: config.email,
         roles: config.roles,
         organisation: config.organisation,
+        national_id: config.national_id,
     };
     let fields = input.validate().map_err(|errors| {
         anyhow::anyhow!(

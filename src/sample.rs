@@ -405,6 +405,7 @@ async fn load_demo_users(tx: &mut Tx, register: &Register) -> anyhow::Result<()>
             email: None,
             roles: roles.to_vec(),
             organisation: None,
+            national_id_hash: None,
         };
         crate::store::insert_user(tx, &fields, organisation, &hash, false, &actor()).await?;
     }

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod rounds;
 pub mod scenarios;
 pub mod ssb;
+pub mod sso;
 pub mod uploads;
 pub mod visibility;
 

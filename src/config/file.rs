@@ -88,8 +88,14 @@ pub fn parse(
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
+            // A list (several identity providers) becomes the flag's comma-separated form.
+            toml::Value::Array(items) if items.iter().all(|i| i.is_str()) => items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             other => bail!(
-                "{}: «{key}» må være tekst, et heltall eller true/false, ikke {}.",
+                "{}: «{key}» må være tekst, et heltall, true/false eller en liste med tekst, ikke {}.",
                 path.display(),
                 other.type_str()
             ),

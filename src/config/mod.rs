@@ -84,6 +84,90 @@ pub struct ServeConfig {
     pub ssb: SsbConfig,
     #[command(flatten)]
     pub mail: MailConfig,
+    #[command(flatten)]
+    pub oidc: OidcConfig,
+}
+
+/// Single sign-on providers (OpenID Connect). Each flag takes one value per provider, in
+/// the same order, repeated or separated by commas: the first issuer goes with the first
+/// client id, secret, label and matching.
+#[derive(Debug, Clone, Args)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, e.g. `https://login.microsoftonline.com/TENANT/v2.0` or
+    /// `https://idporten.no`.
+    #[arg(long, env = "TILSKUDD_OIDC_ISSUER", value_delimiter = ',')]
+    pub oidc_issuer: Vec<String>,
+    /// The client id the provider gave this app.
+    #[arg(long, env = "TILSKUDD_OIDC_CLIENT_ID", value_delimiter = ',')]
+    pub oidc_client_id: Vec<String>,
+    /// The client secret (empty for a public client, which PKCE alone protects).
+    #[arg(long, env = "TILSKUDD_OIDC_CLIENT_SECRET", value_delimiter = ',')]
+    pub oidc_client_secret: Vec<String>,
+    /// The login page's button: «Logg inn med LABEL» (default: the issuer's host).
+    #[arg(long, env = "TILSKUDD_OIDC_LABEL", value_delimiter = ',')]
+    pub oidc_label: Vec<String>,
+    /// How a first login finds the account: `email` (the e-mail claim, the default) or
+    /// `pid` (ID-porten's national identity number).
+    #[arg(long, env = "TILSKUDD_OIDC_MATCH", value_delimiter = ',')]
+    pub oidc_match: Vec<String>,
+}
+
+impl OidcConfig {
+    /// The providers; mismatched lists or an unusable value are an error at startup.
+    pub fn settings(&self) -> anyhow::Result<crate::app::sso::SsoSettings> {
+        use crate::app::sso::ProviderSettings;
+        use crate::domain::sso::Matching;
+        let count = self.oidc_issuer.len();
+        if self.oidc_client_id.len() != count {
+            anyhow::bail!(
+                "--oidc-issuer har {count} verdi(er), men --oidc-client-id har {}: én per innloggingstjeneste.",
+                self.oidc_client_id.len()
+            );
+        }
+        for (flag, values) in [
+            ("--oidc-client-secret", &self.oidc_client_secret),
+            ("--oidc-label", &self.oidc_label),
+            ("--oidc-match", &self.oidc_match),
+        ] {
+            if values.len() > count {
+                anyhow::bail!(
+                    "{flag} har {} verdi(er), men det er bare {count} innloggingstjeneste(r) (--oidc-issuer).",
+                    values.len()
+                );
+            }
+        }
+        let mut providers = Vec::with_capacity(count);
+        for (i, issuer) in self.oidc_issuer.iter().enumerate() {
+            let issuer = issuer.trim().trim_end_matches('/').to_string();
+            let matching = match self.oidc_match.get(i).map(|m| m.trim()) {
+                None | Some("") => Matching::Email,
+                Some(text) => Matching::parse(text).ok_or_else(|| {
+                    anyhow::anyhow!("--oidc-match «{text}» må være email eller pid.")
+                })?,
+            };
+            let label = match self.oidc_label.get(i).map(|l| l.trim()) {
+                Some(label) if !label.is_empty() => label.to_string(),
+                _ => issuer
+                    .split("://")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').next())
+                    .unwrap_or(&issuer)
+                    .to_string(),
+            };
+            providers.push(ProviderSettings {
+                issuer,
+                client_id: self.oidc_client_id[i].trim().to_string(),
+                client_secret: self
+                    .oidc_client_secret
+                    .get(i)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                label,
+                matching,
+            });
+        }
+        crate::app::sso::SsoSettings::new(providers)
+    }
 }
 
 /// Where e-mail goes. Without `--smtp-url` and `--mail-from`, mail is only recorded in
@@ -152,6 +236,9 @@ pub struct UserAddConfig {
     /// For a kommune user: kommunenummer, organisation name, or org:ID.
     #[arg(long)]
     pub organisation: Option<String>,
+    /// Fødselsnummer or d-nummer, for a first login through ID-porten (only its hash is kept).
+    #[arg(long)]
+    pub national_id: Option<String>,
     /// Read the password from standard input instead of printing a one-time password.
     #[arg(long)]
     pub password_stdin: bool,

@@ -27,6 +27,7 @@ pub mod refusal;
 pub mod report;
 pub mod round;
 pub mod scenario;
+pub mod sso;
 pub mod statistics;
 pub mod user;
 pub mod validation;

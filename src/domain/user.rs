@@ -229,6 +229,10 @@ pub struct UserInput {
     /// Required for the `kommune` role: an organisation id, a kommunenummer or a name.
     #[serde(default)]
     pub organisation: Option<String>,
+    /// Fødselsnummer or d-nummer, for a first login through ID-porten (`--oidc-match
+    /// pid`). Only its hash is kept; left out or empty on a change keeps the one stored.
+    #[serde(default)]
+    pub national_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +242,8 @@ pub struct UserFields {
     pub email: Option<String>,
     pub roles: Vec<Role>,
     pub organisation: Option<String>,
+    /// The hash of the national identity number given (see [`super::sso::national_id_hash`]).
+    pub national_id_hash: Option<String>,
 }
 
 impl UserInput {
@@ -307,12 +313,23 @@ impl UserInput {
                 "Rollen kommune kan ikke kombineres med andre roller.",
             );
         }
+        let national_id_hash = match self.national_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => match super::sso::parse_national_id(text) {
+                Ok(number) => Some(super::sso::national_id_hash(&number)),
+                Err(message) => {
+                    errors.add("national_id", message);
+                    None
+                }
+            },
+        };
         errors.into_result(|| UserFields {
             username,
             display_name,
             email,
             roles,
             organisation,
+            national_id_hash,
         })
     }
 }

@@ -27,6 +27,7 @@ mod register;
 mod report;
 pub mod rounds;
 pub mod scenarios;
+pub mod sso;
 pub mod statistics;
 pub mod transfer;
 pub mod uploads;

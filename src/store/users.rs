@@ -24,6 +24,8 @@ pub struct UserSummary {
     pub active: bool,
     pub must_change_password: bool,
     pub version: i64,
+    /// A national identity number is on file (for ID-porten); the number is never shown.
+    pub has_national_id: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,6 +40,7 @@ struct UserRow {
     active: bool,
     must_change_password: bool,
     version: i64,
+    has_national_id: bool,
 }
 
 /// What a login needs to check.
@@ -128,7 +131,8 @@ impl Store {
         let rows: Vec<UserRow> = self
             .fetch_all(sql(
                 "SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
-                 o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version \
+                 o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version, \
+                 (u.national_id_hash IS NOT NULL) AS has_national_id \
                  FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.username",
             ))
             .await?;
@@ -155,7 +159,8 @@ impl Store {
         let row: UserRow = self
             .fetch_optional(
                 sql("SELECT u.id, u.username, u.display_name, u.email, u.organisation_id, \
-                     o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version \
+                     o.name AS organisation_name, o.kommunenummer AS organisation_kommunenummer, u.active, u.must_change_password, u.version, \
+                 (u.national_id_hash IS NOT NULL) AS has_national_id \
                      FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1")
                 .bind(id),
             )
@@ -182,6 +187,7 @@ pub async fn write_user(
             .execute(
                 sql(
                     "UPDATE users SET display_name = $1, email = $2, organisation_id = $3, \
+                     national_id_hash = COALESCE($7, national_id_hash), \
                      version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6",
                 )
                 .bind(&fields.display_name)
@@ -189,7 +195,8 @@ pub async fn write_user(
                 .bind(organisation_id)
                 .bind(Utc::now())
                 .bind(id)
-                .bind(version),
+                .bind(version)
+                .bind(fields.national_id_hash.clone()),
             )
             .await?;
         if updated == 0 {
@@ -710,6 +717,7 @@ fn summary(r: UserRow, roles: Vec<Role>) -> UserSummary {
         active: r.active,
         must_change_password: r.must_change_password,
         version: r.version,
+        has_national_id: r.has_national_id,
     }
 }
 
@@ -742,8 +750,8 @@ pub async fn insert_user(
     let id = tx
         .insert(
             sql("INSERT INTO users (username, display_name, email, password_hash, must_change_password, \
-                 organisation_id, active, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
+                 organisation_id, active, version, created_at, updated_at, national_id_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9) RETURNING id")
             .bind(&fields.username)
             .bind(&fields.display_name)
             .bind(fields.email.clone())
@@ -751,7 +759,8 @@ pub async fn insert_user(
             .bind(must_change_password)
             .bind(organisation_id)
             .bind(true)
-            .bind(now),
+            .bind(now)
+            .bind(fields.national_id_hash.clone()),
         )
         .await?;
     for role in &fields.roles {

@@ -52,7 +52,7 @@ enum Verdict {
 
 /// This site's origin as a browser writes it (`https://host[:port]`), lower case and
 /// without the default port; `None` when the request names no host.
-fn own_origin(
+pub(crate) fn own_origin(
     headers: &HeaderMap,
     uri_host: Option<&str>,
     settings: &AuthSettings,

@@ -51,6 +51,8 @@ pub struct AppState {
     pub mail: crate::app::outbox::MailSettings,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metrics_token: Option<std::sync::Arc<str>>,
+    /// Single sign-on providers (none: only passwords).
+    pub sso: crate::app::sso::SsoSettings,
 }
 
 impl AppState {
@@ -64,7 +66,13 @@ impl AppState {
             response_cache: Default::default(),
             mail: crate::app::outbox::MailSettings::default(),
             metrics_token: None,
+            sso: Default::default(),
         }
+    }
+
+    pub fn with_sso(mut self, sso: crate::app::sso::SsoSettings) -> Self {
+        self.sso = sso;
+        self
     }
 
     pub fn with_metrics_token(mut self, token: Option<String>) -> Self {

@@ -37,6 +37,8 @@ fn expected() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
         ("GET", "/login", PUBLIC),
         ("POST", "/login", PUBLIC),
         ("POST", "/logout", LOGGED_IN),
+        ("GET", "/login/sso", PUBLIC),
+        ("GET", "/login/sso/callback", PUBLIC),
         ("GET", "/meg", LOGGED_IN),
         ("POST", "/meg/passord", LOGGED_IN),
         ("POST", "/meg/tokens", LOGGED_IN),

@@ -23,6 +23,7 @@ mod sample_round;
 mod scenarios;
 mod schema;
 mod security;
+mod sso;
 mod statistics_import;
 mod statistics_meet_allocation;
 mod uploads;

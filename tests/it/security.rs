@@ -51,6 +51,7 @@ async fn user_with_email(app: &TestApp, username: &str) -> i64 {
         email: Some(format!("{username}@statsforvalteren.no")),
         roles: vec![tilskudd::domain::user::Role::Saksbehandler],
         organisation: None,
+        national_id_hash: None,
     };
     let hash = tilskudd::security::hash_password(DEMO_PASSWORD).unwrap();
     tilskudd::app::accounts::create_user(

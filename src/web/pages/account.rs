@@ -27,6 +27,8 @@ pub fn routes() -> Routes {
         .get("/login", Access::Public, login_page)
         .post("/login", Access::Public, login)
         .post("/logout", Access::Authenticated, logout)
+        .get("/login/sso", Access::Public, sso_start)
+        .get("/login/sso/callback", Access::Public, sso_callback)
         .get("/meg", Access::Authenticated, account_page)
         .post("/meg/passord", Access::Authenticated, change_password)
         .post("/meg/tokens", Access::Authenticated, create_token)
@@ -56,6 +58,8 @@ struct LoginPage {
     errors: FieldErrors,
     message: Option<String>,
     demo_users: Vec<(&'static str, &'static str)>,
+    /// Single sign-on: index and label of each provider.
+    providers: Vec<(usize, String)>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -82,6 +86,97 @@ fn login_form(state: &AppState, username: String, next: String) -> LoginPage {
         } else {
             Vec::new()
         },
+        providers: state.sso.buttons(),
+    }
+}
+
+/// Where providers send the user back: this site's origin and the callback's path.
+fn sso_redirect_uri(state: &AppState, headers: &axum::http::HeaderMap) -> AppResult<String> {
+    let origin = crate::web::csrf::own_origin(headers, None, &state.auth).ok_or_else(|| {
+        AppError::BadRequest("Forespørselen mangler Host; kan ikke logge inn.".into())
+    })?;
+    Ok(format!("{origin}/login/sso/callback"))
+}
+
+#[derive(Deserialize)]
+struct SsoStartQuery {
+    tjeneste: Option<String>,
+    neste: Option<String>,
+}
+
+/// `GET /login/sso?tjeneste=N&neste=/sti`: to the provider's login.
+async fn sso_start(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<SsoStartQuery>,
+) -> AppResult<Response> {
+    let index = query
+        .tjeneste
+        .as_deref()
+        .unwrap_or("0")
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| AppError::NotFound("Ukjent innloggingstjeneste.".into()))?;
+    let next = safe_next(query.neste.as_deref());
+    let redirect_uri = sso_redirect_uri(&state, &headers)?;
+    let url = crate::app::sso::start(&state.store, &state.sso, index, &redirect_uri, &next).await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(Deserialize)]
+struct SsoCallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /login/sso/callback?code&state`: the provider's answer; a session like a
+/// password login's, or a page saying why not (and no session).
+async fn sso_callback(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<SsoCallbackQuery>,
+) -> Response {
+    let outcome = async {
+        let login_state = query.state.as_deref().unwrap_or_default();
+        if let Some(error) = &query.error {
+            // Cancelled or refused at the provider: the login under way ends here.
+            state
+                .store
+                .take_sso_login(&crate::security::token_hash(login_state))
+                .await?;
+            tracing::info!(error, description = ?query.error_description, "single sign-on ended at the provider");
+            return Err(AppError::Forbidden(
+                "Innloggingen ble avbrutt hos innloggingstjenesten. Du er ikke logget inn.".into(),
+            ));
+        }
+        let code = query.code.as_deref().unwrap_or_default();
+        if code.is_empty() || login_state.is_empty() {
+            return Err(AppError::BadRequest(
+                "Svaret fra innloggingstjenesten mangler code eller state.".into(),
+            ));
+        }
+        let redirect_uri = sso_redirect_uri(&state, &headers)?;
+        crate::app::sso::finish(&state.store, &state.sso, &redirect_uri, code, login_state).await
+    }
+    .await;
+    match outcome {
+        Ok(login) => {
+            let mut response = Redirect::to(&login.next).into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&login.session_token, &headers, &state.auth),
+            );
+            response
+        }
+        Err(err @ (AppError::Forbidden(_) | AppError::BadRequest(_) | AppError::BadGateway(_))) => {
+            let status = err.status();
+            let mut page = login_form(&state, String::new(), "/".into());
+            page.message = Some(err.message());
+            (status, render(&page)).into_response()
+        }
+        Err(other) => other.into_response(),
     }
 }
 
@@ -135,15 +230,30 @@ async fn login(State(state): State<AppState>, request: axum::extract::Request) -
 
 async fn logout(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     CurrentUser(user, session): CurrentUser,
 ) -> AppResult<Response> {
+    let mut next = "/login".to_string();
     if let Some(hash) = session {
+        // A session opened through a provider ends there too, where it says how.
+        if let Some(sso) = state.store.sso_session(&hash).await?
+            && let Some(origin) = crate::web::csrf::own_origin(&headers, None, &state.auth)
+            && let Some(url) = crate::app::sso::logout_url(
+                &state.sso,
+                &sso.sso_issuer,
+                &sso.sso_id_token,
+                &format!("{origin}/login"),
+            )
+            .await
+        {
+            next = url;
+        }
         state
             .store
             .delete_session(&hash, &Actor::from(&user))
             .await?;
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(&next).into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, clear_session_cookie());

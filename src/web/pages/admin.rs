@@ -69,6 +69,8 @@ struct FormPage {
     one_time_password: Option<String>,
     organisations: Vec<ApplicantChoice>,
     all_roles: [Role; 5],
+    /// A national identity number is on file for the user.
+    has_national_id: bool,
 }
 
 impl FormPage {
@@ -91,6 +93,10 @@ async fn form_page(
 ) -> AppResult<FormPage> {
     let register = state.store.register().await?;
     let year = register.newest_year().unwrap_or(2024);
+    let has_national_id = match user_id {
+        Some(id) => state.store.user(id).await?.has_national_id,
+        None => false,
+    };
     Ok(FormPage {
         layout: Layout::new(state, me, "admin"),
         user_id,
@@ -102,6 +108,7 @@ async fn form_page(
         one_time_password: None,
         organisations: state.store.applicant_choices(&register, year, None).await?,
         all_roles: Role::ALL,
+        has_national_id,
     })
 }
 
@@ -110,6 +117,7 @@ fn user_input(form: &FormFields) -> UserInput {
         username: form.text("username"),
         display_name: form.optional("display_name"),
         email: form.optional("email"),
+        national_id: form.optional("national_id"),
         roles: form
             .0
             .iter()
@@ -167,6 +175,8 @@ fn input_of(user: &UserSummary) -> UserInput {
         username: user.username.clone(),
         display_name: Some(user.display_name.clone()),
         email: user.email.clone(),
+        // Never shown again; an empty field keeps the one stored.
+        national_id: None,
         roles: user.roles.iter().map(|r| r.as_str().to_string()).collect(),
         // The form's choice list names municipalities by number and others by id.
         organisation: user

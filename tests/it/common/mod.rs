@@ -411,8 +411,13 @@ impl TestApp {
     /// The same database and session, fetching from SSB's API at another place (a
     /// stand-in server) with another timeout.
     pub fn with_ssb(&self, settings: tilskudd::app::ssb::SsbSettings) -> TestApp {
+        self.with_state(|state| state.with_ssb(settings))
+    }
+
+    /// The same database and session, with the app's settings changed.
+    pub fn with_state(&self, change: impl FnOnce(AppState) -> AppState) -> TestApp {
         TestApp {
-            router: app(test_state(self.store.clone(), false).with_ssb(settings)),
+            router: app(change(test_state(self.store.clone(), false))),
             store: self.store.clone(),
             cookie: self.cookie.clone(),
             database_url: self.database_url.clone(),
@@ -456,6 +461,7 @@ impl TestApp {
             email: None,
             roles: vec![tilskudd::domain::user::Role::parse(role).expect("role")],
             organisation: None,
+            national_id_hash: None,
         };
         let hash = tilskudd::security::hash_password(DEMO_PASSWORD).unwrap();
         tilskudd::app::accounts::create_user(
