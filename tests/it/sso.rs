@@ -117,12 +117,12 @@ fn location(response: &TestResponse) -> String {
         .to_string()
 }
 
-/// Our `/login/sso` → the provider's authorize endpoint → where it sends the browser back
+/// Our `/login/oidc` → the provider's authorize endpoint → where it sends the browser back
 /// (our callback, as a path).
 async fn to_provider_and_back(app: &TestApp, provider_index: usize) -> String {
     let start = app
         .get(&format!(
-            "/login/sso?tjeneste={provider_index}&neste=/rounds"
+            "/login/oidc?tjeneste={provider_index}&neste=/rounds"
         ))
         .await;
     assert_eq!(start.status, 303, "{}", start.text());
@@ -299,14 +299,14 @@ async fn tokens_that_fail_their_checks_and_replayed_states_are_refused() {
 
     // A state nobody issued, and an answer without code, are refused too.
     let forged = app
-        .get("/login/sso/callback?code=abc&state=forfalsket")
+        .get("/login/oidc/callback?code=abc&state=forfalsket")
         .await;
     assert_eq!(forged.status, 403);
-    let empty = app.get("/login/sso/callback").await;
+    let empty = app.get("/login/oidc/callback").await;
     assert_eq!(empty.status, 400);
     // Cancelled at the provider.
     let cancelled = app
-        .get("/login/sso/callback?error=access_denied&state=x")
+        .get("/login/oidc/callback?error=access_denied&state=x")
         .await;
     assert_eq!(cancelled.status, 403);
     assert!(cancelled.text().contains("avbrutt"));

@@ -27,8 +27,8 @@ pub fn routes() -> Routes {
         .get("/login", Access::Public, login_page)
         .post("/login", Access::Public, login)
         .post("/logout", Access::Authenticated, logout)
-        .get("/login/sso", Access::Public, sso_start)
-        .get("/login/sso/callback", Access::Public, sso_callback)
+        .get("/login/oidc", Access::Public, sso_start)
+        .get("/login/oidc/callback", Access::Public, sso_callback)
         .get("/meg", Access::Authenticated, account_page)
         .post("/meg/passord", Access::Authenticated, change_password)
         .post("/meg/tokens", Access::Authenticated, create_token)
@@ -95,7 +95,7 @@ fn sso_redirect_uri(state: &AppState, headers: &axum::http::HeaderMap) -> AppRes
     let origin = crate::web::csrf::own_origin(headers, None, &state.auth).ok_or_else(|| {
         AppError::BadRequest("Forespørselen mangler Host; kan ikke logge inn.".into())
     })?;
-    Ok(format!("{origin}/login/sso/callback"))
+    Ok(format!("{origin}/login/oidc/callback"))
 }
 
 #[derive(Deserialize)]
@@ -104,7 +104,7 @@ struct SsoStartQuery {
     neste: Option<String>,
 }
 
-/// `GET /login/sso?tjeneste=N&neste=/sti`: to the provider's login.
+/// `GET /login/oidc?tjeneste=N&neste=/sti`: to the provider's login.
 async fn sso_start(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -131,7 +131,7 @@ struct SsoCallbackQuery {
     error_description: Option<String>,
 }
 
-/// `GET /login/sso/callback?code&state`: the provider's answer; a session like a
+/// `GET /login/oidc/callback?code&state`: the provider's answer; a session like a
 /// password login's, or a page saying why not (and no session).
 async fn sso_callback(
     State(state): State<AppState>,
