@@ -236,6 +236,8 @@ pub struct RouteInfo {
     pub access: Access,
     /// How the route appears in the API's document (API routes only).
     pub operation: Option<super::openapi::OperationFn>,
+    /// The API document's one-line summary of the route (Norwegian).
+    pub summary: Option<&'static str>,
 }
 
 /// Builds a router in which every route states who may use it. The table of routes
@@ -288,7 +290,16 @@ impl Routes {
             path: path.to_string(),
             access,
             operation,
+            summary: None,
         });
+        self
+    }
+
+    /// Sets the summary of the route added last.
+    pub(super) fn describe_last(mut self, summary: &'static str) -> Self {
+        if let Some(route) = self.table.last_mut() {
+            route.summary = Some(summary);
+        }
         self
     }
 

@@ -128,11 +128,11 @@ fn routes() -> Routes {
         .merge(pages::routes())
         .nest(
             openapi::API_PREFIX,
-            api::routes().merge(openapi::ApiRoutes::default().get(
-                "/openapi.json",
-                Access::Public,
-                openapi::serve,
-            )),
+            api::routes().merge(
+                openapi::ApiRoutes::default()
+                    .get("/openapi.json", Access::Public, openapi::serve)
+                    .describe("Dette dokumentet (OpenAPI 3.1)"),
+            ),
         )
 }
 

@@ -116,6 +116,11 @@ macro_rules! documented_methods {
 impl ApiRoutes {
     documented_methods!(get => GET, post => POST, put => PUT, delete => DELETE);
 
+    /// What the route added last does, in one line: the document's summary.
+    pub fn describe(self, summary: &'static str) -> Self {
+        ApiRoutes(self.0.describe_last(summary))
+    }
+
     pub fn merge(self, other: ApiRoutes) -> Self {
         ApiRoutes(self.0.merge(other.0))
     }
@@ -143,6 +148,7 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
             tags.push(tag.clone());
         }
         operation.tags = vec![tag];
+        operation.summary = route.summary.map(str::to_string);
         operation.operation_id = Some(operation_id(&route.method, path));
         add_path_ids(&mut operation, path, &mut generators);
         add_access(&mut operation, route.access, &mut generators.response);
@@ -438,22 +444,40 @@ fn schema_object(value: serde_json::Value) -> SchemaObject {
     }
 }
 
+/// A media type whose content follows `schema`.
+fn media(schema: Schema) -> MediaType {
+    MediaType {
+        schema: Some(SchemaObject {
+            json_schema: schema,
+            example: None,
+            external_docs: None,
+        }),
+        ..Default::default()
+    }
+}
+
 pub(super) fn json_response(description: &str, schema: Schema) -> Response {
     Response {
         description: description.into(),
-        content: IndexMap::from_iter([(
-            "application/json".to_string(),
-            MediaType {
-                schema: Some(SchemaObject {
-                    json_schema: schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                ..Default::default()
-            },
-        )]),
+        content: IndexMap::from_iter([("application/json".to_string(), media(schema))]),
         ..Default::default()
     }
+}
+
+/// The operation's request body, of one media type.
+fn set_body(
+    operation: &mut Operation,
+    media_type: &str,
+    schema: Schema,
+    description: Option<&str>,
+    required: bool,
+) {
+    operation.request_body = Some(ReferenceOr::Item(RequestBody {
+        description: description.map(str::to_string),
+        content: IndexMap::from_iter([(media_type.to_string(), media(schema))]),
+        required,
+        extensions: Default::default(),
+    }));
 }
 
 pub(super) fn error_response(generator: &mut SchemaGenerator, description: &str) -> Response {
@@ -468,22 +492,7 @@ pub(super) fn body_response<T: JsonSchema>(ctx: &mut GenContext, description: &s
 
 fn json_body<T: JsonSchema>(ctx: &mut GenContext, operation: &mut Operation, required: bool) {
     let schema = ctx.schema.subschema_for::<T>();
-    operation.request_body = Some(ReferenceOr::Item(RequestBody {
-        description: None,
-        content: IndexMap::from_iter([(
-            "application/json".to_string(),
-            MediaType {
-                schema: Some(SchemaObject {
-                    json_schema: schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                ..Default::default()
-            },
-        )]),
-        required,
-        extensions: Default::default(),
-    }));
+    set_body(operation, "application/json", schema, None, required);
 }
 
 fn refusals_of_a_body(ctx: &mut GenContext) -> Vec<(Option<u16>, Response)> {
@@ -541,17 +550,8 @@ impl<T: JsonSchema> OperationInput for super::extract::JsonOrForm<T> {
                  `file`."
                     .into(),
             );
-            body.content.insert(
-                "multipart/form-data".into(),
-                MediaType {
-                    schema: Some(SchemaObject {
-                        json_schema: schema,
-                        example: None,
-                        external_docs: None,
-                    }),
-                    ..Default::default()
-                },
-            );
+            body.content
+                .insert("multipart/form-data".into(), media(schema));
         }
     }
 
@@ -566,22 +566,13 @@ impl<T: JsonSchema> OperationInput for super::extract::JsonOrForm<T> {
 impl<F: JsonSchema> OperationInput for super::extract::FileForm<F> {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
         let schema = ctx.schema.subschema_for::<F>();
-        operation.request_body = Some(ReferenceOr::Item(RequestBody {
-            description: Some("Multipart-skjema med filen i `file`.".into()),
-            content: IndexMap::from_iter([(
-                "multipart/form-data".to_string(),
-                MediaType {
-                    schema: Some(SchemaObject {
-                        json_schema: schema,
-                        example: None,
-                        external_docs: None,
-                    }),
-                    ..Default::default()
-                },
-            )]),
-            required: true,
-            extensions: Default::default(),
-        }));
+        set_body(
+            operation,
+            "multipart/form-data",
+            schema,
+            Some("Multipart-skjema med filen i `file`."),
+            true,
+        );
     }
 
     fn inferred_early_responses(

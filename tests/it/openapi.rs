@@ -49,6 +49,12 @@ async fn every_api_route_is_documented_with_its_answers() {
             missing.push(format!("{} {}", route.method, route.path));
             continue;
         };
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{} {}: a summary (ApiRoutes::describe)",
+            route.method,
+            route.path
+        );
         let responses = operation["responses"].as_object().expect("responses");
         // A success with a body says what the body is; 204 has none.
         let success: Vec<(&String, &Value)> = responses

@@ -21,21 +21,29 @@ pub fn routes() -> ApiRoutes {
     let officer = Access::Roles(roles::OFFICER);
     ApiRoutes::default()
         .get("/rounds/{id}/criteria", office, list_criteria)
+        .describe("Rundens vurderingskriterier")
         .post("/rounds/{id}/criteria", officer, add_criterion)
+        .describe("Legg til et kriterium")
         .put("/criteria/{id}", officer, update_criterion)
+        .describe("Endre et kriterium")
         .delete("/criteria/{id}", officer, delete_criterion)
+        .describe("Slett et kriterium")
         .get("/applications/{id}/assessment", office, get_assessment)
+        .describe("Søknadens vurdering og habilitetserklæringer")
         .put("/applications/{id}/assessment", officer, save_assessment)
+        .describe("Lagre vurderingen (poeng, anbefalt beløp)")
         .post(
             "/applications/{id}/impartiality",
             Access::Roles(roles::DECLARES_IMPARTIALITY),
             declare,
         )
+        .describe("Erklær deg habil eller inhabil for søknaden")
         .post(
             "/applications/{id}/impartiality/{user_id}/lift",
             Access::Roles(roles::DECLARES_IMPARTIALITY),
             lift,
         )
+        .describe("Opphev en annens inhabilitet (med begrunnelse)")
 }
 
 async fn list_criteria(

@@ -28,33 +28,49 @@ pub fn routes() -> ApiRoutes {
     let either = Access::Roles(roles::APPLICANT_OR_OFFICER);
     ApiRoutes::default()
         .get("/rounds/{id}/followup", read, overview)
+        .describe("Oppfølgingen av rundens tilskudd, med summer")
         .get("/rounds/{id}/followup-terms", office, get_terms)
+        .describe("Vilkår for oppfølging og brevtekster")
         .put("/rounds/{id}/followup-terms", officer, put_terms)
+        .describe("Sett vilkårene for oppfølging")
         .put("/rounds/{id}/letter-template", officer, put_templates)
+        .describe("Sett brevmalene")
         .post(
             "/rounds/{id}/letters/issue",
             officer,
             |s: State<AppState>, u: CurrentUser, id: Id| issue(s, u, id, false),
         )
+        .describe("Utsted (frys) vedtaksbrevene")
         .post(
             "/rounds/{id}/letters/send",
             officer,
             |s: State<AppState>, u: CurrentUser, id: Id| issue(s, u, id, true),
         )
+        .describe("Utsted brevene og send dem på e-post")
         .get("/rounds/{id}/letters.zip", office, letters_zip)
+        .describe("Alle utstedte brev som PDF i en ZIP")
         .get("/rounds/{id}/payments.csv", office, payments_csv)
+        .describe("Utbetalingsfilen for regnskapssystemet")
         .post("/rounds/{id}/complete", officer, complete)
+        .describe("Avslutt en oppgjort runde")
         .get("/applications/{id}/followup", read, grant_detail)
+        .describe("Ett tilskudd med utbetalinger, anmodninger og rapport")
         .get("/applications/{id}/letter", read, get_letter)
+        .describe("Søknadens brev (utkast eller utstedt)")
         .put("/applications/{id}/letter", officer, put_letter_note)
+        .describe("Sett merknaden i brevet")
         .get("/applications/{id}/letter.pdf", read, letter_pdf)
+        .describe("Brevet som PDF/A-2")
         .post("/applications/{id}/acceptance", either, acceptance)
+        .describe("Svar på tilskuddet (aksepter eller avslå)")
         .post("/applications/{id}/payments", officer, payment)
+        .describe("Registrer en utbetaling")
         .post(
             "/applications/{id}/payment-requests",
             applicant,
             payment_request,
         )
+        .describe("Be om utbetaling (med prosjektregnskap som vedlegg)")
         .post(
             "/payment-requests/{id}/approve",
             officer,
@@ -62,6 +78,7 @@ pub fn routes() -> ApiRoutes {
                 decide_request(s, u, id, b, true)
             },
         )
+        .describe("Godkjenn en anmodning om utbetaling")
         .post(
             "/payment-requests/{id}/reject",
             officer,
@@ -69,26 +86,35 @@ pub fn routes() -> ApiRoutes {
                 decide_request(s, u, id, b, false)
             },
         )
+        .describe("Avslå en anmodning om utbetaling")
         .post("/applications/{id}/final-report", either, final_report)
+        .describe("Send sluttrapporten")
         .get(
             "/applications/{id}/report-template.xlsx",
             read,
             report_template,
         )
+        .describe("Sluttrapportskjemaet for tilskuddet")
         .post(
             "/applications/{id}/final-report/approve",
             officer,
             approve_report,
         )
+        .describe("Godkjenn sluttrapporten")
         .post(
             "/applications/{id}/final-report/return",
             officer,
             return_report,
         )
+        .describe("Send sluttrapporten tilbake (med kommentar)")
         .post("/applications/{id}/repayments", officer, repayment)
+        .describe("Registrer en tilbakebetaling")
         .get("/followup-documents/{id}", read, document)
+        .describe("Et vedlegg slik det ble sendt")
         .get("/outbox", office, outbox)
+        .describe("Utboksen for e-post")
         .post("/outbox/{id}/retry", officer, retry_mail)
+        .describe("Prøv å sende en feilet e-post igjen")
 }
 
 /// `GET /api/v1/rounds/{id}/followup`: per decided application and totals that

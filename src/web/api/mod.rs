@@ -42,9 +42,13 @@ pub fn routes() -> ApiRoutes {
     let audit = Access::Roles(roles::AUDIT);
     ApiRoutes::default()
         .get("/rounds", read, list_rounds)
+        .describe("Rundene du ser, med summer")
         .post("/rounds", officer, create_round)
+        .describe("Opprett en runde")
         .get("/rounds/{id}", read, get_round)
+        .describe("En runde med søknadene")
         .put("/rounds/{id}", officer, update_round)
+        .describe("Endre en runde (med versjonen du leste)")
         .post(
             "/rounds/{id}/open",
             officer,
@@ -52,6 +56,7 @@ pub fn routes() -> ApiRoutes {
                 change_phase(s, u, id, None, app::rounds::PhaseChange::Open)
             },
         )
+        .describe("Kunngjør en runde (åpne for søknader)")
         .post(
             "/rounds/{id}/close",
             officer,
@@ -62,6 +67,7 @@ pub fn routes() -> ApiRoutes {
                 change_phase(s, u, id, b.reason, app::rounds::PhaseChange::Close)
             },
         )
+        .describe("Lukk en runde før fristen (med begrunnelse)")
         .post(
             "/rounds/{id}/reopen",
             officer,
@@ -72,14 +78,19 @@ pub fn routes() -> ApiRoutes {
                 change_phase(s, u, id, b.reason, app::rounds::PhaseChange::Reopen)
             },
         )
+        .describe("Gjenåpne en lukket runde (med begrunnelse)")
         .post(
             "/rounds/{id}/applications",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             create_application,
         )
+        .describe("Registrer en søknad")
         .get("/rounds/{id}/audit", audit, round_audit)
+        .describe("Rundens revisjonslogg")
         .get("/applications/{id}", read, get_application)
+        .describe("En søknad med budsjettlinjer")
         .put("/applications/{id}", applicant, update_application)
+        .describe("Endre et utkast (kommunen, med versjon)")
         .post(
             "/applications/{id}/submit",
             applicant,
@@ -90,6 +101,7 @@ pub fn routes() -> ApiRoutes {
                 change_status(s, u, id, b, app::applications::Move::Submit)
             },
         )
+        .describe("Send inn et utkast (kommunen)")
         .post(
             "/applications/{id}/withdraw",
             applicant,
@@ -100,40 +112,55 @@ pub fn routes() -> ApiRoutes {
                 change_status(s, u, id, b, app::applications::Move::Withdraw)
             },
         )
+        .describe("Trekk en søknad (kommunen, mens runden er åpen)")
         .put("/applications/{id}/allocation", officer, set_allocation)
+        .describe("Foreslå beløp for søknaden")
         .get("/audit", audit, audit_log)
+        .describe("Revisjonsloggen, filtrert")
         .get("/municipalities", read, municipalities)
+        .describe("Søk i kommuneregisteret (med historikk)")
         .get("/statistics/national", read, national_statistics)
+        .describe("Nasjonale KPR-tall")
         .get("/statistics/municipalities", read, municipal_statistics)
+        .describe("Tall per kommune")
         .post("/statistics/uploads", officer, statistics_upload)
+        .describe("Last opp en statistikkfil (forhåndsvisning)")
         .post("/uploads/{id}/variables", officer, choose_variables)
+        .describe("Velg indikatorer for ukjente variabler (ny forhåndsvisning)")
         .post("/uploads/{id}/applicants", officer, choose_applicants)
+        .describe("Velg søker for rader forhåndsvisningen spør om (ny forhåndsvisning)")
         .post("/statistics/ssb", officer, statistics_from_ssb)
+        .describe("Hent en tabell fra SSB (forhåndsvisning)")
         .get(
             "/rounds/{id}/template.xlsx",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             template,
         )
+        .describe("Søknadsskjemaet for runden (utfylt for en kommune)")
         .post(
             "/rounds/{id}/uploads",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             upload,
         )
+        .describe("Last opp en søknad eller tildelingstabell (forhåndsvisning)")
         .get(
             "/uploads/{id}",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             get_upload,
         )
+        .describe("En opplasting og forhåndsvisningen")
         .post(
             "/uploads/{id}/confirm",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             confirm_upload,
         )
+        .describe("Lagre forhåndsvisningen")
         .get(
             "/uploads/{id}/file",
             Access::Roles(roles::APPLICANT_OR_OFFICER),
             upload_file,
         )
+        .describe("Originalfilen slik den ble lastet opp")
         .merge(account::routes())
         .merge(allocation::routes())
         .merge(assessment::routes())

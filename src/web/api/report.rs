@@ -13,7 +13,9 @@ use crate::web::openapi::ApiRoutes;
 use crate::web::report::{ReportQuery, load};
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::default().get("/rounds/{id}/report", Access::Roles(roles::OFFICE), report)
+    ApiRoutes::default()
+        .get("/rounds/{id}/report", Access::Roles(roles::OFFICE), report)
+        .describe("Rapporten: tilskudd mot koordinatordekning per kommune")
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
