@@ -267,8 +267,11 @@ async fn tokens_that_fail_their_checks_and_replayed_states_are_refused() {
     invite(&base, "kari", "kari@statsforvalteren.no", "saksbehandler").await;
     let app = with_sso(&base, vec![provider.settings(Matching::Email)]);
     let claims = json!({"sub": "entra-1", "email": "kari@statsforvalteren.no"});
+    let mut other_issuer = claims.clone();
+    other_issuer["iss"] = json!("https://en-annen-utsteder.example");
     for spoilt in [
         json!({"claims": claims, "audience": "en-annen-app"}),
+        json!({"claims": other_issuer}),
         json!({"claims": claims, "expired": true}),
         json!({"claims": claims, "badSignature": true}),
     ] {
