@@ -14,6 +14,10 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 /// Whether `password` matches the stored hash. A malformed hash never matches.
+/// The stored "hash" of an account without a password (one that logs in through single
+/// sign-on): not a PHC string, so no password matches it.
+pub const NO_PASSWORD_HASH: &str = "!ingen-passord";
+
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|parsed| {

@@ -166,6 +166,30 @@ impl Store {
             ))
             .await?;
         }
+        // The one-time password an admin gave was for the first login, which the provider
+        // has now done: it stops working rather than stay usable unchanged.
+        let one_time_ended = tx
+            .execute(
+                sql(
+                    "UPDATE users SET must_change_password = FALSE, password_hash = $1, \
+                     version = version + 1, updated_at = $2 WHERE id = $3 AND must_change_password",
+                )
+                .bind(crate::security::NO_PASSWORD_HASH)
+                .bind(now)
+                .bind(user_id),
+            )
+            .await?;
+        if one_time_ended > 0 {
+            tx.audit(NewAuditEvent::new(
+                actor,
+                "sso.one_time_password_ended",
+                format!(
+                    "Engangspassordet til {} gjelder ikke lenger: brukeren logget inn med {provider_label}",
+                    actor.name
+                ),
+            ))
+            .await?;
+        }
         tx.execute(
             sql("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, sso_issuer, sso_id_token) \
                  VALUES ($1, $2, $3, $3, $4, $5)")

@@ -34,6 +34,12 @@ where
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
             AppError::BadRequest("Kunne ikke lese forespørselen (for stor eller avbrutt).".into())
         })?;
+        // A NUL can only come as the escape `\u0000`; no database stores it.
+        if memchr::memmem::find(&bytes, b"\\u0000").is_some()
+            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        {
+            refuse_nul(&value, "")?;
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let path = err.path().to_string();
@@ -49,6 +55,42 @@ where
             }
         })?;
         Ok(ApiJson(value))
+    }
+}
+
+/// Refuses a NUL character anywhere in a JSON value (a key or a text), naming the field:
+/// PostgreSQL cannot store it, and no form or file has a use for it.
+fn refuse_nul(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
+    let refuse = |field: &str| {
+        let field = if field.is_empty() { "." } else { field };
+        Err(AppError::invalid(
+            field,
+            crate::domain::validation::forbidden_char_message(&format!("Feltet «{field}»"), '\0'),
+        ))
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => refuse(path),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refuse_nul(item, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    return refuse(&inner);
+                }
+                refuse_nul(item, &inner)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -176,9 +218,14 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
             AppError::BadRequest("Kunne ikke lese skjemaet (for stort eller avbrutt).".into())
         })?;
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .map(FormFields)
-            .map_err(|_| AppError::BadRequest("Skjemaet kunne ikke leses (ugyldig koding).".into()))
+        let fields =
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).map_err(|_| {
+                AppError::BadRequest("Skjemaet kunne ikke leses (ugyldig koding).".into())
+            })?;
+        for (name, value) in &fields {
+            refuse_nul(&serde_json::Value::String(value.clone()), name)?;
+        }
+        Ok(FormFields(fields))
     }
 }
 
@@ -267,10 +314,11 @@ where
             };
             fields.insert(name, value);
         }
-        let value =
-            serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(|err| {
-                json_field_error(&err.path().to_string(), &err.into_inner().to_string())
-            })?;
+        let fields = serde_json::Value::Object(fields);
+        refuse_nul(&fields, "")?;
+        let value = serde_path_to_error::deserialize(fields).map_err(|err| {
+            json_field_error(&err.path().to_string(), &err.into_inner().to_string())
+        })?;
         Ok(JsonOrForm { value, file })
     }
 }
@@ -318,6 +366,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            refuse_nul(&serde_json::Value::String(value.into_owned()), &name)?;
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)

@@ -384,6 +384,28 @@ async fn id_porten_matches_the_national_identity_number_and_logout_ends_the_prov
     assert_eq!(done.status, 303, "{}", done.text());
     let cookie = session_cookie(&done).unwrap();
     assert_eq!(me(&app, &cookie).await.json()["username"], "kommuneansatt");
+    // The admin's one-time password was for the first login: ID-porten did that, so the
+    // user is not sent to change a password they do not use, and it no longer logs in.
+    let rounds = app
+        .request(
+            Request::get("/api/v1/rounds")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(rounds.status, 200, "{}", rounds.text());
+    let one_time = created.json()["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let password_login = app
+        .post_json(
+            "/api/v1/session",
+            &json!({"username": "kommuneansatt", "password": one_time}),
+        )
+        .await;
+    assert_eq!(password_login.status, 401);
 
     // Logging out ends the session here and sends the browser to the provider's logout.
     let mut browser = with_sso(&base, vec![idporten]);
