@@ -65,6 +65,26 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
+# Single sign-on: the local OpenID provider of the Rust tests (tests/oidc, installed by
+# `npm ci` there), vouching for Kari, whom each app gets as an officer with that e-mail.
+SSO_ARGS=()
+OIDC_DIR="$HERE/../tests/oidc"
+if [ -d "$OIDC_DIR/node_modules/oauth2-mock-server" ]; then
+  mkfifo "$RUN_DIR/oidc-in"
+  (cd "$OIDC_DIR" && exec node provider.mjs <"$RUN_DIR/oidc-in" >"$RUN_DIR/oidc-out" 2>"$HERE/artifacts/oidc-provider.log") &
+  PIDS+=("$!")
+  exec 3>"$RUN_DIR/oidc-in"
+  for _ in $(seq 1 60); do [ -s "$RUN_DIR/oidc-out" ] && break; sleep 0.25; done
+  OIDC_ISSUER="$(head -n1 "$RUN_DIR/oidc-out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).issuer))')"
+  echo '{"claims": {"sub": "e2e-kari", "email": "kari@statsforvalteren.no"}}' >&3
+  SSO_ARGS=(--oidc-issuer "$OIDC_ISSUER" --oidc-client-id tilskudd --oidc-client-secret e2e --oidc-label "Statsforvalteren (Entra ID)")
+  export E2E_SSO=1
+  echo "e2e: OpenID provider at $OIDC_ISSUER"
+elif [ "${E2E_REQUIRE_SSO:-0}" = 1 ]; then
+  echo "e2e: tests/oidc is not installed (npm ci there)" >&2
+  exit 2
+fi
+
 # start_app NAME → sets APP_URL
 start_app() {
   local name="$1" port db log pid
@@ -72,7 +92,7 @@ start_app() {
   mkdir -p "$RUN_DIR/$name"
   db="sqlite://$RUN_DIR/$name/t.db"
   log="$HERE/artifacts/app-$name.log"
-  DATABASE_URL="$db" "$BIN" serve --demo --addr "127.0.0.1:$port" >"$log" 2>&1 &
+  DATABASE_URL="$db" "$BIN" serve --demo --addr "127.0.0.1:$port" "${SSO_ARGS[@]}" >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   APP_URL="http://127.0.0.1:$port"
@@ -83,6 +103,10 @@ start_app() {
       exit 2
     fi
     if [ "$(curl -fsS --max-time 2 "$APP_URL/healthz" 2>/dev/null)" = ok ]; then
+      if [ "${#SSO_ARGS[@]}" -gt 0 ]; then
+        DATABASE_URL="$db" "$BIN" user add --username kari --role saksbehandler \
+          --name "Kari Nordmann" --email kari@statsforvalteren.no >/dev/null 2>>"$log"
+      fi
       echo "e2e: app for $name px at $APP_URL (pid $pid, log artifacts/app-$name.log)"
       return 0
     fi

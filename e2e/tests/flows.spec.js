@@ -231,3 +231,24 @@ test('saksbehandler: allocation table → preview asks who applies → choose �
     await audit.check('import-confirmed');
   });
 });
+
+// ------------------------------------------------------------------ single sign-on
+test('kari: single sign-on → front page → logout at the provider', async ({ page }, testInfo) => {
+  test.skip(!process.env.E2E_SSO, 'tests/oidc is not installed (npm ci there)');
+  await runFlow(page, testInfo, 'kari-sso', async (audit) => {
+    await page.goto('/login');
+    await audit.check('login-with-sso');
+    // The provider vouches for Kari; the one-time password from `user add` is not asked for.
+    await follow(page, page.getByRole('link', { name: 'Logg inn med Statsforvalteren (Entra ID)' }), (url) => url.pathname === '/');
+    await expect(page.locator('h1')).toContainText('Oversikt');
+    await expect(page.locator('header')).toContainText('Kari Nordmann');
+    await audit.check('front-page-after-sso');
+
+    // Logging out ends the session here, then at the provider, which sends the browser
+    // back to the login page.
+    await follow(page, page.getByRole('button', { name: 'Logg ut' }), /\/login/);
+    await expect(page.locator('h1')).toContainText('Logg inn');
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login/);
+  });
+});

@@ -371,13 +371,14 @@ fn payload_claim(id_token: &CoreIdToken, name: &str) -> Option<String> {
 }
 
 /// Where to send a user who logs out of a session opened through a provider, so that
-/// the provider's session ends too (RP-initiated logout), if the provider offers it.
+/// the provider's session ends too (RP-initiated logout), if the provider offers it: the
+/// provider's label and the URL.
 pub async fn logout_url(
     sso: &SsoSettings,
     issuer: &str,
     id_token: &str,
     after_logout: &str,
-) -> Option<String> {
+) -> Option<(String, String)> {
     let provider = sso.by_issuer(issuer)?;
     let metadata = provider.metadata(sso.http().ok()?, false).await.ok()?;
     let endpoint: EndSessionUrl = metadata
@@ -391,5 +392,8 @@ pub async fn logout_url(
     if let Ok(url) = PostLogoutRedirectUrl::new(after_logout.to_string()) {
         request = request.set_post_logout_redirect_uri(url);
     }
-    Some(request.http_get_url().to_string())
+    Some((
+        provider.settings.label.clone(),
+        request.http_get_url().to_string(),
+    ))
 }

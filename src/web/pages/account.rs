@@ -233,12 +233,12 @@ async fn logout(
     headers: axum::http::HeaderMap,
     CurrentUser(user, session): CurrentUser,
 ) -> AppResult<Response> {
-    let mut next = "/login".to_string();
+    let mut provider_logout = None;
     if let Some(hash) = session {
         // A session opened through a provider ends there too, where it says how.
         if let Some(sso) = state.store.sso_session(&hash).await?
             && let Some(origin) = crate::web::csrf::own_origin(&headers, None, &state.auth)
-            && let Some(url) = crate::app::sso::logout_url(
+            && let Some(logout) = crate::app::sso::logout_url(
                 &state.sso,
                 &sso.sso_issuer,
                 &sso.sso_id_token,
@@ -246,18 +246,36 @@ async fn logout(
             )
             .await
         {
-            next = url;
+            provider_logout = Some(logout);
         }
         state
             .store
             .delete_session(&hash, &Actor::from(&user))
             .await?;
     }
-    let mut response = Redirect::to(&next).into_response();
+    // To the provider by a page, not a redirect: the logout form's redirect may only go
+    // to this site (the Content-Security-Policy's form-action).
+    let mut response = match provider_logout {
+        Some((provider, url)) => render(&LoggedOutPage {
+            layout: Layout::anonymous(&state),
+            provider,
+            provider_logout: url,
+        }),
+        None => Redirect::to("/login").into_response(),
+    };
     response
         .headers_mut()
         .insert(header::SET_COOKIE, clear_session_cookie());
     Ok(response)
+}
+
+/// After logging out of a session opened through a provider: on to the provider's logout.
+#[derive(Template)]
+#[template(path = "account/logged_out.html")]
+struct LoggedOutPage {
+    layout: Layout,
+    provider: String,
+    provider_logout: String,
 }
 
 #[derive(Template)]
