@@ -18,7 +18,7 @@ use openidconnect::{
 use tokio::sync::RwLock;
 
 use crate::domain::audit::Actor;
-use crate::domain::sso::{Matching, resolve};
+use crate::domain::sso::{Found, Matching, SsoRefusal, resolve};
 use crate::domain::user::Principal;
 use crate::error::{AppError, AppResult};
 use crate::security::{new_token, token_hash};
@@ -304,20 +304,6 @@ pub async fn finish(
             )
         }
     };
-    if email.is_none() && national_id_hash.is_none() {
-        let bound = store
-            .sso_found(&provider.settings.issuer, &subject, None, None)
-            .await?;
-        if matches!(bound, crate::domain::sso::Found::Nobody) {
-            return Err(refused(
-                crate::domain::sso::SsoRefusal::NothingToMatch {
-                    provider: label,
-                    matching,
-                }
-                .to_string(),
-            ));
-        }
-    }
     let found = store
         .sso_found(
             &provider.settings.issuer,
@@ -326,12 +312,21 @@ pub async fn finish(
             national_id_hash.as_deref(),
         )
         .await?;
+    if found == Found::Nobody && email.is_none() && national_id_hash.is_none() {
+        return Err(refused(
+            SsoRefusal::NothingToMatch {
+                provider: label,
+                matching,
+            }
+            .to_string(),
+        ));
+    }
     let resolved =
         resolve(found, &subject, &label, matching).map_err(|r| refused(r.to_string()))?;
     let principal = store
         .principal(resolved.user_id)
         .await?
-        .ok_or_else(|| refused(crate::domain::sso::SsoRefusal::Deactivated.to_string()))?;
+        .ok_or_else(|| refused(SsoRefusal::Deactivated.to_string()))?;
     let (session_token, session_hash) = new_token("")?;
     store
         .open_sso_session(

@@ -245,6 +245,18 @@ async fn an_unknown_or_deactivated_person_gets_a_page_and_no_session() {
     );
     assert!(page.contains("<html"), "a page, not bare text");
 
+    // A provider that says nothing to match by.
+    provider.next_token(json!({"claims": {"sub": "x-0"}}));
+    let callback = to_provider_and_back(&app, 0).await;
+    let refused = app.get(&callback).await;
+    assert_eq!(refused.status, 403);
+    assert!(session_cookie(&refused).is_none());
+    assert!(
+        refused.text().contains("oppga ikke e-postadressen din"),
+        "{}",
+        refused.text()
+    );
+
     let id = invite(&base, "per", "per@statsforvalteren.no", "saksbehandler").await;
     base.store
         .execute(tilskudd::store::sql("UPDATE users SET active = FALSE WHERE id = $1").bind(id))
