@@ -59,6 +59,9 @@ impl std::fmt::Debug for SsoSettings {
 
 impl SsoSettings {
     pub fn new(providers: Vec<ProviderSettings>) -> anyhow::Result<Self> {
+        if providers.is_empty() {
+            return Ok(SsoSettings::default());
+        }
         for p in &providers {
             IssuerUrl::new(p.issuer.clone())
                 .map_err(|e| anyhow::anyhow!("--oidc-issuer «{}» er ikke en URL: {e}", p.issuer))?;
