@@ -58,18 +58,23 @@ where
     }
 }
 
-/// Refuses a NUL character anywhere in a JSON value (a key or a text), naming the field:
-/// PostgreSQL cannot store it, and no form or file has a use for it.
+/// Refuses a text with a NUL character, naming its field: PostgreSQL cannot store it, and
+/// no form, query or file has a use for it.
+pub fn refuse_nul_text(text: &str, field: &str) -> Result<(), AppError> {
+    if !text.contains('\0') {
+        return Ok(());
+    }
+    let field = if field.is_empty() { "." } else { field };
+    Err(AppError::invalid(
+        field,
+        crate::domain::validation::forbidden_char_message(&format!("Feltet «{field}»"), '\0'),
+    ))
+}
+
+/// [`refuse_nul_text`] for every key and text of a JSON value.
 fn refuse_nul(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
-    let refuse = |field: &str| {
-        let field = if field.is_empty() { "." } else { field };
-        Err(AppError::invalid(
-            field,
-            crate::domain::validation::forbidden_char_message(&format!("Feltet «{field}»"), '\0'),
-        ))
-    };
     match value {
-        serde_json::Value::String(text) if text.contains('\0') => refuse(path),
+        serde_json::Value::String(text) => refuse_nul_text(text, path),
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 refuse_nul(item, &format!("{path}[{i}]"))?;
@@ -83,9 +88,7 @@ fn refuse_nul(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
                 } else {
                     format!("{path}.{key}")
                 };
-                if key.contains('\0') {
-                    return refuse(&inner);
-                }
+                refuse_nul_text(key, &inner)?;
                 refuse_nul(item, &inner)?;
             }
             Ok(())
@@ -223,7 +226,7 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
                 AppError::BadRequest("Skjemaet kunne ikke leses (ugyldig koding).".into())
             })?;
         for (name, value) in &fields {
-            refuse_nul(&serde_json::Value::String(value.clone()), name)?;
+            refuse_nul_text(value, name)?;
         }
         Ok(FormFields(fields))
     }
@@ -359,20 +362,20 @@ where
 }
 
 /// The query string as `T`; a parameter of the wrong kind is a 422 naming it.
-pub struct ApiQuery<T>(pub T);
+pub struct QueryParams<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            refuse_nul(&serde_json::Value::String(value.into_owned()), &name)?;
+            refuse_nul_text(&value, &name)?;
         }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
-            .map(ApiQuery)
+            .map(QueryParams)
             .map_err(|err| {
                 let path = err.path().to_string();
                 AppError::invalid(

@@ -587,7 +587,7 @@ impl<F: JsonSchema> OperationInput for super::extract::FileForm<F> {
     }
 }
 
-impl<T: JsonSchema> OperationInput for super::extract::ApiQuery<T> {
+impl<T: JsonSchema> OperationInput for super::extract::QueryParams<T> {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
         <axum::extract::Query<T> as OperationInput>::operation_input(ctx, operation);
     }

@@ -81,6 +81,12 @@ pub async fn read_upload_form(mut multipart: axum::extract::Multipart) -> AppRes
             _ => {}
         }
     }
+    for (field, text) in [
+        ("indicator", &indicator),
+        ("historical_source", &historical_source),
+    ] {
+        super::extract::refuse_nul_text(text.as_deref().unwrap_or_default(), field)?;
+    }
     let (filename, bytes) =
         file.ok_or_else(|| AppError::invalid("file", "Velg en fil å laste opp (feltet «file»)."))?;
     Ok(UploadForm {

@@ -777,6 +777,24 @@ async fn a_nul_character_is_refused_in_json_forms_and_query_strings_naming_the_f
     assert_eq!(query.status, 422);
     assert_eq!(query.json()["errors"][0]["field"], "q");
 
+    // The page's query strings and an upload's text fields alike.
+    assert_eq!(app.get("/audit?user=ab").await.status, 200);
+    let page_query = app.get("/audit?user=a%00b").await;
+    assert_eq!(page_query.status, 422, "{}", page_query.text());
+    let upload = app
+        .upload_with(
+            &format!("/api/v1/rounds/{round}/uploads"),
+            "tildeling.csv",
+            b"Kommunenummer;Tildelt\r\n5001;100000\r\n",
+            &[
+                ("kind", "allocations"),
+                ("historical_source", "vedtak\u{0}"),
+            ],
+        )
+        .await;
+    assert_eq!(upload.status, 422, "{}", upload.text());
+    assert_eq!(upload.json()["errors"][0]["field"], "historical_source");
+
     // Nothing was stored: the round is still open.
     let after = app.get(&format!("/api/v1/rounds/{round}")).await.json();
     assert_eq!(after["phase"], "open");

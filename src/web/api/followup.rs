@@ -16,7 +16,7 @@ use crate::domain::followup::{FinalReportInput, FollowupTermsInput};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, roles};
-use crate::web::extract::{ApiJson, ApiQuery, Id, JsonOrForm};
+use crate::web::extract::{ApiJson, Id, JsonOrForm, QueryParams};
 use crate::web::followup_files;
 use crate::web::openapi::{AnyFile, ApiRoutes, Created, Csv, Download, NoContent, Pdf, Xlsx, Zip};
 
@@ -443,7 +443,7 @@ struct OutboxBody {
 
 async fn outbox(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<OutboxQuery>,
+    QueryParams(query): QueryParams<OutboxQuery>,
 ) -> AppResult<Json<OutboxBody>> {
     let messages = state.store.outbox(query.round, 500).await?;
     let backlog = state.store.outbox_backlog().await?;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Access, CurrentUser, roles};
-use super::extract::{ApiJson, ApiQuery, FileForm, Id};
+use super::extract::{ApiJson, FileForm, Id, QueryParams};
 use super::openapi::{AnyFile, ApiRoutes, BinaryFile, Created, Download, Xlsx};
 use super::views::AuditQuery;
 use super::views::{ApplicationBody, ApplicationRow, RoundBody};
@@ -422,7 +422,7 @@ async fn round_audit(State(state): State<AppState>, Id(id): Id) -> AppResult<Jso
 
 async fn audit_log(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<AuditQuery>,
+    QueryParams(query): QueryParams<AuditQuery>,
 ) -> AppResult<Json<AuditEvents>> {
     let filter = query.to_filter()?;
     let events = state.store.audit_events(&filter).await?;
@@ -445,7 +445,7 @@ struct MunicipalitySearch {
 
 async fn municipalities(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<SearchQuery>,
+    QueryParams(query): QueryParams<SearchQuery>,
 ) -> AppResult<Json<MunicipalitySearch>> {
     let register = state.store.register().await?;
     let municipalities = search_municipalities(&register, &query.q);
@@ -492,7 +492,7 @@ struct MunicipalObservation {
 /// `synthetic: true` and `note: "syntetiske demotall"`.
 async fn municipal_statistics(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<MunicipalStatisticsQuery>,
+    QueryParams(query): QueryParams<MunicipalStatisticsQuery>,
 ) -> AppResult<Json<MunicipalStatistics>> {
     let mut errors = crate::domain::validation::FieldErrors::new();
     let year = match query

@@ -8,7 +8,7 @@ use crate::domain::report::Report;
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::auth::{Access, roles};
-use crate::web::extract::{ApiQuery, Id};
+use crate::web::extract::{Id, QueryParams};
 use crate::web::openapi::ApiRoutes;
 use crate::web::report::{ReportQuery, load};
 
@@ -35,7 +35,7 @@ struct ReportBody {
 async fn report(
     State(state): State<AppState>,
     Id(round_id): Id,
-    ApiQuery(query): ApiQuery<ReportQuery>,
+    QueryParams(query): QueryParams<ReportQuery>,
 ) -> AppResult<Json<ReportBody>> {
     let loaded = load(&state, round_id, &query).await?;
     if !loaded.problems.is_empty() {

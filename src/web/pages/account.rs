@@ -1,7 +1,7 @@
 //! Logging in and out, and «Min side»: one's own password and API tokens.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use crate::web::auth::{
     Access, CurrentUser, MaybeUser, Routes, clear_session_cookie, client_address, log_in,
     session_cookie,
 };
+use crate::web::extract::QueryParams;
 use crate::web::extract::{FormFields, Id};
 
 pub fn routes() -> Routes {
@@ -108,7 +109,7 @@ struct SsoStartQuery {
 async fn sso_start(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    Query(query): Query<SsoStartQuery>,
+    QueryParams(query): QueryParams<SsoStartQuery>,
 ) -> AppResult<Response> {
     let index = query
         .tjeneste
@@ -136,7 +137,7 @@ struct SsoCallbackQuery {
 async fn sso_callback(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    Query(query): Query<SsoCallbackQuery>,
+    QueryParams(query): QueryParams<SsoCallbackQuery>,
 ) -> Response {
     let outcome = async {
         let login_state = query.state.as_deref().unwrap_or_default();
@@ -183,7 +184,7 @@ async fn sso_callback(
 async fn login_page(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
-    Query(query): Query<LoginQuery>,
+    QueryParams(query): QueryParams<LoginQuery>,
 ) -> Response {
     let next = safe_next(query.neste.as_deref());
     if user.is_some() {
@@ -335,7 +336,7 @@ struct AccountQuery {
 async fn account_page(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
-    Query(query): Query<AccountQuery>,
+    QueryParams(query): QueryParams<AccountQuery>,
 ) -> AppResult<Response> {
     let mut page = account_page_for(&state, &user).await?;
     page.password_changed = query.passord_endret.is_some();

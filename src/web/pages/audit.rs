@@ -2,7 +2,7 @@
 //! Readable by admin and saksbehandler only.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::rounds::AuditLine;
@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::store::UserSummary;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::QueryParams;
 use crate::web::views::AuditQuery;
 
 pub fn routes() -> Routes {
@@ -81,7 +82,7 @@ fn older_link(query: &AuditQuery, last_id: i64) -> String {
 async fn page(
     State(state): State<AppState>,
     CurrentUser(me, _): CurrentUser,
-    Query(query): Query<AuditQuery>,
+    QueryParams(query): QueryParams<AuditQuery>,
 ) -> AppResult<Response> {
     let (events, errors) = match query.to_filter() {
         Ok(mut filter) => {

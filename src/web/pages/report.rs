@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use rust_decimal::Decimal;
 
@@ -19,6 +19,7 @@ use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::charts::{self, Point, Series};
 use crate::web::extract::Id;
+use crate::web::extract::QueryParams;
 use crate::web::pages::round_export::file_stem;
 use crate::web::report::{LoadedReport, ReportQuery, load};
 use crate::web::responses::{csv_response, xlsx_response};
@@ -47,7 +48,7 @@ async fn xlsx(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
-    Query(query): Query<ReportQuery>,
+    QueryParams(query): QueryParams<ReportQuery>,
 ) -> AppResult<Response> {
     let loaded = load(&state, round_id, &query).await?;
     let bytes = report_workbook(
@@ -67,7 +68,7 @@ async fn xlsx(
 async fn csv(
     State(state): State<AppState>,
     Id(round_id): Id,
-    Query(query): Query<ReportQuery>,
+    QueryParams(query): QueryParams<ReportQuery>,
     table: &'static str,
 ) -> AppResult<Response> {
     let loaded = load(&state, round_id, &query).await?;
@@ -162,7 +163,7 @@ async fn page(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(round_id): Id,
-    Query(query): Query<ReportQuery>,
+    QueryParams(query): QueryParams<ReportQuery>,
 ) -> AppResult<Response> {
     let loaded = load(&state, round_id, &query).await?;
     let report = &loaded.report;

@@ -2,7 +2,7 @@
 //! round's audit log.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -22,6 +22,7 @@ use crate::store::{AuditEvent, AuditFilter};
 use crate::web::AppState;
 use crate::web::allocation_views::{DecisionBody, ScenarioBody};
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
+use crate::web::extract::QueryParams;
 use crate::web::extract::{FormFields, Id};
 use crate::web::views::{ApplicationRow, SortKey, sort_rows};
 
@@ -126,7 +127,7 @@ async fn show(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
     Id(id): Id,
-    Query(query): Query<SortQuery>,
+    QueryParams(query): QueryParams<SortQuery>,
 ) -> AppResult<Response> {
     Ok(render(&show_page(&state, &user, id, query).await?))
 }

@@ -3,7 +3,7 @@
 //! as a workbook and CSV with the same figures.
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -20,6 +20,7 @@ use crate::store::ObservationRow;
 use crate::web::AppState;
 use crate::web::auth::{Access, CurrentUser, Routes, roles};
 use crate::web::extract::FormFields;
+use crate::web::extract::QueryParams;
 use crate::web::responses::{csv_response, xlsx_response};
 use crate::web::upload_form::receive_statistics_form;
 
@@ -274,7 +275,7 @@ async fn statistics(state: &AppState, asked_year: &str) -> AppResult<Statistics>
 async fn page(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
-    Query(query): Query<StatisticsQuery>,
+    QueryParams(query): QueryParams<StatisticsQuery>,
 ) -> AppResult<Response> {
     let data = statistics(&state, &query.aar).await?;
     let mut tables: Vec<Table> = Vec::new();
@@ -401,7 +402,7 @@ fn file_year(data: &Statistics) -> String {
 async fn xlsx(
     State(state): State<AppState>,
     CurrentUser(user, _): CurrentUser,
-    Query(query): Query<StatisticsQuery>,
+    QueryParams(query): QueryParams<StatisticsQuery>,
 ) -> AppResult<Response> {
     let data = statistics(&state, &query.aar).await?;
     let sources = state
@@ -433,7 +434,7 @@ async fn xlsx(
 
 async fn csv(
     State(state): State<AppState>,
-    Query(query): Query<StatisticsQuery>,
+    QueryParams(query): QueryParams<StatisticsQuery>,
 ) -> AppResult<Response> {
     let data = statistics(&state, &query.aar).await?;
     let table = municipal_export(data.municipal.as_ref(), data.year_problem.as_deref());
